@@ -1,0 +1,3 @@
+from dbt_braid.cli import main
+
+raise SystemExit(main())

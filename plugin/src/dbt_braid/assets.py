@@ -1,0 +1,65 @@
+"""What a Python asset is once its declaration has been validated and resolved.
+
+Kept free of dbt imports so that planning and its tests can build assets by hand.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+Kind = Literal["source", "exposure"]
+
+
+@dataclass(frozen=True)
+class Relation:
+    """Where a table lives in the warehouse (dbt's database.schema.identifier)."""
+
+    database: str | None
+    schema: str
+    identifier: str
+
+    def __str__(self) -> str:
+        parts = [p for p in (self.database, self.schema, self.identifier) if p]
+        return ".".join(parts)
+
+
+@dataclass(frozen=True)
+class PythonAsset:
+    """A validated Python asset.
+
+    ``inputs`` maps each keyword argument of the function to the unique_id of the node
+    (dbt node or Python asset) whose value it receives.
+    """
+
+    name: str
+    unique_id: str
+    package_name: str
+    kind: Kind
+    declared_by: str
+    yaml_file: str
+    python: str
+    module_file: str
+    function: Callable[..., Any] = field(compare=False, repr=False)
+    inputs: Mapping[str, str] = field(default_factory=dict)
+    params: Mapping[str, Any] = field(default_factory=dict)
+    io: str = "table"
+    tags: tuple[str, ...] = ()
+    group: str | None = None
+    description: str = ""
+    owner: Mapping[str, Any] = field(default_factory=dict)
+    relation: Relation | None = None
+    source_name: str | None = None
+    wants_context: bool = False
+    annotations: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    @property
+    def depends_on(self) -> tuple[str, ...]:
+        """Upstream unique_ids, deduplicated, in declaration order."""
+        return tuple(dict.fromkeys(self.inputs.values()))
+
+
+def python_unique_id(package_name: str, name: str) -> str:
+    """A Python asset's unique_id (SPEC §5): ``python.<package>.<name>``."""
+    return f"python.{package_name}.{name}"

@@ -1,0 +1,48 @@
+"""Writes ``target/braid/lineage.json``: the unified graph of dbt nodes and Python assets.
+
+Tests are left out: they check data, they do not make it. Everything else the manifest
+knows (models, seeds, snapshots, sources, exposures) and every Python asset is a node.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import networkx as nx
+
+from dbt_braid.builtins.artifacts import write_json
+from dbt_braid.execution.results import RunReport
+from dbt_braid.hookspecs import hookimpl
+
+SKIPPED_TYPES = frozenset({"test", "unit_test"})
+
+
+def lineage_payload(graph: nx.DiGraph) -> dict[str, Any]:
+    keep = [u for u, d in graph.nodes(data=True) if d["resource_type"] not in SKIPPED_TYPES]
+    kept = set(keep)
+    nodes = []
+    for uid in sorted(keep):
+        data = graph.nodes[uid]
+        node: dict[str, Any] = {
+            "unique_id": uid,
+            "name": data["name"],
+            "resource_type": data["resource_type"],
+            "package_name": data["package_name"],
+        }
+        if data.get("relation"):
+            node["relation"] = data["relation"]
+        if data.get("path"):
+            node["path"] = data["path"]
+        if data["resource_type"] == "python":
+            node["declared_by"] = data["declared_by"]
+            node["python_file"] = data["module_file"]
+        if data.get("tags"):
+            node["tags"] = list(data["tags"])
+        nodes.append(node)
+    edges = [{"from": a, "to": b} for a, b in sorted(graph.edges) if a in kept and b in kept]
+    return {"nodes": nodes, "edges": edges}
+
+
+@hookimpl
+def write_artifacts(report: RunReport) -> None:
+    write_json(report.target_dir / "lineage.json", lineage_payload(report.graph))

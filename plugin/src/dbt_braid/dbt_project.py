@@ -1,0 +1,107 @@
+"""dbt, in-process: parse the project once and run batches against that manifest.
+
+dbt's in-process invocations are not thread-safe, so one instance is driven from one thread
+at a time (the engine's main thread). The manifest from the single ``parse`` is passed to
+every later invocation, which skips parsing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from dbt.cli.main import dbtRunner, dbtRunnerResult
+
+from dbt_braid.errors import BraidUserError
+
+
+@dataclass(frozen=True)
+class DbtOptions:
+    """The flags that shape parsing and every invocation of one braid command."""
+
+    project_dir: str | None = None
+    profiles_dir: str | None = None
+    target: str | None = None
+    vars: str | None = None
+    threads: int | None = None
+    #: other dbt flags, passed to every invocation after the command
+    extra: tuple[str, ...] = ()
+
+    def common_args(self) -> list[str]:
+        args: list[str] = []
+        for flag, value in (
+            ("--project-dir", self.project_dir),
+            ("--profiles-dir", self.profiles_dir),
+            ("--target", self.target),
+            ("--vars", self.vars),
+        ):
+            if value is not None:
+                args += [flag, value]
+        return args
+
+
+@dataclass
+class DbtProject:
+    options: DbtOptions
+    manifest: Any = None
+    config: Any = None
+    invocations: int = 0
+    callbacks: list[Callable[[Any], None]] = field(default_factory=list)
+
+    def parse(self) -> Any:
+        """Parse once (writes target/manifest.json as ``dbt parse`` does)."""
+        result = dbtRunner().invoke(["parse", "--quiet", *self.options.common_args()])
+        if not result.success or result.result is None:
+            raise BraidUserError(f"dbt could not parse the project: {result.exception}")
+        self.manifest = result.result
+        from dbt.adapters.factory import FACTORY
+
+        adapters = list(FACTORY.adapters.values())
+        if not adapters:
+            raise BraidUserError("dbt parsed the project but registered no adapter; check profiles.yml")
+        self.config = adapters[0].config
+        return self.manifest
+
+    @property
+    def project_root(self) -> Path:
+        return Path(self.config.project_root)
+
+    @property
+    def target_dir(self) -> Path:
+        return self.project_root / self.config.target_path
+
+    def package_roots(self) -> dict[str, Path]:
+        roots = {self.config.project_name: self.project_root}
+        for name, project in self.config.load_dependencies().items():
+            roots.setdefault(name, Path(project.project_root))
+        return roots
+
+    def target(self) -> dict[str, Any]:
+        creds = self.config.credentials
+        return {
+            "name": self.config.target_name,
+            "type": creds.type,
+            "database": getattr(creds, "database", None),
+            "schema": getattr(creds, "schema", None),
+            "threads": self.config.threads,
+        }
+
+    def invoke(
+        self,
+        command: str,
+        selectors: Sequence[str],
+        flags: Sequence[str] = (),
+        callbacks: Sequence[Callable[[Any], None]] = (),
+    ) -> dbtRunnerResult:
+        """One dbt invocation over ``selectors`` with the parsed manifest."""
+        args = [command, *self.options.common_args()]
+        if self.options.threads is not None:
+            args += ["--threads", str(self.options.threads)]
+        args += list(flags) + list(self.options.extra)
+        if selectors:
+            args += ["--select", *selectors]
+        self.invocations += 1
+        runner = dbtRunner(manifest=self.manifest, callbacks=list(callbacks))
+        return runner.invoke(args)

@@ -1,0 +1,112 @@
+"""Find ``meta.braid`` declarations in a parsed dbt manifest.
+
+dbt 1.10 and 1.11 merge a resource's top-level ``meta:`` and ``config: meta:`` differently
+(one keeps them apart, the other copies one over the other), so both are read here and the
+``braid`` mappings are merged key by key, ``config.meta`` winning. Nothing is validated here:
+:mod:`dbt_braid.resolve` does that, so that every problem can be reported at once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from dbt_braid.assets import Kind, Relation
+
+META_KEY = "braid"
+
+
+@dataclass(frozen=True)
+class Declaration:
+    """A ``meta.braid`` block as found on a source table or exposure, not yet validated."""
+
+    resource_id: str
+    kind: Kind
+    name: str
+    package_name: str
+    yaml_file: str
+    meta: Any
+    dbt_depends_on: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()
+    group: str | None = None
+    description: str = ""
+    owner: Mapping[str, Any] = field(default_factory=dict)
+    relation: Relation | None = None
+    source_name: str | None = None
+
+    @property
+    def label(self) -> str:
+        """How the resource is named in messages: the way a dbt user would select it."""
+        if self.kind == "source":
+            return f"source {self.source_name}.{self.name}"
+        return f"exposure {self.name}"
+
+
+def merged_braid_meta(meta: Mapping[str, Any] | None, config_meta: Mapping[str, Any] | None) -> Any:
+    """The ``braid`` block from ``meta`` and ``config.meta``; ``None`` when neither has one."""
+    top = (meta or {}).get(META_KEY)
+    conf = (config_meta or {}).get(META_KEY)
+    if top is None:
+        return conf
+    if conf is None:
+        return top
+    if isinstance(top, Mapping) and isinstance(conf, Mapping):
+        return {**top, **conf}
+    return conf
+
+
+def _config_meta(resource: Any) -> Mapping[str, Any] | None:
+    config = getattr(resource, "config", None)
+    return getattr(config, "meta", None) if config is not None else None
+
+
+def _owner(owner: Any) -> dict[str, Any]:
+    if owner is None:
+        return {}
+    if hasattr(owner, "to_dict"):
+        return {k: v for k, v in owner.to_dict().items() if v is not None}
+    return dict(owner) if isinstance(owner, Mapping) else {"name": str(owner)}
+
+
+def read_declarations(sources: Iterable[Any], exposures: Iterable[Any]) -> list[Declaration]:
+    """Every source table and exposure of the manifest that carries a ``braid`` meta block."""
+    found: list[Declaration] = []
+    for src in sources:
+        meta = merged_braid_meta(src.meta, _config_meta(src))
+        if meta is None:
+            continue
+        found.append(
+            Declaration(
+                resource_id=src.unique_id,
+                kind="source",
+                name=src.name,
+                package_name=src.package_name,
+                yaml_file=src.original_file_path,
+                meta=meta,
+                tags=tuple(src.tags or ()),
+                description=src.description or "",
+                relation=Relation(src.database, src.schema, src.identifier),
+                source_name=src.source_name,
+            )
+        )
+    for exp in exposures:
+        meta = merged_braid_meta(exp.meta, _config_meta(exp))
+        if meta is None:
+            continue
+        found.append(
+            Declaration(
+                resource_id=exp.unique_id,
+                kind="exposure",
+                name=exp.name,
+                package_name=exp.package_name,
+                yaml_file=exp.original_file_path,
+                meta=meta,
+                dbt_depends_on=tuple(exp.depends_on.nodes),
+                tags=tuple(exp.tags or ()),
+                group=getattr(exp, "group", None),
+                description=exp.description or "",
+                owner=_owner(exp.owner),
+            )
+        )
+    return sorted(found, key=lambda d: d.resource_id)

@@ -1,0 +1,111 @@
+"""Run one Python asset: load its inputs, call the user's function, store the result."""
+
+from __future__ import annotations
+
+import logging
+import time
+import traceback
+from collections.abc import Callable, Mapping
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from dbt_braid.assets import PythonAsset, Relation
+from dbt_braid.execution.context import AssetContext
+from dbt_braid.execution.results import NodeResult
+from dbt_braid.io.base import IOManager, QueryRunner, StoredRef
+
+
+def now_iso() -> str:
+    return datetime.now(timezone.utc).isoformat()
+
+
+def user_traceback(exc: BaseException, function: Callable[..., Any]) -> str:
+    """The traceback from the user's function down, without braid's own frames."""
+    tb = exc.__traceback__
+    code = getattr(function, "__code__", None)
+    while tb is not None and code is not None and tb.tb_frame.f_code is not code:
+        tb = tb.tb_next
+    if tb is None:
+        tb = exc.__traceback__
+    return "".join(traceback.format_exception(type(exc), exc, tb))
+
+
+class PythonRunner:
+    """Knows where each upstream value lives and how to run an asset against it."""
+
+    def __init__(
+        self,
+        *,
+        refs: Mapping[str, tuple[StoredRef, str]],
+        io: Mapping[str, IOManager],
+        run_id: str,
+        target: Mapping[str, Any],
+        project_dir: Path,
+        before: Callable[[PythonAsset], None] = lambda a: None,
+    ) -> None:
+        #: unique_id -> (where its value is, the IO manager that reads it)
+        self.refs = refs
+        self.io = io
+        self.run_id = run_id
+        self.target = target
+        self.project_dir = project_dir
+        self.before = before
+        warehouse = io.get("table")
+        self.warehouse: QueryRunner | None = warehouse if hasattr(warehouse, "query") else None  # type: ignore[assignment]
+
+    def _load(self, asset: PythonAsset, arg: str, uid: str) -> Any:
+        ref, io_name = self.refs[uid]
+        return self.io[io_name].load(ref, asset.annotations.get(arg))
+
+    def run(self, asset: PythonAsset) -> NodeResult:
+        started = now_iso()
+        t0 = time.perf_counter()
+        result = NodeResult(asset.unique_id, asset.name, "python", "success",
+                            started_at=started)
+        stage = "loading inputs"
+        try:
+            kwargs: dict[str, Any] = {arg: self._load(asset, arg, uid) for arg, uid in asset.inputs.items()}
+            kwargs.update(asset.params)
+            if asset.wants_context:
+                kwargs["context"] = AssetContext(
+                    name=asset.name,
+                    unique_id=asset.unique_id,
+                    run_id=self.run_id,
+                    log=logging.getLogger(f"braid.asset.{asset.name}"),
+                    params=dict(asset.params),
+                    target=dict(self.target),
+                    project_dir=self.project_dir,
+                    _warehouse=self.warehouse,
+                )
+            self.before(asset)
+            stage = "running"
+            value = asset.function(**kwargs)
+            stage = f"storing the result ({asset.io})"
+            result.rows_written = self.io[asset.io].store(asset, value)
+            if result.rows_written is not None:
+                result.message = f"wrote {result.rows_written} rows to {asset.relation}"
+            else:
+                result.message = "OK"
+        except Exception as exc:
+            result.status = "error"
+            result.message = f"{stage}: {type(exc).__name__}: {exc}"
+            result.traceback = (
+                user_traceback(exc, asset.function) if stage == "running"
+                else "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+            )
+        result.execution_time = time.perf_counter() - t0
+        result.completed_at = now_iso()
+        return result
+
+
+def relation_of(value: Any) -> Relation | None:
+    """A graph node's ``relation`` string back into parts (database.schema.identifier)."""
+    if not value:
+        return None
+    parts = str(value).split(".")
+    if len(parts) == 3:
+        return Relation(parts[0], parts[1], parts[2])
+    if len(parts) == 2:
+        return Relation(None, parts[0], parts[1])
+    return None

@@ -1,0 +1,50 @@
+"""Results of a run, in the shape ``target/braid/run_results.json`` records (SPEC §5)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import networkx as nx
+
+#: statuses that stop what is downstream
+FAILED = frozenset({"error", "fail", "skipped"})
+
+
+@dataclass
+class NodeResult:
+    unique_id: str
+    name: str
+    resource_type: str
+    status: str
+    execution_time: float = 0.0
+    message: str | None = None
+    rows_written: int | None = None
+    invocation: int | None = None
+    started_at: str | None = None
+    completed_at: str | None = None
+    #: a Python asset's own traceback, when it raised
+    traceback: str | None = field(default=None, repr=False)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class RunReport:
+    """Everything a run leaves behind; handed to the ``write_artifacts`` hook."""
+
+    run_id: str
+    command: str
+    started_at: str
+    elapsed: float
+    results: list[NodeResult]
+    graph: nx.DiGraph
+    target_dir: Path
+    invocations: int = 0
+    args: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def success(self) -> bool:
+        return not any(r.status in ("error", "fail") for r in self.results)

@@ -1,0 +1,117 @@
+"""The ``table`` IO manager for DuckDB: Arrow in, Arrow out, one transaction per write.
+
+It opens the same database file dbt-duckdb uses. DuckDB shares one database instance per
+file within a process, so this connection and dbt's may be open at once; each call takes its
+own cursor, which makes concurrent Python assets safe. A write is a single
+``CREATE OR REPLACE TABLE ... AS SELECT`` from the Arrow data inside a transaction: if the
+data fails half-way (a stream that raises) or the process is killed, the old table stays.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import duckdb
+
+from dbt_braid.assets import PythonAsset, Relation
+from dbt_braid.hookspecs import hookimpl
+from dbt_braid.io.base import IOEnv, StoredRef
+from dbt_braid.io.frames import to_arrow, wants
+
+
+def quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def qualified(relation: Relation) -> str:
+    parts = [relation.database, relation.schema, relation.identifier]
+    return ".".join(quote(p) for p in parts if p)
+
+
+class DuckDBTableIO:
+    """Reads and replaces tables in the target's DuckDB database."""
+
+    def __init__(self, path: str, config: dict[str, Any] | None = None) -> None:
+        if path == ":memory:":
+            raise ValueError(
+                "the DuckDB target uses path ':memory:'; Python assets need a database file "
+                "shared across dbt invocations: set path: in profiles.yml"
+            )
+        self.path = path
+        self.config = config or {}
+        self._lock = threading.Lock()
+        self._con: duckdb.DuckDBPyConnection | None = None
+
+    def _cursor(self) -> duckdb.DuckDBPyConnection:
+        with self._lock:
+            if self._con is None:
+                self._con = duckdb.connect(self.path, config=self.config)
+            return self._con.cursor()
+
+    def load(self, ref: StoredRef, annotation: Any = None) -> Any:
+        if ref.relation is None:
+            raise ValueError(f"{ref.unique_id} has no table to read")
+        cur = self._cursor()
+        try:
+            result = cur.sql(f"select * from {qualified(ref.relation)}")
+            kind = wants(annotation)
+            if kind == "polars":
+                return result.pl()
+            if kind == "arrow":
+                return result.arrow()
+            return result.df()
+        finally:
+            cur.close()
+
+    def store(self, asset: PythonAsset, value: Any) -> int | None:
+        if asset.relation is None:
+            raise ValueError(f"{asset.unique_id} is not a source table; it has no relation")
+        data = to_arrow(value)
+        relation = asset.relation
+        target = qualified(relation)
+        schema = ".".join(quote(p) for p in (relation.database, relation.schema) if p)
+        cur = self._cursor()
+        try:
+            cur.execute("begin transaction")
+            try:
+                cur.execute(f"create schema if not exists {schema}")
+                cur.register("__braid_new_rows", data)
+                cur.execute(f"create or replace table {target} as select * from __braid_new_rows")
+                cur.unregister("__braid_new_rows")
+                row = cur.execute(f"select count(*) from {target}").fetchone()
+                cur.execute("commit")
+            except BaseException:
+                cur.execute("rollback")
+                raise
+            return int(row[0]) if row else None
+        finally:
+            cur.close()
+
+    def query(self, sql: str) -> Any:
+        cur = self._cursor()
+        try:
+            relation = cur.sql(sql)
+            return relation.df() if relation is not None else None
+        finally:
+            cur.close()
+
+    def close(self) -> None:
+        with self._lock:
+            if self._con is not None:
+                self._con.close()
+                self._con = None
+
+
+def _factory(env: IOEnv) -> DuckDBTableIO | None:
+    if env.adapter_type != "duckdb":
+        return None
+    creds = env.credentials
+    path = getattr(creds, "path", None) or ":memory:"
+    config = dict(getattr(creds, "config_options", None) or {})
+    return DuckDBTableIO(path, config)
+
+
+@hookimpl
+def register_io_managers(register: Any) -> None:
+    register("table", _factory, writes_table=True)

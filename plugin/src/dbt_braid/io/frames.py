@@ -1,0 +1,42 @@
+"""Conversions between the frame types an asset may take or return and Arrow.
+
+Arrow is the common currency: DuckDB reads and writes it without row-by-row inserts, and
+pandas, polars and pyarrow all convert to and from it cheaply.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pyarrow as pa
+
+
+def wants(annotation: Any) -> str:
+    """Which frame type a parameter annotation asks for: pandas (default), polars or arrow."""
+    if annotation is None:
+        return "pandas"
+    text = annotation if isinstance(annotation, str) else (
+        f"{getattr(annotation, '__module__', '')}.{getattr(annotation, '__qualname__', '')}"
+    )
+    if "polars" in text or text.startswith("pl."):
+        return "polars"
+    if "pyarrow" in text or text.startswith("pa."):
+        return "arrow"
+    return "pandas"
+
+
+def to_arrow(value: Any) -> pa.Table | pa.RecordBatchReader:
+    """A returned frame as Arrow; TypeError naming the type when it is not a frame."""
+    if isinstance(value, (pa.Table, pa.RecordBatchReader)):
+        return value
+    if isinstance(value, pa.RecordBatch):
+        return pa.Table.from_batches([value])
+    module = type(value).__module__
+    if module.startswith("pandas"):
+        return pa.Table.from_pandas(value, preserve_index=False)
+    if module.startswith("polars"):
+        return value.to_arrow()
+    raise TypeError(
+        f"a source-table asset must return a DataFrame (pandas, polars or Arrow), "
+        f"got {type(value).__module__}.{type(value).__qualname__}"
+    )

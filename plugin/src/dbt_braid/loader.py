@@ -1,0 +1,88 @@
+"""Import the functions named by ``python:`` from a project's ``python_assets/`` folder.
+
+Each dbt project or package gets its own synthetic parent package
+(``braid_assets.<package>``) whose ``__path__`` is its ``python_assets/`` folder, so two
+projects may both have a ``forecast.py`` and relative imports inside the folder work.
+The folder needs no ``__init__.py``.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import sys
+import traceback
+import types
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+ASSETS_DIR = "python_assets"
+_PARENT = "braid_assets"
+
+
+class AssetImportError(Exception):
+    """The module or function named by ``python:`` cannot be loaded; the message says why."""
+
+
+def _parent_package(package_name: str, package_root: Path) -> str:
+    if _PARENT not in sys.modules:
+        top = types.ModuleType(_PARENT)
+        top.__path__ = []
+        sys.modules[_PARENT] = top
+    name = f"{_PARENT}.{package_name}"
+    folder = str(package_root / ASSETS_DIR)
+    existing = sys.modules.get(name)
+    if existing is None or list(getattr(existing, "__path__", [])) != [folder]:
+        for key in [k for k in sys.modules if k == name or k.startswith(name + ".")]:
+            del sys.modules[key]
+        mod = types.ModuleType(name)
+        mod.__path__ = [folder]
+        mod.__file__ = None
+        sys.modules[name] = mod
+    return name
+
+
+def module_file(package_root: Path, module: str) -> Path:
+    """Where ``module`` would live, for messages: ``python_assets/a/b.py``."""
+    base = package_root / ASSETS_DIR / Path(*module.split("."))
+    package_init = base / "__init__.py"
+    return package_init if package_init.exists() else base.with_suffix(".py")
+
+
+def load_function(
+    package_name: str, package_root: Path, module: str, function: str
+) -> Callable[..., Any]:
+    """Import ``module`` from the package's ``python_assets/`` and return ``function``."""
+    parent = _parent_package(package_name, package_root)
+    full = f"{parent}.{module}"
+    where = module_file(package_root, module)
+    shown = f"{ASSETS_DIR}/{Path(*module.split('.'))}.py"
+    try:
+        mod = importlib.import_module(full)
+    except ModuleNotFoundError as exc:
+        if exc.name is not None and (full == exc.name or full.startswith(exc.name + ".")):
+            raise AssetImportError(
+                f"no module {shown} in {package_root / ASSETS_DIR}; create it or fix the module name"
+            ) from None
+        raise AssetImportError(
+            f"importing {where} failed: ModuleNotFoundError: {exc}; install it or fix the import"
+        ) from None
+    except SyntaxError as exc:
+        raise AssetImportError(
+            f"syntax error in {exc.filename or where} line {exc.lineno}: {exc.msg}; fix the module"
+        ) from None
+    except Exception as exc:  # the user's module raised while importing
+        frame = traceback.extract_tb(exc.__traceback__)[-1]
+        raise AssetImportError(
+            f"importing {where} raised {type(exc).__name__}: {exc} "
+            f"(at {frame.filename} line {frame.lineno}); fix the module"
+        ) from None
+    func = getattr(mod, function, None)
+    if func is None:
+        names = sorted(n for n, v in vars(mod).items() if callable(v) and not n.startswith("_"))
+        hint = f" (it defines: {', '.join(names)})" if names else ""
+        raise AssetImportError(f"{where} has no function {function!r}{hint}")
+    if not callable(func):
+        raise AssetImportError(f"{where}: {function!r} is not a function")
+    return func  # type: ignore[no-any-return]

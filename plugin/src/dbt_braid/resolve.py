@@ -1,0 +1,348 @@
+"""Validate ``meta.braid`` declarations and resolve them into :class:`PythonAsset` objects.
+
+Every problem is collected before anything is raised, so a user fixes a broken project in
+one pass: schema errors, unknown or ambiguous names, missing modules and functions,
+parameters that match nothing, name clashes. Cycles are found later, on the unified graph
+(:func:`dbt_braid.graph.check_acyclic`), because they run through dbt nodes too.
+"""
+
+from __future__ import annotations
+
+import difflib
+import inspect
+import json
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+
+from dbt_braid.assets import PythonAsset, python_unique_id
+from dbt_braid.declarations import Declaration
+from dbt_braid.errors import BraidUserError, Problem
+from dbt_braid.loader import AssetImportError, load_function
+
+#: The dbt resource types a Python asset may depend on by name.
+DEPENDABLE_TYPES = ("model", "seed", "snapshot")
+DEFAULT_IO = {"source": "table", "exposure": "pickle"}
+
+
+@cache
+def meta_schema() -> dict[str, Any]:
+    """The JSON Schema of ``meta.braid``, shipped in the package."""
+    text = resources.files("dbt_braid").joinpath("schemas/meta_braid.schema.json").read_text()
+    return json.loads(text)  # type: ignore[no-any-return]
+
+
+@dataclass(frozen=True)
+class DbtName:
+    """A dbt node a Python asset may depend on."""
+
+    unique_id: str
+    name: str
+    package_name: str
+    resource_type: str
+
+
+@dataclass(frozen=True)
+class ProjectIndex:
+    """What resolution needs to know of the manifest and the installed packages."""
+
+    nodes: Mapping[str, DbtName]
+    #: ``source_name.table_name`` -> source unique_id
+    sources: Mapping[str, str]
+    #: dbt package name -> its root folder (the root project included)
+    package_roots: Mapping[str, Path]
+    root_project: str
+    #: IO manager name -> whether it needs the asset to be a source table
+    io_managers: Mapping[str, bool]
+
+
+def _schema_problems(decl: Declaration, file: str) -> list[Problem]:
+    if not isinstance(decl.meta, Mapping):
+        return [
+            Problem(
+                file,
+                decl.label,
+                "meta.braid",
+                f"must be a mapping with at least 'python', got {type(decl.meta).__name__}",
+            )
+        ]
+    allowed = sorted(meta_schema()["properties"])
+    validator = jsonschema.Draft202012Validator(meta_schema())
+    problems = []
+    for err in sorted(validator.iter_errors(dict(decl.meta)), key=lambda e: list(e.path)):
+        key = ".".join(["meta.braid", *(str(p) for p in err.path)])
+        if err.validator == "additionalProperties":
+            for extra in sorted(set(decl.meta) - set(allowed)):
+                close = difflib.get_close_matches(extra, allowed, n=1)
+                hint = f"did you mean {close[0]!r}?" if close else f"allowed: {', '.join(allowed)}"
+                problems.append(Problem(file, decl.label, f"meta.braid.{extra}", f"unknown key; {hint}"))
+        elif err.validator == "required":
+            problems.append(
+                Problem(file, decl.label, "meta.braid.python", "missing; add python: module.function")
+            )
+        elif err.validator == "pattern" and list(err.path) == ["python"]:
+            problems.append(
+                Problem(file, decl.label, key, f"{err.instance!r} is not module.function; "
+                        "write e.g. python: forecast.train")
+            )
+        elif err.validator == "oneOf" and list(err.path) == ["depends_on"]:
+            problems.append(
+                Problem(file, decl.label, key, "must be a list of names or a mapping argument: name")
+            )
+        elif err.validator == "propertyNames":
+            problems.append(
+                Problem(file, decl.label, key, f"{err.instance!r} is not a valid Python argument name")
+            )
+        else:
+            problems.append(Problem(file, decl.label, key, f"{err.message}"))
+    return problems
+
+
+class _Names:
+    """Looks up ``depends_on`` names across dbt nodes, sources and Python assets."""
+
+    def __init__(self, index: ProjectIndex, assets: Mapping[str, list[Declaration]]):
+        self.index = index
+        self.by_name: dict[str, list[str]] = defaultdict(list)
+        for node in index.nodes.values():
+            if node.resource_type in DEPENDABLE_TYPES:
+                self.by_name[node.name].append(node.unique_id)
+        self.asset_by_source: dict[str, str] = {}
+        for name, decls in assets.items():
+            for d in decls:
+                uid = python_unique_id(d.package_name, name)
+                self.by_name[name].append(uid)
+                if d.kind == "source":
+                    self.asset_by_source[d.resource_id] = uid
+        self.node_names = {n.unique_id: n for n in index.nodes.values()}
+
+    def candidates(self) -> list[str]:
+        return sorted(set(self.by_name) | set(self.index.sources))
+
+    def resolve(self, name: str) -> tuple[str | None, str | None]:
+        """(unique_id, None) or (None, what is wrong and how to fix it)."""
+        if name in self.index.sources:
+            sid = self.index.sources[name]
+            return self.asset_by_source.get(sid, sid), None
+        found = self.by_name.get(name, [])
+        if len(found) == 1:
+            return found[0], None
+        if len(found) > 1:
+            return None, (
+                f"ambiguous name {name!r}: it matches {', '.join(sorted(found))}; "
+                "qualify it as package.name"
+            )
+        if "." in name:
+            package, _, bare = name.partition(".")
+            hits = [u for u in self.by_name.get(bare, []) if u.split(".")[1] == package]
+            if len(hits) == 1:
+                return hits[0], None
+        tables = [s for s in self.index.sources if s.split(".", 1)[1] == name]
+        if tables:
+            return None, f"unknown name {name!r}; a source table is named source.table: {tables[0]!r}"
+        close = difflib.get_close_matches(name, self.candidates(), n=1)
+        hint = f"did you mean {close[0]!r}?" if close else "name a Python asset, a dbt model, seed or snapshot, or source.table"
+        return None, f"unknown dependency {name!r}; {hint}"
+
+    def arg_name(self, unique_id: str) -> str:
+        """The keyword argument a dependency arrives as: its name (a source's table name)."""
+        return unique_id.rsplit(".", 1)[-1]
+
+
+def display_file(decl: Declaration, index: ProjectIndex) -> str:
+    """The declaring YAML file, relative to the root project for packages too."""
+    if decl.package_name == index.root_project:
+        return decl.yaml_file
+    root = index.package_roots.get(decl.package_name)
+    project = index.package_roots.get(index.root_project)
+    if root is None or project is None:
+        return f"{decl.package_name}/{decl.yaml_file}"
+    try:
+        return str((root / decl.yaml_file).relative_to(project))
+    except ValueError:
+        return str(root / decl.yaml_file)
+
+
+def _split_python(decl: Declaration, python: str, index: ProjectIndex) -> tuple[str, str, str]:
+    """(package, module, function) for a ``python:`` value."""
+    parts = python.split(".")
+    if len(parts) >= 3 and parts[0] in index.package_roots:
+        return parts[0], ".".join(parts[1:-1]), parts[-1]
+    return decl.package_name, ".".join(parts[:-1]), parts[-1]
+
+
+def _inputs(decl: Declaration, names: _Names, file: str) -> tuple[dict[str, str], list[Problem]]:
+    problems: list[Problem] = []
+    inputs: dict[str, str] = {}
+    raw = decl.meta.get("depends_on") or []
+    pairs: Iterable[tuple[str | None, str]]
+    pairs = raw.items() if isinstance(raw, Mapping) else [(None, n) for n in raw]
+    for arg, name in pairs:
+        uid, error = names.resolve(name)
+        key = f"meta.braid.depends_on.{arg}" if arg else "meta.braid.depends_on"
+        if error or uid is None:
+            problems.append(Problem(file, decl.label, key, error or "unresolved"))
+            continue
+        argument = arg or names.arg_name(uid)
+        if argument in inputs and inputs[argument] != uid:
+            problems.append(
+                Problem(file, decl.label, key, f"two dependencies arrive as argument {argument!r} "
+                        f"({inputs[argument]}, {uid}); use the mapping form argument: name")
+            )
+            continue
+        inputs[argument] = uid
+    taken = set(inputs.values())
+    for uid in decl.dbt_depends_on:
+        uid = names.asset_by_source.get(uid, uid)
+        if uid in taken:
+            continue
+        argument = names.arg_name(uid)
+        if argument in inputs:
+            problems.append(
+                Problem(file, decl.label, "depends_on", f"dbt's depends_on {uid} arrives as argument "
+                        f"{argument!r}, already taken by {inputs[argument]}; rename one in meta.braid.depends_on")
+            )
+            continue
+        inputs[argument] = uid
+        taken.add(uid)
+    return inputs, problems
+
+
+def _signature_problems(
+    decl: Declaration, file: str, func: Any, inputs: Mapping[str, str], params: Mapping[str, Any]
+) -> tuple[bool, dict[str, Any], list[Problem]]:
+    problems: list[Problem] = []
+    try:
+        sig = inspect.signature(func)
+    except (TypeError, ValueError):
+        return False, {}, []
+    python = decl.meta["python"]
+    takes_kwargs = any(p.kind is p.VAR_KEYWORD for p in sig.parameters.values())
+    wants_context = False
+    annotations: dict[str, Any] = {}
+    for pname, p in sig.parameters.items():
+        if p.kind in (p.VAR_KEYWORD, p.VAR_POSITIONAL):
+            continue
+        if p.annotation is not p.empty:
+            annotations[pname] = p.annotation
+        if pname == "context":
+            wants_context = True
+            continue
+        if p.kind is p.POSITIONAL_ONLY:
+            problems.append(Problem(file, decl.label, "meta.braid.python",
+                                    f"{python}: parameter {pname!r} is positional-only; "
+                                    "braid passes keyword arguments, remove the '/'"))
+            continue
+        if pname in inputs or pname in params or p.default is not p.empty:
+            continue
+        problems.append(
+            Problem(file, decl.label, "meta.braid.python",
+                    f"{python}() takes {pname!r}, which matches no dependency, param or 'context'; "
+                    "add it to depends_on or params, or give it a default")
+        )
+    if not takes_kwargs:
+        for arg in inputs:
+            if arg not in sig.parameters:
+                problems.append(Problem(file, decl.label, "meta.braid.depends_on",
+                                        f"{python}() has no parameter {arg!r} for dependency "
+                                        f"{inputs[arg]}; add the parameter or rename it with "
+                                        "depends_on: {argument: name}"))
+        for key in params:
+            if key not in sig.parameters:
+                problems.append(Problem(file, decl.label, f"meta.braid.params.{key}",
+                                        f"{python}() has no parameter {key!r}; add it or **kwargs"))
+    return wants_context, annotations, problems
+
+
+def resolve_assets(declarations: Iterable[Declaration], index: ProjectIndex) -> list[PythonAsset]:
+    """Validated Python assets, or :class:`BraidUserError` listing every problem."""
+    declarations = list(declarations)
+    problems: list[Problem] = []
+    valid: list[Declaration] = []
+    for decl in declarations:
+        found = _schema_problems(decl, display_file(decl, index))
+        problems.extend(found)
+        if not found:
+            valid.append(decl)
+
+    by_name: dict[str, list[Declaration]] = defaultdict(list)
+    for decl in declarations:
+        by_name[decl.name].append(decl)
+    for name, decls in sorted(by_name.items()):
+        dbt_hits = [n.unique_id for n in index.nodes.values()
+                    if n.name == name and n.resource_type in DEPENDABLE_TYPES]
+        for decl in decls:
+            others = [d.resource_id for d in decls if d is not decl] + dbt_hits
+            if others:
+                problems.append(Problem(
+                    display_file(decl, index), decl.label, "name",
+                    f"Python asset {name!r} clashes with {', '.join(sorted(others))}; "
+                    "asset and dbt model/seed/snapshot names share one namespace, rename one"))
+
+    names = _Names(index, by_name)
+    assets: list[PythonAsset] = []
+    for decl in valid:
+        file = display_file(decl, index)
+        meta = decl.meta
+        inputs, found = _inputs(decl, names, file)
+        problems.extend(found)
+        params = dict(meta.get("params") or {})
+        for clash in sorted(set(params) & set(inputs)):
+            problems.append(Problem(file, decl.label, f"meta.braid.params.{clash}",
+                                    f"{clash!r} is both a param and a dependency; rename one"))
+        io = meta.get("io") or DEFAULT_IO[decl.kind]
+        if io not in index.io_managers:
+            problems.append(Problem(file, decl.label, "meta.braid.io",
+                                    f"unknown IO manager {io!r}; registered: "
+                                    f"{', '.join(sorted(index.io_managers))}"))
+        elif index.io_managers[io] and decl.kind != "source":
+            problems.append(Problem(file, decl.label, "meta.braid.io",
+                                    f"IO manager {io!r} writes a table and needs a source table; "
+                                    "declare the asset on a source, or use io: pickle"))
+        package, module, function = _split_python(decl, meta["python"], index)
+        root = index.package_roots.get(package)
+        if root is None:
+            problems.append(Problem(file, decl.label, "meta.braid.python",
+                                    f"package {package!r} is not installed; run dbt deps"))
+            continue
+        try:
+            func = load_function(package, root, module, function)
+        except AssetImportError as exc:
+            problems.append(Problem(file, decl.label, "meta.braid.python", str(exc)))
+            continue
+        wants_context, annotations, found = _signature_problems(decl, file, func, inputs, params)
+        problems.extend(found)
+        tags = meta.get("tags") or []
+        tags = [tags] if isinstance(tags, str) else list(tags)
+        owner = meta.get("owner", decl.owner)
+        assets.append(PythonAsset(
+            name=decl.name,
+            unique_id=python_unique_id(decl.package_name, decl.name),
+            package_name=decl.package_name,
+            kind=decl.kind,
+            declared_by=decl.resource_id,
+            yaml_file=decl.yaml_file,
+            python=meta["python"],
+            module_file=str(Path("python_assets", *module.split(".")).with_suffix(".py")),
+            function=func,
+            inputs=inputs,
+            params=params,
+            io=io,
+            tags=tuple(dict.fromkeys([*decl.tags, *tags])),
+            group=meta.get("group", decl.group),
+            description=meta.get("description", decl.description),
+            owner=owner if isinstance(owner, Mapping) else {"name": owner},
+            relation=decl.relation,
+            source_name=decl.source_name,
+            wants_context=wants_context,
+            annotations=annotations,
+        ))
+    if problems:
+        raise BraidUserError(sorted(set(problems)))
+    return assets

@@ -1,0 +1,198 @@
+"""One braid command's work, from flags to results: parse once, resolve, plan, execute.
+
+The order matters for the promise "nothing runs before declarations are validated":
+parsing, resolution, the cycle check and planning all finish before the first node runs.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import networkx as nx
+
+from dbt_braid import console
+from dbt_braid.assets import PythonAsset
+from dbt_braid.dbt_project import DbtOptions, DbtProject
+from dbt_braid.declarations import read_declarations
+from dbt_braid.execution.engine import Engine
+from dbt_braid.execution.python_runner import PythonRunner, now_iso, relation_of
+from dbt_braid.execution.results import NodeResult, RunReport
+from dbt_braid.graph import PYTHON, build_graph, check_acyclic
+from dbt_braid.io.base import IOEnv, StoredRef, collect_io_managers
+from dbt_braid.planning import Plan, make_plan
+from dbt_braid.plugin_host import get_plugin_manager
+from dbt_braid.resolve import DEPENDABLE_TYPES, DbtName, ProjectIndex, resolve_assets
+from dbt_braid.selection import select
+
+#: the dbt resource types each braid command runs
+RUNNABLE = {"run": ("model",)}
+
+
+@dataclass
+class Loaded:
+    """A parsed project with its Python assets resolved and the unified graph built."""
+
+    project: DbtProject
+    assets: dict[str, PythonAsset]
+    graph: nx.DiGraph
+    io_registry: Any = None
+
+
+def load(options: DbtOptions) -> Loaded:
+    """Parse the project once and validate every declaration (raises BraidUserError)."""
+    project = DbtProject(options)
+    manifest = project.parse()
+    pm = get_plugin_manager()
+    registry = collect_io_managers(pm)
+    index = ProjectIndex(
+        nodes={
+            uid: DbtName(uid, n.name, n.package_name, str(getattr(n.resource_type, "value", n.resource_type)))
+            for uid, n in manifest.nodes.items()
+            if str(getattr(n.resource_type, "value", n.resource_type)) in DEPENDABLE_TYPES
+        },
+        sources={f"{s.source_name}.{s.name}": uid for uid, s in manifest.sources.items()},
+        package_roots=project.package_roots(),
+        root_project=project.config.project_name,
+        io_managers=registry.writes_table(),
+    )
+    declarations = read_declarations(manifest.sources.values(), manifest.exposures.values())
+    assets = resolve_assets(declarations, index)
+    graph = build_graph(manifest, assets)
+    check_acyclic(graph, assets)
+    return Loaded(project, {a.unique_id: a for a in assets}, graph, registry)
+
+
+def dbt_selector(graph: nx.DiGraph, uid: str) -> str:
+    """A dbt selector for exactly this node: its full fqn."""
+    return "fqn:" + ".".join(str(p) for p in graph.nodes[uid]["fqn"])
+
+
+@dataclass
+class RunRequest:
+    command: str = "run"
+    select: list[str] = field(default_factory=list)
+    exclude: list[str] = field(default_factory=list)
+    threads: int | None = None
+    full_refresh: bool = False
+    fail_fast: bool = False
+
+
+def _dbt_results(result: Any, nodes: list[str], index: int, graph: nx.DiGraph) -> list[NodeResult]:
+    out: list[NodeResult] = []
+    run_results = getattr(result.result, "results", None) if result.result is not None else None
+    if run_results is None:
+        message = f"dbt invocation failed: {result.exception}"
+        for uid in nodes:
+            data = graph.nodes[uid]
+            out.append(NodeResult(uid, data["name"], data["resource_type"], "error",
+                                  message=message, invocation=index))
+        return out
+    for r in run_results:
+        uid = r.node.unique_id
+        data = graph.nodes[uid] if uid in graph else {"name": r.node.name, "resource_type": "model"}
+        adapter = r.adapter_response or {}
+        rows = adapter.get("rows_affected") if isinstance(adapter, dict) else None
+        timing = {t.name: t for t in (r.timing or [])}
+        exe = timing.get("execute")
+        out.append(NodeResult(
+            uid, data["name"], data["resource_type"], str(getattr(r.status, "value", r.status)),
+            execution_time=round(float(r.execution_time or 0.0), 4),
+            message=r.message,
+            rows_written=rows if isinstance(rows, int) and rows >= 0 else None,
+            invocation=index,
+            started_at=exe.started_at.isoformat() if exe and exe.started_at else None,
+            completed_at=exe.completed_at.isoformat() if exe and exe.completed_at else None,
+        ))
+    return out
+
+
+def plan_run(loaded: Loaded, request: RunRequest) -> tuple[Plan, list[str]]:
+    selected, unmatched = select(loaded.graph, request.select, request.exclude)
+    plan = make_plan(loaded.graph, selected, RUNNABLE.get(request.command, ("model",)))
+    return plan, unmatched
+
+
+def execute(loaded: Loaded, plan: Plan, request: RunRequest) -> RunReport:
+    project = loaded.project
+    graph = loaded.graph
+    run_id = str(uuid.uuid4())
+    started = now_iso()
+    t0 = time.perf_counter()
+    env = IOEnv(project.project_root, project.target(), project.config.credentials.type,
+                project.config.credentials, run_id)
+    io = loaded.io_registry.build(env)
+    refs: dict[str, tuple[StoredRef, str]] = {}
+    for uid, data in graph.nodes(data=True):
+        if data["kind"] == PYTHON:
+            asset = loaded.assets[uid]
+            refs[uid] = (StoredRef(uid, asset.name, asset.package_name, asset.relation), asset.io)
+        elif data.get("relation"):
+            refs[uid] = (StoredRef(uid, data["name"], data["package_name"],
+                                   relation_of(data["relation"])), "table")
+    pm = get_plugin_manager()
+    python = PythonRunner(
+        refs=refs, io=io, run_id=run_id, target=project.target(), project_dir=project.project_root,
+        before=lambda asset: pm.hook.before_asset(asset=asset, run_id=run_id),
+    )
+    total = len(plan.python)
+    counter = {"n": 0}
+
+    def on_start(uid: str) -> None:
+        counter["n"] += 1
+        console.say(console.dots(f"{counter['n']} of {total} START python asset {graph.nodes[uid]['name']}", "[RUN]"))
+
+    def on_result(result: NodeResult) -> None:
+        if result.resource_type != "python":
+            return
+        if result.status == "success":
+            console.say(console.dots(f"OK python asset {result.name}",
+                                     f"[{result.message} in {result.execution_time:.2f}s]"))
+        elif result.status == "skipped":
+            console.say(f"SKIP python asset {result.name}: {result.message}")
+        else:
+            console.say(console.dots(f"ERROR python asset {result.name}", f"[ERROR in {result.execution_time:.2f}s]"))
+            if result.traceback:
+                console.say(result.traceback.rstrip(), err=True)
+        pm.hook.after_asset(asset=loaded.assets[result.unique_id], result=result)
+
+    flags = ["--full-refresh"] if request.full_refresh else []
+    if request.fail_fast:
+        flags.append("--fail-fast")
+
+    def run_batch(index: int, nodes: list[str], notify: Any) -> list[NodeResult]:
+        console.say(f"braid: dbt invocation {index + 1} of {len(plan.batches)} ({len(nodes)} nodes)")
+
+        def callback(event: Any) -> None:
+            if event.info.name == "NodeFinished":
+                info = event.data.node_info
+                notify(info.unique_id, info.node_status)
+
+        result = project.invoke(request.command, [dbt_selector(graph, u) for u in nodes], flags, [callback])
+        return _dbt_results(result, nodes, project.invocations - 1, graph)
+
+    threads = request.threads or int(project.config.threads or 1)
+    engine = Engine(plan, graph, loaded.assets, python, run_batch, threads=threads,
+                    fail_fast=request.fail_fast, on_result=on_result, on_start=on_start)
+    try:
+        results = engine.run()
+    finally:
+        for manager in io.values():
+            close = getattr(manager, "close", None)
+            if close:
+                close()
+    report = RunReport(
+        run_id=run_id, command=request.command, started_at=started, elapsed=round(time.perf_counter() - t0, 3),
+        results=results, graph=graph, target_dir=project.target_dir / "braid",
+        invocations=project.invocations, args={"select": request.select, "exclude": request.exclude},
+    )
+    pm.hook.write_artifacts(report=report)
+    return report
+
+
+logging.getLogger("braid").addHandler(logging.NullHandler())
+_ = Path
