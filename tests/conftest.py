@@ -1,0 +1,87 @@
+"""Shared fixtures: small real dbt projects on real DuckDB files, and the real ``braid`` CLI."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+BRAID = str(Path(sys.executable).with_name("braid"))
+
+
+@dataclass
+class Project:
+    """A throwaway dbt project in a temp folder, with a DuckDB profile beside it."""
+
+    root: Path
+
+    @property
+    def db(self) -> Path:
+        return self.root / "warehouse.duckdb"
+
+    def write(self, files: Mapping[str, str]) -> None:
+        for rel, text in files.items():
+            path = self.root / rel
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(textwrap.dedent(text).lstrip())
+
+    def braid(self, *args: str, timeout: int = 300, env: Mapping[str, str] | None = None
+              ) -> subprocess.CompletedProcess[str]:
+        """Run the real ``braid`` command in this project; output captured as text."""
+        full_env = {**os.environ, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false", **(env or {})}
+        return subprocess.run(
+            [BRAID, *args, "--profiles-dir", str(self.root), "--project-dir", str(self.root)],
+            cwd=self.root, capture_output=True, text=True, timeout=timeout, env=full_env,
+        )
+
+    def sql(self, query: str) -> list[tuple]:
+        import duckdb
+
+        con = duckdb.connect(str(self.db), read_only=True)
+        try:
+            return con.execute(query).fetchall()
+        finally:
+            con.close()
+
+
+def project_files(name: str = "proj") -> dict[str, str]:
+    return {
+        "dbt_project.yml": f"""
+            name: {name}
+            version: "1.0"
+            config-version: 2
+            profile: {name}
+            """,
+        "profiles.yml": f"""
+            {name}:
+              target: dev
+              outputs:
+                dev:
+                  type: duckdb
+                  path: "{{{{ env_var('BRAID_TEST_DB') }}}}"
+                  threads: 4
+            """,
+    }
+
+
+@pytest.fixture
+def make_project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[..., Project]:
+    """``make_project(files)``: a dbt project with ``files`` (path -> text, dedented)."""
+
+    def make(files: Mapping[str, str] | None = None, name: str = "proj") -> Project:
+        root = tmp_path / name
+        root.mkdir(parents=True, exist_ok=True)
+        project = Project(root)
+        monkeypatch.setenv("BRAID_TEST_DB", str(project.db))
+        monkeypatch.setenv("BRAID_STORE_DIR", str(root / ".braid" / "store"))
+        project.write({**project_files(name), **(files or {})})
+        return project
+
+    return make
