@@ -30,13 +30,23 @@ braid run -h lists the flags of run.
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # type: ignore[override]
-        raise BraidUserError(f"braid {self.prog.split()[-1]}: {message}; see braid {self.prog.split()[-1]} -h")
+        raise BraidUserError(
+            f"braid {self.prog.split()[-1]}: {message}; see braid {self.prog.split()[-1]} -h"
+        )
 
 
 def run_parser() -> argparse.ArgumentParser:
     p = _Parser(prog="braid run", description="Run dbt models and Python assets together.")
-    p.add_argument("-s", "--select", "-m", "--models", nargs="+", action="extend", default=[],
-                   help="what to run (names, fqn prefixes, + and @ operators)")
+    p.add_argument(
+        "-s",
+        "--select",
+        "-m",
+        "--models",
+        nargs="+",
+        action="extend",
+        default=[],
+        help="what to run (names, fqn prefixes, + and @ operators)",
+    )
     p.add_argument("--exclude", nargs="+", action="extend", default=[], help="what to leave out")
     p.add_argument("--selector", help="a named selector from selectors.yml (not supported yet)")
     p.add_argument("-t", "--target")
@@ -57,11 +67,17 @@ def cmd_run(argv: Sequence[str]) -> int:
         raise BraidUserError("braid run: --selector is not supported yet; use -s/--exclude")
     if args.threads is not None and args.threads < 1:
         raise BraidUserError("braid run: --threads must be at least 1")
-    options = DbtOptions(args.project_dir, args.profiles_dir, args.target, args.vars, args.threads,
-                         tuple(extra))
-    request = session.RunRequest(command="run", select=args.select, exclude=args.exclude,
-                                 threads=args.threads, full_refresh=args.full_refresh,
-                                 fail_fast=args.fail_fast)
+    options = DbtOptions(
+        args.project_dir, args.profiles_dir, args.target, args.vars, args.threads, tuple(extra)
+    )
+    request = session.RunRequest(
+        command="run",
+        select=args.select,
+        exclude=args.exclude,
+        threads=args.threads,
+        full_refresh=args.full_refresh,
+        fail_fast=args.fail_fast,
+    )
     loaded = session.load(options)
     plan, unmatched = session.plan_run(loaded, request)
     for token in unmatched:

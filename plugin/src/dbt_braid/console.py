@@ -13,7 +13,7 @@ def say(message: str = "", err: bool = False) -> None:
     stamp = datetime.now().strftime("%H:%M:%S")
     stream = sys.stderr if err else sys.stdout
     with _lock:
-        for line in (message.splitlines() or [""]):
+        for line in message.splitlines() or [""]:
             print(f"{stamp}  {line}" if line else "", file=stream, flush=True)
 
 

@@ -60,8 +60,11 @@ class DbtProject:
 
         adapters = list(FACTORY.adapters.values())
         if not adapters:
-            raise BraidUserError("dbt parsed the project but registered no adapter; check profiles.yml")
-        self.config = adapters[0].config
+            raise BraidUserError(
+                "dbt parsed the project but registered no adapter; check profiles.yml"
+            )
+        first: Any = adapters[0]
+        self.config = first.config
         return self.manifest
 
     @property

@@ -16,7 +16,6 @@ import pluggy
 if TYPE_CHECKING:
     from dbt_braid.assets import PythonAsset
     from dbt_braid.execution.results import NodeResult, RunReport
-    from dbt_braid.io.base import IOEnv, IOManager
 
 hookspec = pluggy.HookspecMarker("braid")
 hookimpl = pluggy.HookimplMarker("braid")

@@ -8,6 +8,7 @@ The folder needs no ``__init__.py``.
 
 from __future__ import annotations
 
+import difflib
 import importlib
 import importlib.util
 import sys
@@ -81,8 +82,12 @@ def load_function(
     func = getattr(mod, function, None)
     if func is None:
         names = sorted(n for n, v in vars(mod).items() if callable(v) and not n.startswith("_"))
-        hint = f" (it defines: {', '.join(names)})" if names else ""
-        raise AssetImportError(f"{where} has no function {function!r}{hint}")
+        close = difflib.get_close_matches(function, names, n=1)
+        hint = f"did you mean {close[0]!r}?" if close else "define it or fix the function name"
+        defines = f" (it defines: {', '.join(names)})" if names else ""
+        raise AssetImportError(f"{where} has no function {function!r}; {hint}{defines}")
     if not callable(func):
-        raise AssetImportError(f"{where}: {function!r} is not a function")
-    return func  # type: ignore[no-any-return]
+        raise AssetImportError(
+            f"{where}: {function!r} is a {type(func).__name__}, not a function; name a function"
+        )
+    return func

@@ -24,7 +24,7 @@ import jsonschema
 from dbt_braid.assets import PythonAsset, python_unique_id
 from dbt_braid.declarations import Declaration
 from dbt_braid.errors import BraidUserError, Problem
-from dbt_braid.loader import AssetImportError, load_function
+from dbt_braid.loader import ASSETS_DIR, AssetImportError, load_function
 
 #: The dbt resource types a Python asset may depend on by name.
 DEPENDABLE_TYPES = ("model", "seed", "snapshot")
@@ -35,7 +35,7 @@ DEFAULT_IO = {"source": "table", "exposure": "pickle"}
 def meta_schema() -> dict[str, Any]:
     """The JSON Schema of ``meta.braid``, shipped in the package."""
     text = resources.files("dbt_braid").joinpath("schemas/meta_braid.schema.json").read_text()
-    return json.loads(text)  # type: ignore[no-any-return]
+    return json.loads(text)
 
 
 @dataclass(frozen=True)
@@ -62,21 +62,57 @@ class ProjectIndex:
     io_managers: Mapping[str, bool]
 
 
+#: What each ``meta.braid`` key must be, for messages about a value of the wrong shape.
+_SHAPES = {
+    "python": "a string module.function, e.g. python: forecast.train",
+    "depends_on": "a list of names or a mapping argument: name, e.g. depends_on: [fct_orders]",
+    "params": "a mapping name: value, e.g. params: {horizon_days: 30}",
+    "io": "the name of an IO manager, e.g. io: pickle",
+    "tags": "a string or a list of strings, e.g. tags: [ml]",
+    "group": "a string",
+    "description": "a string",
+    "owner": "a string or a mapping, e.g. owner: {name: Data Science}",
+}
+_ARGUMENT_HINT = "use letters, digits and _, not starting with a digit"
+
+
+def _got(value: Any) -> str:
+    """A value as a message shows it: its YAML kind and, if short, the value."""
+    kind = (
+        "nothing" if value is None
+        else "a boolean" if isinstance(value, bool)
+        else "a number" if isinstance(value, (int, float))
+        else "a string" if isinstance(value, str)
+        else "a mapping" if isinstance(value, Mapping)
+        else "a list" if isinstance(value, list)
+        else type(value).__name__
+    )
+    shown = repr(value)
+    return f"{kind} {shown}" if value is not None and len(shown) <= 40 else kind
+
+
 def _schema_problems(decl: Declaration, file: str) -> list[Problem]:
     if not isinstance(decl.meta, Mapping):
+        write = f"braid: {{python: {decl.meta}}}" if isinstance(decl.meta, str) else (
+            "braid: {python: module.function}")
         return [
             Problem(
                 file,
                 decl.label,
                 "meta.braid",
-                f"must be a mapping with at least 'python', got {type(decl.meta).__name__}",
+                f"must be a mapping with at least python: module.function, got {_got(decl.meta)}; "
+                f"write {write}",
             )
         ]
     allowed = sorted(meta_schema()["properties"])
     validator = jsonschema.Draft202012Validator(meta_schema())
     problems = []
     for err in sorted(validator.iter_errors(dict(decl.meta)), key=lambda e: list(e.path)):
-        key = ".".join(["meta.braid", *(str(p) for p in err.path)])
+        path = [str(p) for p in err.path]
+        key = ".".join(["meta.braid", *path])
+        # in the mapping form of depends_on, a bad argument name or value sits inside the oneOf
+        sub = [e for e in err.context or () if isinstance(err.instance, Mapping)
+               and (e.validator == "pattern" or (e.validator == "type" and e.path))]
         if err.validator == "additionalProperties":
             for extra in sorted(set(decl.meta) - set(allowed)):
                 close = difflib.get_close_matches(extra, allowed, n=1)
@@ -86,19 +122,23 @@ def _schema_problems(decl: Declaration, file: str) -> list[Problem]:
             problems.append(
                 Problem(file, decl.label, "meta.braid.python", "missing; add python: module.function")
             )
-        elif err.validator == "pattern" and list(err.path) == ["python"]:
+        elif err.validator == "pattern" and path == ["python"]:
             problems.append(
                 Problem(file, decl.label, key, f"{err.instance!r} is not module.function; "
                         "write e.g. python: forecast.train")
             )
-        elif err.validator == "oneOf" and list(err.path) == ["depends_on"]:
-            problems.append(
-                Problem(file, decl.label, key, "must be a list of names or a mapping argument: name")
-            )
-        elif err.validator == "propertyNames":
-            problems.append(
-                Problem(file, decl.label, key, f"{err.instance!r} is not a valid Python argument name")
-            )
+        elif err.validator == "pattern" or (sub and sub[0].validator == "pattern"):
+            # propertyNames: an argument name that Python cannot take
+            name = (sub[0] if sub else err).instance
+            problems.append(Problem(file, decl.label, f"{key}.{name}",
+                                    f"{name!r} is not a valid Python argument name; {_ARGUMENT_HINT}"))
+        elif sub:
+            where = ".".join([key, *(str(p) for p in sub[0].path)])
+            problems.append(Problem(file, decl.label, where,
+                                    f"must be a name (a string), got {_got(sub[0].instance)}"))
+        elif path and path[0] in _SHAPES:
+            problems.append(Problem(file, decl.label, f"meta.braid.{path[0]}",
+                                    f"must be {_SHAPES[path[0]]}; got {_got(err.instance)}"))
         else:
             problems.append(Problem(file, decl.label, key, f"{err.message}"))
     return problems
@@ -134,9 +174,10 @@ class _Names:
         if len(found) == 1:
             return found[0], None
         if len(found) > 1:
+            qualified = sorted(f"{u.split('.')[1]}.{name}" for u in found)
             return None, (
                 f"ambiguous name {name!r}: it matches {', '.join(sorted(found))}; "
-                "qualify it as package.name"
+                f"qualify it as package.name: {' or '.join(repr(q) for q in qualified)}"
             )
         if "." in name:
             package, _, bare = name.partition(".")
@@ -283,7 +324,9 @@ def resolve_assets(declarations: Iterable[Declaration], index: ProjectIndex) -> 
                 problems.append(Problem(
                     display_file(decl, index), decl.label, "name",
                     f"Python asset {name!r} clashes with {', '.join(sorted(others))}; "
-                    "asset and dbt model/seed/snapshot names share one namespace, rename one"))
+                    "asset and dbt model/seed/snapshot names share one namespace, rename one"
+                    + (" (a source table keeps its relation when renamed if you set identifier:)"
+                       if decl.kind == "source" else "")))
 
     names = _Names(index, by_name)
     assets: list[PythonAsset] = []
@@ -314,7 +357,15 @@ def resolve_assets(declarations: Iterable[Declaration], index: ProjectIndex) -> 
         try:
             func = load_function(package, root, module, function)
         except AssetImportError as exc:
-            problems.append(Problem(file, decl.label, "meta.braid.python", str(exc)))
+            message = str(exc)
+            first = module.split(".")[0]
+            if (package == decl.package_name and "." in module and message.startswith("no module ")
+                    and not (root / ASSETS_DIR / first).exists()):
+                # python: pkg.module.function, and pkg is neither a dbt package nor a local folder
+                message = (f"{first!r} is not an installed dbt package, and there is no folder "
+                           f"{ASSETS_DIR}/{first}/; add the package to packages.yml and run "
+                           "dbt deps, or fix the module name")
+            problems.append(Problem(file, decl.label, "meta.braid.python", message))
             continue
         wants_context, annotations, found = _signature_problems(decl, file, func, inputs, params)
         problems.extend(found)

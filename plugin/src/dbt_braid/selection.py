@@ -24,6 +24,9 @@ def _matches(data: dict, value: str) -> bool:
         return data["kind"] == PYTHON and data["name"] == value[len("python:"):]
     if value == "resource_type:python":
         return data["kind"] == PYTHON
+    if data["kind"] != PYTHON and data["resource_type"] == "source":
+        # as dbt: a bare name or fqn never matches a source (that takes ``source:``)
+        return False
     if data["name"] == value:
         return True
     fqn = [part for seg in data.get("fqn", ()) for part in str(seg).split(".")]

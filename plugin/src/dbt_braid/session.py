@@ -51,7 +51,9 @@ def load(options: DbtOptions) -> Loaded:
     registry = collect_io_managers(pm)
     index = ProjectIndex(
         nodes={
-            uid: DbtName(uid, n.name, n.package_name, str(getattr(n.resource_type, "value", n.resource_type)))
+            uid: DbtName(
+                uid, n.name, n.package_name, str(getattr(n.resource_type, "value", n.resource_type))
+            )
             for uid, n in manifest.nodes.items()
             if str(getattr(n.resource_type, "value", n.resource_type)) in DEPENDABLE_TYPES
         },
@@ -89,8 +91,16 @@ def _dbt_results(result: Any, nodes: list[str], index: int, graph: nx.DiGraph) -
         message = f"dbt invocation failed: {result.exception}"
         for uid in nodes:
             data = graph.nodes[uid]
-            out.append(NodeResult(uid, data["name"], data["resource_type"], "error",
-                                  message=message, invocation=index))
+            out.append(
+                NodeResult(
+                    uid,
+                    data["name"],
+                    data["resource_type"],
+                    "error",
+                    message=message,
+                    invocation=index,
+                )
+            )
         return out
     for r in run_results:
         uid = r.node.unique_id
@@ -99,15 +109,20 @@ def _dbt_results(result: Any, nodes: list[str], index: int, graph: nx.DiGraph) -
         rows = adapter.get("rows_affected") if isinstance(adapter, dict) else None
         timing = {t.name: t for t in (r.timing or [])}
         exe = timing.get("execute")
-        out.append(NodeResult(
-            uid, data["name"], data["resource_type"], str(getattr(r.status, "value", r.status)),
-            execution_time=round(float(r.execution_time or 0.0), 4),
-            message=r.message,
-            rows_written=rows if isinstance(rows, int) and rows >= 0 else None,
-            invocation=index,
-            started_at=exe.started_at.isoformat() if exe and exe.started_at else None,
-            completed_at=exe.completed_at.isoformat() if exe and exe.completed_at else None,
-        ))
+        out.append(
+            NodeResult(
+                uid,
+                data["name"],
+                data["resource_type"],
+                str(getattr(r.status, "value", r.status)),
+                execution_time=round(float(r.execution_time or 0.0), 4),
+                message=r.message,
+                rows_written=rows if isinstance(rows, int) and rows >= 0 else None,
+                invocation=index,
+                started_at=exe.started_at.isoformat() if exe and exe.started_at else None,
+                completed_at=exe.completed_at.isoformat() if exe and exe.completed_at else None,
+            )
+        )
     return out
 
 
@@ -123,8 +138,13 @@ def execute(loaded: Loaded, plan: Plan, request: RunRequest) -> RunReport:
     run_id = str(uuid.uuid4())
     started = now_iso()
     t0 = time.perf_counter()
-    env = IOEnv(project.project_root, project.target(), project.config.credentials.type,
-                project.config.credentials, run_id)
+    env = IOEnv(
+        project.project_root,
+        project.target(),
+        project.config.credentials.type,
+        project.config.credentials,
+        run_id,
+    )
     io = loaded.io_registry.build(env)
     refs: dict[str, tuple[StoredRef, str]] = {}
     for uid, data in graph.nodes(data=True):
@@ -132,11 +152,17 @@ def execute(loaded: Loaded, plan: Plan, request: RunRequest) -> RunReport:
             asset = loaded.assets[uid]
             refs[uid] = (StoredRef(uid, asset.name, asset.package_name, asset.relation), asset.io)
         elif data.get("relation"):
-            refs[uid] = (StoredRef(uid, data["name"], data["package_name"],
-                                   relation_of(data["relation"])), "table")
+            refs[uid] = (
+                StoredRef(uid, data["name"], data["package_name"], relation_of(data["relation"])),
+                "table",
+            )
     pm = get_plugin_manager()
     python = PythonRunner(
-        refs=refs, io=io, run_id=run_id, target=project.target(), project_dir=project.project_root,
+        refs=refs,
+        io=io,
+        run_id=run_id,
+        target=project.target(),
+        project_dir=project.project_root,
         before=lambda asset: pm.hook.before_asset(asset=asset, run_id=run_id),
     )
     total = len(plan.python)
@@ -144,18 +170,30 @@ def execute(loaded: Loaded, plan: Plan, request: RunRequest) -> RunReport:
 
     def on_start(uid: str) -> None:
         counter["n"] += 1
-        console.say(console.dots(f"{counter['n']} of {total} START python asset {graph.nodes[uid]['name']}", "[RUN]"))
+        console.say(
+            console.dots(
+                f"{counter['n']} of {total} START python asset {graph.nodes[uid]['name']}", "[RUN]"
+            )
+        )
 
     def on_result(result: NodeResult) -> None:
         if result.resource_type != "python":
             return
         if result.status == "success":
-            console.say(console.dots(f"OK python asset {result.name}",
-                                     f"[{result.message} in {result.execution_time:.2f}s]"))
+            console.say(
+                console.dots(
+                    f"OK python asset {result.name}",
+                    f"[{result.message} in {result.execution_time:.2f}s]",
+                )
+            )
         elif result.status == "skipped":
             console.say(f"SKIP python asset {result.name}: {result.message}")
         else:
-            console.say(console.dots(f"ERROR python asset {result.name}", f"[ERROR in {result.execution_time:.2f}s]"))
+            console.say(
+                console.dots(
+                    f"ERROR python asset {result.name}", f"[ERROR in {result.execution_time:.2f}s]"
+                )
+            )
             if result.traceback:
                 console.say(result.traceback.rstrip(), err=True)
         pm.hook.after_asset(asset=loaded.assets[result.unique_id], result=result)
@@ -165,19 +203,32 @@ def execute(loaded: Loaded, plan: Plan, request: RunRequest) -> RunReport:
         flags.append("--fail-fast")
 
     def run_batch(index: int, nodes: list[str], notify: Any) -> list[NodeResult]:
-        console.say(f"braid: dbt invocation {index + 1} of {len(plan.batches)} ({len(nodes)} nodes)")
+        console.say(
+            f"braid: dbt invocation {index + 1} of {len(plan.batches)} ({len(nodes)} nodes)"
+        )
 
         def callback(event: Any) -> None:
             if event.info.name == "NodeFinished":
                 info = event.data.node_info
                 notify(info.unique_id, info.node_status)
 
-        result = project.invoke(request.command, [dbt_selector(graph, u) for u in nodes], flags, [callback])
+        result = project.invoke(
+            request.command, [dbt_selector(graph, u) for u in nodes], flags, [callback]
+        )
         return _dbt_results(result, nodes, project.invocations - 1, graph)
 
     threads = request.threads or int(project.config.threads or 1)
-    engine = Engine(plan, graph, loaded.assets, python, run_batch, threads=threads,
-                    fail_fast=request.fail_fast, on_result=on_result, on_start=on_start)
+    engine = Engine(
+        plan,
+        graph,
+        loaded.assets,
+        python,
+        run_batch,
+        threads=threads,
+        fail_fast=request.fail_fast,
+        on_result=on_result,
+        on_start=on_start,
+    )
     try:
         results = engine.run()
     finally:
@@ -186,9 +237,15 @@ def execute(loaded: Loaded, plan: Plan, request: RunRequest) -> RunReport:
             if close:
                 close()
     report = RunReport(
-        run_id=run_id, command=request.command, started_at=started, elapsed=round(time.perf_counter() - t0, 3),
-        results=results, graph=graph, target_dir=project.target_dir / "braid",
-        invocations=project.invocations, args={"select": request.select, "exclude": request.exclude},
+        run_id=run_id,
+        command=request.command,
+        started_at=started,
+        elapsed=round(time.perf_counter() - t0, 3),
+        results=results,
+        graph=graph,
+        target_dir=project.target_dir / "braid",
+        invocations=project.invocations,
+        args={"select": request.select, "exclude": request.exclude},
     )
     pm.hook.write_artifacts(report=report)
     return report

@@ -8,8 +8,18 @@ from dbt_braid.builtins.artifacts import write_json
 from dbt_braid.execution.results import RunReport
 from dbt_braid.hookspecs import hookimpl
 
-FIELDS = ("unique_id", "name", "resource_type", "status", "execution_time", "message",
-          "rows_written", "invocation", "started_at", "completed_at")
+FIELDS = (
+    "unique_id",
+    "name",
+    "resource_type",
+    "status",
+    "execution_time",
+    "message",
+    "rows_written",
+    "invocation",
+    "started_at",
+    "completed_at",
+)
 
 
 def run_results_payload(report: RunReport) -> dict[str, Any]:

@@ -1,1 +1,1 @@
-"""Execution: runs a :class:`~dbt_braid.planning.Plan`: dbt batches in-process, Python assets in threads."""
+"""Execution: runs a plan: dbt batches in-process, Python assets in threads."""

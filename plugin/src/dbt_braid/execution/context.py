@@ -29,5 +29,7 @@ class AssetContext:
     def sql(self, query: str) -> Any:
         """Run SQL in the target warehouse (the connection dbt's adapter uses); a DataFrame back."""
         if self._warehouse is None:
-            raise RuntimeError(f"no SQL runner is registered for target type {self.target.get('type')!r}")
+            raise RuntimeError(
+                f"no SQL runner is registered for target type {self.target.get('type')!r}"
+            )
         return self._warehouse.query(query)

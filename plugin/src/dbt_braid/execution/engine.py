@@ -67,8 +67,9 @@ class Engine:
 
     def _skip(self, uid: str, reason: str) -> None:
         data = self.graph.nodes[uid]
-        result = NodeResult(uid, data["name"], data["resource_type"], "skipped", message=reason,
-                            invocation=None)
+        result = NodeResult(
+            uid, data["name"], data["resource_type"], "skipped", message=reason, invocation=None
+        )
         self.results[uid] = result
         self.finished[uid] = "skipped"
         self.on_result(result)

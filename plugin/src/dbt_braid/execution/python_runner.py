@@ -61,11 +61,12 @@ class PythonRunner:
     def run(self, asset: PythonAsset) -> NodeResult:
         started = now_iso()
         t0 = time.perf_counter()
-        result = NodeResult(asset.unique_id, asset.name, "python", "success",
-                            started_at=started)
+        result = NodeResult(asset.unique_id, asset.name, "python", "success", started_at=started)
         stage = "loading inputs"
         try:
-            kwargs: dict[str, Any] = {arg: self._load(asset, arg, uid) for arg, uid in asset.inputs.items()}
+            kwargs: dict[str, Any] = {
+                arg: self._load(asset, arg, uid) for arg, uid in asset.inputs.items()
+            }
             kwargs.update(asset.params)
             if asset.wants_context:
                 kwargs["context"] = AssetContext(
@@ -91,7 +92,8 @@ class PythonRunner:
             result.status = "error"
             result.message = f"{stage}: {type(exc).__name__}: {exc}"
             result.traceback = (
-                user_traceback(exc, asset.function) if stage == "running"
+                user_traceback(exc, asset.function)
+                if stage == "running"
                 else "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
             )
         result.execution_time = time.perf_counter() - t0

@@ -62,7 +62,9 @@ class IORegistry:
     def register(
         self, name: str, factory: Callable[[IOEnv], IOManager | None], writes_table: bool = False
     ) -> None:
-        self.registrations.setdefault(name, []).insert(0, IORegistration(name, factory, writes_table))
+        self.registrations.setdefault(name, []).insert(
+            0, IORegistration(name, factory, writes_table)
+        )
 
     def writes_table(self) -> dict[str, bool]:
         return {name: regs[0].writes_table for name, regs in self.registrations.items()}

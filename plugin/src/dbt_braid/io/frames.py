@@ -15,8 +15,10 @@ def wants(annotation: Any) -> str:
     """Which frame type a parameter annotation asks for: pandas (default), polars or arrow."""
     if annotation is None:
         return "pandas"
-    text = annotation if isinstance(annotation, str) else (
-        f"{getattr(annotation, '__module__', '')}.{getattr(annotation, '__qualname__', '')}"
+    text = (
+        annotation
+        if isinstance(annotation, str)
+        else (f"{getattr(annotation, '__module__', '')}.{getattr(annotation, '__qualname__', '')}")
     )
     if "polars" in text or text.startswith("pl."):
         return "polars"

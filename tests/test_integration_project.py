@@ -1,0 +1,216 @@
+"""The seed scenario end to end: integration_tests/ run by the real ``braid run`` on DuckDB.
+
+The project is used in place (it is a dbt project with ``packages.yml: local: ../``), with
+its DuckDB file and pickle store redirected into a temp folder.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import subprocess
+from datetime import date, timedelta
+from pathlib import Path
+
+import duckdb
+import jsonschema
+import pytest
+
+from conftest import BRAID, REPO
+
+IT = REPO / "integration_tests"
+SCHEMAS = REPO / "plugin" / "src" / "dbt_braid" / "schemas"
+PKG = "braid_integration_tests"
+
+
+class IntegrationProject:
+    def __init__(self, tmp: Path) -> None:
+        self.tmp = tmp
+        self.db = tmp / "it.duckdb"
+        self.env = {
+            **os.environ,
+            "BRAID_DUCKDB_PATH": str(self.db),
+            "BRAID_STORE_DIR": str(tmp / "store"),
+            "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+        }
+
+    def braid(self, *args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([BRAID, *args, "--profiles-dir", str(IT)], cwd=IT, env=self.env,
+                              capture_output=True, text=True, timeout=600)
+
+    def sql(self, query: str) -> list[tuple]:
+        con = duckdb.connect(str(self.db), read_only=True)
+        try:
+            return con.execute(query).fetchall()
+        finally:
+            con.close()
+
+    def run_results(self) -> dict:
+        return json.loads((IT / "target" / "braid" / "run_results.json").read_text())
+
+    def lineage(self) -> dict:
+        return json.loads((IT / "target" / "braid" / "lineage.json").read_text())
+
+
+@pytest.fixture(scope="module")
+def it(tmp_path_factory: pytest.TempPathFactory) -> IntegrationProject:
+    project = IntegrationProject(tmp_path_factory.mktemp("it"))
+    for command in (("deps",), ("seed",)):
+        done = project.braid(*command)
+        assert done.returncode == 0, done.stdout + done.stderr
+    return project
+
+
+@pytest.fixture(scope="module")
+def full_run(it: IntegrationProject) -> tuple[subprocess.CompletedProcess[str], dict]:
+    done = it.braid("run")
+    assert done.returncode == 0, done.stdout + done.stderr
+    return done, it.run_results()
+
+
+def by_name(results: dict) -> dict[str, dict]:
+    return {r["name"]: r for r in results["results"]}
+
+
+def test_seed_scenario_runs_in_two_dbt_invocations(full_run) -> None:
+    _, results = full_run
+    rows = by_name(results)
+    assert results["invocations"] == 2
+    assert {r["status"] for r in results["results"]} == {"success"}
+    for model in ("stg_customers", "stg_orders", "fct_orders", "fct_daily_orders",
+                  "fct_orders_usd"):
+        assert rows[model]["invocation"] == 0, model
+    assert rows["forecast_summary"]["invocation"] == 1
+    for asset in ("order_forecast_model", "predicted_orders", "exchange_rates",
+                  "daily_orders_export"):
+        assert rows[asset]["resource_type"] == "python"
+        assert rows[asset]["invocation"] is None
+        assert rows[asset]["unique_id"] == f"python.{PKG}.{asset}"
+    assert rows["predicted_orders"]["rows_written"] == 30
+    assert rows["exchange_rates"]["rows_written"] == 5
+
+
+def test_results_are_in_dependency_order(full_run) -> None:
+    _, results = full_run
+    order = [r["name"] for r in results["results"]]
+    for up, down in [("fct_daily_orders", "order_forecast_model"),
+                     ("order_forecast_model", "predicted_orders"),
+                     ("predicted_orders", "forecast_summary"),
+                     ("forecast_summary", "daily_orders_export"),
+                     ("exchange_rates", "fct_orders_usd")]:
+        assert order.index(up) < order.index(down)
+    started = {r["name"]: r["started_at"] for r in results["results"]}
+    finished = {r["name"]: r["completed_at"] for r in results["results"]}
+    assert finished["fct_daily_orders"] <= started["order_forecast_model"]
+    assert finished["predicted_orders"] <= started["forecast_summary"]
+
+
+def test_predictions_table_contents(it, full_run) -> None:
+    db = it.db.stem
+    (last_day,) = it.sql("select max(order_date) from main.fct_daily_orders")[0]
+    rows = it.sql(f"select forecast_date, predicted_orders, predicted_revenue "
+                  f"from {db}.forecasting.predicted_orders order by 1")
+    assert len(rows) == 30
+    last_day = last_day.date() if hasattr(last_day, "date") else last_day
+    assert [r[0] for r in rows] == [last_day + timedelta(days=i + 1) for i in range(30)]
+    assert all(isinstance(r[0], date) for r in rows)
+    assert all(r[1] >= 0 and r[2] >= 0 for r in rows)
+    # the trend is real: predictions sit near recent daily order counts
+    (recent,) = it.sql("select avg(n_orders) from main.fct_daily_orders "
+                       "where order_date > (select max(order_date) - interval 60 day "
+                       "from main.fct_daily_orders)")[0]
+    mean_pred = sum(r[1] for r in rows) / 30
+    assert 0.5 * recent < mean_pred < 1.5 * recent
+
+
+def test_dbt_model_downstream_of_predictions(it, full_run) -> None:
+    weeks = it.sql("select forecast_days, predicted_orders, predicted_revenue "
+                   "from main.forecast_summary order by week_start")
+    assert sum(w[0] for w in weeks) == 30
+    (total_orders, total_revenue) = it.sql(
+        f"select sum(predicted_orders), sum(predicted_revenue) "
+        f"from {it.db.stem}.forecasting.predicted_orders")[0]
+    assert float(sum(w[1] for w in weeks)) == pytest.approx(total_orders, abs=0.5)
+    assert float(sum(w[2] for w in weeks)) == pytest.approx(total_revenue, abs=1.0)
+
+
+def test_independent_python_branch_feeds_dbt(it, full_run) -> None:
+    (n, missing, wrong) = it.sql(
+        "select count(*), count(*) filter (where rate_to_usd is null), "
+        "count(*) filter (where abs(amount_usd - round(amount * rate_to_usd, 2)) > 0.01) "
+        "from main.fct_orders_usd")[0]
+    (orders,) = it.sql("select count(*) from main.fct_orders")[0]
+    assert n == orders > 1000
+    assert missing == 0 and wrong == 0
+    rates = dict(it.sql(f"select currency, rate_to_usd from {it.db.stem}.reference.exchange_rates"))
+    with (IT / "data" / "exchange_rates.csv").open() as fh:
+        expected = {row["currency"]: float(row["rate_to_usd"]) for row in csv.DictReader(fh)}
+    assert rates == expected
+
+
+def test_exposure_assets_store_and_export(it, full_run) -> None:
+    model_file = it.tmp / "store" / PKG / "order_forecast_model.pkl"
+    assert model_file.stat().st_size > 0
+    export = IT / "target" / "exports" / "forecast_summary.csv"
+    with export.open() as fh:
+        exported = list(csv.DictReader(fh))
+    assert len(exported) == it.sql("select count(*) from main.forecast_summary")[0][0]
+
+
+def test_run_results_match_schema(full_run) -> None:
+    _, results = full_run
+    schema = json.loads((SCHEMAS / "run_results.schema.json").read_text())
+    jsonschema.validate(results, schema)
+    assert len(results["results"]) == 10
+
+
+def test_lineage_unifies_both_kinds(it, full_run) -> None:
+    lineage = it.lineage()
+    schema = json.loads((SCHEMAS / "lineage.schema.json").read_text())
+    jsonschema.validate(lineage, schema)
+    nodes = {n["unique_id"]: n for n in lineage["nodes"]}
+    edges = {(e["from"], e["to"]) for e in lineage["edges"]}
+    asset = f"python.{PKG}.predicted_orders"
+    # the source that declares the asset is not a second node; the asset carries its relation
+    assert f"source.{PKG}.forecasting.predicted_orders" not in nodes
+    assert f"exposure.{PKG}.order_forecast_model" not in nodes
+    assert nodes[asset]["relation"] == f"{it.db.stem}.forecasting.predicted_orders"
+    assert nodes[asset]["declared_by"] == f"source.{PKG}.forecasting.predicted_orders"
+    chain = [f"model.{PKG}.fct_daily_orders", f"python.{PKG}.order_forecast_model", asset,
+             f"model.{PKG}.forecast_summary", f"python.{PKG}.daily_orders_export"]
+    for up, down in zip(chain, chain[1:]):
+        assert (up, down) in edges, (up, down)
+    assert (f"model.{PKG}.fct_daily_orders", asset) in edges
+    assert (f"python.{PKG}.exchange_rates", f"model.{PKG}.fct_orders_usd") in edges
+    assert all(e[0] in nodes and e[1] in nodes for e in edges)
+
+
+def test_select_plain_names_runs_only_those(it, full_run) -> None:
+    done = it.braid("run", "-s", "forecast_summary", "predicted_orders")
+    assert done.returncode == 0, done.stdout + done.stderr
+    results = it.run_results()
+    assert sorted(r["name"] for r in results["results"]) == ["forecast_summary", "predicted_orders"]
+    assert results["invocations"] == 1
+
+
+def test_exclude_and_graph_operator(it, full_run) -> None:
+    done = it.braid("run", "-s", "+forecast_summary", "--exclude", "stg_customers")
+    assert done.returncode == 0, done.stdout + done.stderr
+    names = {r["name"] for r in it.run_results()["results"]}
+    assert names == {"stg_orders", "fct_orders", "fct_daily_orders", "order_forecast_model",
+                     "predicted_orders", "forecast_summary"}
+
+
+def test_pickle_store_survives_dbt_clean(it, full_run) -> None:
+    assert it.braid("clean").returncode == 0
+    assert not (IT / "target").exists()
+    assert it.braid("deps").returncode == 0  # clean removed dbt_packages/ too
+    done = it.braid("run", "-s", "predicted_orders")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert by_name(it.run_results())["predicted_orders"]["status"] == "success"
+
+
+def test_demo_output_says_where_results_are(full_run) -> None:
+    done, _ = full_run
+    assert "run_results.json" in done.stdout and "lineage.json" in done.stdout
