@@ -41,6 +41,12 @@ class Project:
             cwd=self.root, capture_output=True, text=True, timeout=timeout, env=full_env,
         )
 
+    def tables(self) -> set[str]:
+        """Names of the tables and views in the DuckDB file; empty when it was never created."""
+        if not self.db.exists():
+            return set()
+        return {row[0] for row in self.sql("select table_name from information_schema.tables")}
+
     def sql(self, query: str) -> list[tuple]:
         import duckdb
 

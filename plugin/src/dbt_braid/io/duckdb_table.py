@@ -10,6 +10,7 @@ data fails half-way (a stream that raises) or the process is killed, the old tab
 from __future__ import annotations
 
 import threading
+import time
 from typing import Any
 
 import duckdb
@@ -73,9 +74,9 @@ class DuckDBTableIO:
         schema = ".".join(quote(p) for p in (relation.database, relation.schema) if p)
         cur = self._cursor()
         try:
+            self._ensure_schema(cur, schema)
             cur.execute("begin transaction")
             try:
-                cur.execute(f"create schema if not exists {schema}")
                 cur.register("__braid_new_rows", data)
                 cur.execute(f"create or replace table {target} as select * from __braid_new_rows")
                 cur.unregister("__braid_new_rows")
@@ -87,6 +88,22 @@ class DuckDBTableIO:
             return int(row[0]) if row else None
         finally:
             cur.close()
+
+    @staticmethod
+    def _ensure_schema(cur: duckdb.DuckDBPyConnection, schema: str) -> None:
+        """Create the schema in its own transaction, before the write.
+
+        Two writers creating the same schema at once conflict in DuckDB's catalog (optimistic
+        concurrency); the loser retries and then finds it there.
+        """
+        for attempt in range(5):
+            try:
+                cur.execute(f"create schema if not exists {schema}")
+                return
+            except duckdb.TransactionException:
+                if attempt == 4:
+                    raise
+                time.sleep(0.05 * (attempt + 1))
 
     def query(self, sql: str) -> Any:
         cur = self._cursor()
