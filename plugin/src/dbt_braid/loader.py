@@ -88,6 +88,7 @@ def load_function(
         raise AssetImportError(f"{where} has no function {function!r}; {hint}{defines}")
     if not callable(func):
         raise AssetImportError(
-            f"{where}: {function!r} is a {type(func).__name__}, not a function; name a function"
+            f"{where}: {function!r} is not a function (its type is {type(func).__name__}); "
+            "name a function defined there"
         )
     return func

@@ -130,8 +130,8 @@ def _schema_problems(decl: Declaration, file: str) -> list[Problem]:
         elif err.validator == "pattern" or (sub and sub[0].validator == "pattern"):
             # propertyNames: an argument name that Python cannot take
             name = (sub[0] if sub else err).instance
-            problems.append(Problem(file, decl.label, f"{key}.{name}",
-                                    f"{name!r} is not a valid Python argument name; {_ARGUMENT_HINT}"))
+            problems.append(Problem(file, decl.label, f"{key}.{name}", f"{name!r} is not a "
+                                    f"valid Python argument name; {_ARGUMENT_HINT}"))
         elif sub:
             where = ".".join([key, *(str(p) for p in sub[0].path)])
             problems.append(Problem(file, decl.label, where,
@@ -256,7 +256,8 @@ def _inputs(decl: Declaration, names: _Names, file: str) -> tuple[dict[str, str]
 
 
 def _signature_problems(
-    decl: Declaration, file: str, func: Any, inputs: Mapping[str, str], params: Mapping[str, Any]
+    decl: Declaration, file: str, func: Any, inputs: Mapping[str, str], params: Mapping[str, Any],
+    incomplete: bool = False,
 ) -> tuple[bool, dict[str, Any], list[Problem]]:
     problems: list[Problem] = []
     try:
@@ -280,7 +281,7 @@ def _signature_problems(
                                     f"{python}: parameter {pname!r} is positional-only; "
                                     "braid passes keyword arguments, remove the '/'"))
             continue
-        if pname in inputs or pname in params or p.default is not p.empty:
+        if pname in inputs or pname in params or p.default is not p.empty or incomplete:
             continue
         problems.append(
             Problem(file, decl.label, "meta.braid.python",
@@ -290,10 +291,14 @@ def _signature_problems(
     if not takes_kwargs:
         for arg in inputs:
             if arg not in sig.parameters:
-                problems.append(Problem(file, decl.label, "meta.braid.depends_on",
+                # a dependency from the exposure's own depends_on (a ref) is not in meta.braid
+                via_dbt = inputs[arg] in decl.dbt_depends_on
+                origin = " (from the exposure's depends_on)" if via_dbt else ""
+                problems.append(Problem(file, decl.label,
+                                        "depends_on" if via_dbt else "meta.braid.depends_on",
                                         f"{python}() has no parameter {arg!r} for dependency "
-                                        f"{inputs[arg]}; add the parameter or rename it with "
-                                        "depends_on: {argument: name}"))
+                                        f"{inputs[arg]}{origin}; add the parameter or rename it "
+                                        "with meta.braid.depends_on: {argument: name}"))
         for key in params:
             if key not in sig.parameters:
                 problems.append(Problem(file, decl.label, f"meta.braid.params.{key}",
@@ -335,6 +340,9 @@ def resolve_assets(declarations: Iterable[Declaration], index: ProjectIndex) -> 
         meta = decl.meta
         inputs, found = _inputs(decl, names, file)
         problems.extend(found)
+        # a dependency that did not resolve may be the one a parameter waits for: the
+        # "matches no dependency" check would only repeat that problem
+        incomplete = bool(found)
         params = dict(meta.get("params") or {})
         for clash in sorted(set(params) & set(inputs)):
             problems.append(Problem(file, decl.label, f"meta.braid.params.{clash}",
@@ -367,7 +375,8 @@ def resolve_assets(declarations: Iterable[Declaration], index: ProjectIndex) -> 
                            "dbt deps, or fix the module name")
             problems.append(Problem(file, decl.label, "meta.braid.python", message))
             continue
-        wants_context, annotations, found = _signature_problems(decl, file, func, inputs, params)
+        wants_context, annotations, found = _signature_problems(decl, file, func, inputs, params,
+                                                              incomplete)
         problems.extend(found)
         tags = meta.get("tags") or []
         tags = [tags] if isinstance(tags, str) else list(tags)

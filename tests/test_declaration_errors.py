@@ -1,0 +1,542 @@
+"""Bad ``meta.braid`` declarations are reported before anything runs (SPEC §2-§4).
+
+Every problem is one line on stderr, ``<yaml file>: <resource>: <key>: <what is wrong; fix>``,
+all problems come together, the exit code is 2, there is no traceback, and nothing ran: the
+project's model ``m`` is not in the DuckDB file.
+
+Parsing a project costs a couple of seconds, so the declaration-local cases share one project
+(``broken``) whose declarations are independent of each other; each case still checks its own
+line. Cases that change the shared namespace (name clashes, ambiguity, cycles) get their own
+project.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from conftest import Project, project_files
+
+MODEL = {"models/m.sql": "select 1 as id\n"}
+
+# --------------------------------------------------------------------------------------------
+# helpers
+
+
+def tables(project: Project) -> set[str]:
+    """Tables and views in the project's DuckDB file (none when it does not exist)."""
+    if not project.db.exists():
+        return set()
+    return {name for (name,) in project.sql("select table_name from information_schema.tables")}
+
+
+def assert_rejected(project: Project, result: subprocess.CompletedProcess[str],
+                    models: tuple[str, ...] = ("m",)) -> None:
+    """Exit code 2, no traceback, and none of ``models`` was built."""
+    output = result.stdout + result.stderr
+    assert result.returncode == 2, output
+    assert "Traceback" not in output, output
+    built = tables(project) & set(models)
+    assert not built, f"declarations were invalid but {sorted(built)} ran:\n{output}"
+
+
+def problem_lines(result: subprocess.CompletedProcess[str]) -> list[str]:
+    return [line for line in result.stderr.splitlines() if line.strip()]
+
+
+def problem_line(result: subprocess.CompletedProcess[str], file: str, resource: str,
+                 key: str) -> str:
+    """The one stderr line about ``key`` of ``resource`` declared in ``file``."""
+    prefix = f"{file}: {resource}: {key}: "
+    hits = [line for line in problem_lines(result) if line.startswith(prefix)]
+    assert len(hits) == 1, f"want one line starting {prefix!r}, stderr:\n{result.stderr}"
+    return hits[0]
+
+
+def assert_fix(line: str, *fragments: str) -> None:
+    for fragment in fragments:
+        assert fragment in line, f"{fragment!r} not in {line!r}"
+
+
+# --------------------------------------------------------------------------------------------
+# the shared broken project: independent broken declarations, each with its own expected line
+
+ASSETS = '''
+import pandas as pd
+
+CONST = 3
+
+
+def takes_m(m):
+    return m
+
+
+def takes_nothing():
+    return None
+
+
+def takes_m_and_horizon(m, horizon):
+    return m
+
+
+def positional(m, /):
+    return m
+
+
+def takes_x(x):
+    return x
+
+
+def takes_m_and_kwargs(m, **kwargs):
+    return pd.DataFrame({"id": [1]})
+'''
+
+BROKEN_FILES = {
+    **MODEL,
+    "python_assets/assets.py": ASSETS,
+    "python_assets/bad_syntax.py": '''
+        """A module with a syntax error on line 3."""
+
+        def f(m:
+            return m
+        ''',
+    "python_assets/imports_missing.py": '''
+        """A module importing a package that is not installed."""
+        import braid_no_such_package
+
+
+        def f(m):
+            return braid_no_such_package.go(m)
+        ''',
+    "python_assets/raises.py": '''
+        """A module that raises while it is imported."""
+        raise RuntimeError("cannot read settings")
+        ''',
+    # wrong shapes: the JSON Schema of meta.braid
+    "models/keys.yml": """
+        version: 2
+        sources:
+          - name: keys
+            tables:
+              - name: unknown_key
+                meta:
+                  braid:
+                    python: assets.takes_m
+                    depends_on: [m]
+                    parms: {horizon: 3}
+              - name: python_not_string
+                config: {meta: {braid: {python: 3}}}
+              - name: params_not_mapping
+                config: {meta: {braid: {python: assets.takes_m, depends_on: [m], params: [1, 2]}}}
+              - name: depends_on_number
+                config: {meta: {braid: {python: assets.takes_m, depends_on: 3}}}
+              - name: tags_wrong_type
+                config: {meta: {braid: {python: assets.takes_m, depends_on: [m], tags: {a: 1}}}}
+              - name: meta_not_mapping
+                config: {meta: {braid: assets.takes_m}}
+              - name: python_not_dotted
+                config: {meta: {braid: {python: takes_m, depends_on: [m]}}}
+              - name: python_missing
+                config: {meta: {braid: {depends_on: [m]}}}
+              - name: bad_argument_name
+                config: {meta: {braid: {python: assets.takes_m, depends_on: {"1st": m}}}}
+              - name: dependency_not_a_name
+                config: {meta: {braid: {python: assets.takes_m, depends_on: {m: 3}}}}
+              - name: io_not_string
+                config: {meta: {braid: {python: assets.takes_m, depends_on: [m], io: 3}}}
+        """,
+    # python: that cannot be loaded
+    "models/modules.yml": """
+        version: 2
+        sources:
+          - name: modules
+            tables:
+              - name: missing_module
+                config: {meta: {braid: {python: no_such_module.f, depends_on: [m]}}}
+              - name: missing_function
+                config: {meta: {braid: {python: assets.take_m, depends_on: [m]}}}
+              - name: not_a_function
+                config: {meta: {braid: {python: assets.CONST, depends_on: [m]}}}
+              - name: syntax_error
+                config: {meta: {braid: {python: bad_syntax.f, depends_on: [m]}}}
+              - name: import_error
+                config: {meta: {braid: {python: imports_missing.f, depends_on: [m]}}}
+              - name: raises_at_import
+                config: {meta: {braid: {python: raises.f, depends_on: [m]}}}
+              - name: package_not_installed
+                config: {meta: {braid: {python: notapkg.models.fit, depends_on: [m]}}}
+        """,
+    # depends_on names that resolve to nothing, or to the same argument
+    "models/deps.yml": """
+        version: 2
+        sources:
+          - name: raw
+            tables:
+              - name: orders
+          - name: s1
+            tables:
+              - name: x
+          - name: s2
+            tables:
+              - name: x
+          - name: deps
+            tables:
+              - name: unknown_dependency
+                config: {meta: {braid: {python: assets.takes_m, depends_on: [mm]}}}
+              - name: bare_table_name
+                config: {meta: {braid: {python: assets.takes_m, depends_on: [m, orders]}}}
+              - name: same_argument
+                config: {meta: {braid: {python: assets.takes_x, depends_on: [s1.x, s2.x]}}}
+              - name: fine
+                config: {meta: {braid: {python: assets.takes_m, depends_on: [m]}}}
+              - name: kwargs_take_params
+                config:
+                  meta:
+                    braid:
+                      python: assets.takes_m_and_kwargs
+                      depends_on: [m]
+                      params: {horizon: 3, anything: [1, 2]}
+        """,
+    # the function's signature against depends_on, params and io
+    "models/functions.yml": """
+        version: 2
+        exposures:
+          - name: unmatched_parameter
+            type: ml
+            owner: {name: Data Science}
+            config: {meta: {braid: {python: assets.takes_m_and_horizon, depends_on: [m]}}}
+          - name: dependency_not_accepted
+            type: ml
+            owner: {name: Data Science}
+            config: {meta: {braid: {python: assets.takes_nothing, depends_on: [m]}}}
+          - name: ref_not_accepted
+            type: ml
+            owner: {name: Data Science}
+            depends_on: [ref('m')]
+            config: {meta: {braid: {python: assets.takes_nothing}}}
+          - name: param_not_accepted
+            type: ml
+            owner: {name: Data Science}
+            config:
+              meta:
+                braid: {python: assets.takes_m, depends_on: [m], params: {horizon: 3}}
+          - name: param_and_dependency
+            type: ml
+            owner: {name: Data Science}
+            config: {meta: {braid: {python: assets.takes_m, depends_on: [m], params: {m: 1}}}}
+          - name: positional_only
+            type: ml
+            owner: {name: Data Science}
+            config: {meta: {braid: {python: assets.positional, depends_on: [m]}}}
+          - name: unknown_io
+            type: ml
+            owner: {name: Data Science}
+            config: {meta: {braid: {python: assets.takes_m, depends_on: [m], io: s3}}}
+          - name: table_io_on_exposure
+            type: ml
+            owner: {name: Data Science}
+            config: {meta: {braid: {python: assets.takes_m, depends_on: [m], io: table}}}
+        """,
+}
+
+
+@dataclass(frozen=True)
+class Case:
+    file: str
+    resource: str
+    key: str
+    fix: tuple[str, ...]
+
+
+def _src(file: str, table: str, key: str, *fix: str) -> Case:
+    source = Path(file).stem
+    return Case(f"models/{file}", f"source {source}.{table}", key, fix)
+
+
+def _exp(name: str, key: str, *fix: str) -> Case:
+    return Case("models/functions.yml", f"exposure {name}", key, fix)
+
+
+BROKEN_CASES: dict[str, Case] = {
+    # keys.yml: the JSON Schema
+    "unknown key, did you mean": _src(
+        "keys.yml", "unknown_key", "meta.braid.parms", "unknown key", "did you mean 'params'?"),
+    "python not a string": _src(
+        "keys.yml", "python_not_string", "meta.braid.python",
+        "must be a string module.function", "python: forecast.train", "got a number 3"),
+    "params not a mapping": _src(
+        "keys.yml", "params_not_mapping", "meta.braid.params",
+        "must be a mapping name: value", "got a list [1, 2]"),
+    "depends_on a number": _src(
+        "keys.yml", "depends_on_number", "meta.braid.depends_on",
+        "must be a list of names or a mapping argument: name", "got a number 3"),
+    "tags wrong type": _src(
+        "keys.yml", "tags_wrong_type", "meta.braid.tags",
+        "must be a string or a list of strings", "got a mapping"),
+    "braid meta not a mapping": _src(
+        "keys.yml", "meta_not_mapping", "meta.braid",
+        "must be a mapping", "write braid: {python: assets.takes_m}"),
+    "python not module.function": _src(
+        "keys.yml", "python_not_dotted", "meta.braid.python",
+        "'takes_m' is not module.function", "write e.g. python: forecast.train"),
+    "python missing": _src(
+        "keys.yml", "python_missing", "meta.braid.python",
+        "missing", "add python: module.function"),
+    "argument name not an identifier": _src(
+        "keys.yml", "bad_argument_name", "meta.braid.depends_on.1st",
+        "'1st' is not a valid Python argument name", "not starting with a digit"),
+    "depends_on mapping value not a name": _src(
+        "keys.yml", "dependency_not_a_name", "meta.braid.depends_on.m",
+        "must be a name (a string)", "got a number 3"),
+    "io not a string": _src(
+        "keys.yml", "io_not_string", "meta.braid.io",
+        "must be the name of an IO manager", "io: pickle"),
+    # modules.yml: loading python:
+    "missing module": _src(
+        "modules.yml", "missing_module", "meta.braid.python",
+        "no module python_assets/no_such_module.py", "create it or fix the module name"),
+    "missing function": _src(
+        "modules.yml", "missing_function", "meta.braid.python",
+        "python_assets/assets.py has no function 'take_m'", "did you mean 'takes_m'?"),
+    "python names a constant": _src(
+        "modules.yml", "not_a_function", "meta.braid.python",
+        "'CONST' is not a function", "name a function"),
+    "syntax error in module": _src(
+        "modules.yml", "syntax_error", "meta.braid.python",
+        "syntax error in", "python_assets/bad_syntax.py line 3", "fix the module"),
+    "import error in module": _src(
+        "modules.yml", "import_error", "meta.braid.python",
+        "python_assets/imports_missing.py", "No module named 'braid_no_such_package'",
+        "install it or fix the import"),
+    "module raises at import": _src(
+        "modules.yml", "raises_at_import", "meta.braid.python",
+        "python_assets/raises.py raised RuntimeError: cannot read settings",
+        "raises.py line 2", "fix the module"),
+    "package in python: not installed": _src(
+        "modules.yml", "package_not_installed", "meta.braid.python",
+        "'notapkg' is not an installed dbt package", "packages.yml", "dbt deps"),
+    # deps.yml: resolving depends_on
+    "unknown dependency, did you mean": _src(
+        "deps.yml", "unknown_dependency", "meta.braid.depends_on",
+        "unknown dependency 'mm'", "did you mean 'm'?"),
+    "bare source-table name": _src(
+        "deps.yml", "bare_table_name", "meta.braid.depends_on",
+        "unknown name 'orders'", "source.table", "'raw.orders'"),
+    "two dependencies as one argument": _src(
+        "deps.yml", "same_argument", "meta.braid.depends_on",
+        "two dependencies arrive as argument 'x'", "source.proj.s1.x", "source.proj.s2.x",
+        "use the mapping form argument: name"),
+    # functions.yml: the function's signature
+    "parameter matches nothing": _exp(
+        "unmatched_parameter", "meta.braid.python",
+        "assets.takes_m_and_horizon() takes 'horizon'",
+        "matches no dependency, param or 'context'", "add it to depends_on or params"),
+    "dependency not accepted": _exp(
+        "dependency_not_accepted", "meta.braid.depends_on",
+        "assets.takes_nothing() has no parameter 'm'", "model.proj.m", "add the parameter"),
+    "exposure ref not accepted": _exp(
+        "ref_not_accepted", "depends_on",
+        "assets.takes_nothing() has no parameter 'm'", "from the exposure's depends_on",
+        "meta.braid.depends_on: {argument: name}"),
+    "param not accepted": _exp(
+        "param_not_accepted", "meta.braid.params.horizon",
+        "assets.takes_m() has no parameter 'horizon'", "add it or **kwargs"),
+    "same name as param and dependency": _exp(
+        "param_and_dependency", "meta.braid.params.m",
+        "'m' is both a param and a dependency", "rename one"),
+    "positional-only parameter": _exp(
+        "positional_only", "meta.braid.python",
+        "parameter 'm' is positional-only", "remove the '/'"),
+    "unknown io manager": _exp(
+        "unknown_io", "meta.braid.io",
+        "unknown IO manager 's3'", "registered: ", "pickle", "table"),
+    "io: table on an exposure": _exp(
+        "table_io_on_exposure", "meta.braid.io",
+        "needs a source table", "declare the asset on a source, or use io: pickle"),
+}
+
+
+@dataclass(frozen=True)
+class Shared:
+    project: Project
+    result: subprocess.CompletedProcess[str]
+    rerun: subprocess.CompletedProcess[str]
+
+
+@pytest.fixture(scope="module")
+def broken(tmp_path_factory: pytest.TempPathFactory) -> Shared:
+    """The broken project, run twice (``braid run``) to check the report is stable."""
+    root = tmp_path_factory.mktemp("broken") / "proj"
+    root.mkdir()
+    project = Project(root)
+    project.write({**project_files(), **BROKEN_FILES})
+    env = {"BRAID_TEST_DB": str(project.db), "BRAID_STORE_DIR": str(root / ".braid" / "store")}
+    first = project.braid("run", env=env)
+    second = project.braid("run", env=env)
+    return Shared(project, first, second)
+
+
+@pytest.mark.parametrize("case", BROKEN_CASES.values(), ids=list(BROKEN_CASES))
+def test_declaration_error(broken: Shared, case: Case) -> None:
+    assert_rejected(broken.project, broken.result)
+    line = problem_line(broken.result, case.file, case.resource, case.key)
+    assert_fix(line, *case.fix)
+
+
+def test_all_problems_reported_together_one_line_each(broken: Shared) -> None:
+    assert_rejected(broken.project, broken.result)
+    lines = problem_lines(broken.result)
+    # one line per problem, every problem of every file, nothing else on stderr
+    assert len(lines) == len(BROKEN_CASES), broken.result.stderr
+    for case in BROKEN_CASES.values():
+        problem_line(broken.result, case.file, case.resource, case.key)
+    # the valid declarations are not mentioned
+    assert not [line for line in lines if "deps.fine" in line or "kwargs_take_params" in line]
+    # sorted by file, then resource, and stable from one run to the next
+    where = [tuple(line.split(": ")[:2]) for line in lines]
+    assert where == sorted(where)
+    assert broken.rerun.returncode == 2
+    assert broken.rerun.stderr == broken.result.stderr
+    assert not broken.project.db.exists() or not tables(broken.project)
+
+
+# --------------------------------------------------------------------------------------------
+# cases that need a project of their own
+
+
+NAMESPACE_YML = """
+    version: 2
+    sources:
+      - name: fc
+        tables:
+          - name: m
+            config: {meta: {braid: {python: assets.make}}}
+      - name: a
+        tables:
+          - name: dup
+            config: {meta: {braid: {python: assets.make}}}
+      - name: b
+        tables:
+          - name: dup
+            config: {meta: {braid: {python: assets.make}}}
+    """
+
+
+def test_name_clashes(make_project) -> None:
+    project = make_project({
+        **MODEL,
+        "python_assets/assets.py": "def make():\n    return None\n",
+        "models/sources.yml": NAMESPACE_YML,
+    })
+    result = project.braid("run")
+    assert_rejected(project, result)
+    yml = "models/sources.yml"
+    line = problem_line(result, yml, "source fc.m", "name")
+    assert_fix(line, "Python asset 'm' clashes with model.proj.m", "share one namespace",
+               "rename one", "identifier:")
+    line = problem_line(result, yml, "source a.dup", "name")
+    assert_fix(line, "Python asset 'dup' clashes with source.proj.b.dup", "rename one")
+    line = problem_line(result, yml, "source b.dup", "name")
+    assert_fix(line, "Python asset 'dup' clashes with source.proj.a.dup", "rename one")
+    assert len(problem_lines(result)) == 3, result.stderr
+
+
+def test_ambiguous_name_across_packages(make_project) -> None:
+    project = make_project({
+        **MODEL,
+        "packages.yml": "packages:\n  - local: pkg\n",
+        "pkg/dbt_project.yml": 'name: pkg\nversion: "1.0"\nconfig-version: 2\n',
+        "pkg/models/m.sql": "{{ config(alias='pkg_m') }}\nselect 2 as id\n",
+        "python_assets/assets.py": "def predict(m):\n    return m\n",
+        "models/sources.yml": """
+            version: 2
+            sources:
+              - name: fc
+                tables:
+                  - name: pred
+                    config: {meta: {braid: {python: assets.predict, depends_on: [m]}}}
+            """,
+    })
+    deps = project.braid("deps")
+    assert deps.returncode == 0, deps.stdout + deps.stderr
+    result = project.braid("run")
+    assert_rejected(project, result, models=("m", "pkg_m"))
+    line = problem_line(result, "models/sources.yml", "source fc.pred", "meta.braid.depends_on")
+    assert_fix(line, "ambiguous name 'm'", "model.pkg.m", "model.proj.m",
+               "qualify it as package.name", "'pkg.m' or 'proj.m'")
+    assert len(problem_lines(result)) == 1, result.stderr
+
+
+def test_cycles_through_dbt_and_python(make_project) -> None:
+    project = make_project({
+        "models/m.sql": "select * from {{ source('fc', 'pred') }}\n",
+        "python_assets/assets.py": (
+            "def predict(m):\n    return m\n\n\n"
+            "def first(second):\n    return second\n\n\n"
+            "def second(first):\n    return first\n"
+        ),
+        "models/sources.yml": """
+            version: 2
+            sources:
+              - name: fc
+                tables:
+                  - name: pred
+                    config: {meta: {braid: {python: assets.predict, depends_on: [m]}}}
+            exposures:
+              - name: first
+                type: ml
+                owner: {name: Data Science}
+                config: {meta: {braid: {python: assets.first, depends_on: [second]}}}
+              - name: second
+                type: ml
+                owner: {name: Data Science}
+                config: {meta: {braid: {python: assets.second, depends_on: [first]}}}
+            """,
+    })
+    result = project.braid("run")
+    assert_rejected(project, result)
+    yml = "models/sources.yml"
+    line = problem_line(result, yml, "source fc.pred", "meta.braid.depends_on")
+    assert_fix(line, "dependency cycle: python:pred -> model m -> python:pred",
+               "remove one of these dependencies")
+    # the Python-only cycle is reported in the same run, once
+    cycle = [line for line in problem_lines(result) if "python:first" in line]
+    assert len(cycle) == 1, result.stderr
+    assert cycle[0].startswith(f"{yml}: exposure first: meta.braid.depends_on: ")
+    assert_fix(cycle[0], "python:first -> python:second -> python:first")
+    assert len(problem_lines(result)) == 2, result.stderr
+
+
+def test_kwargs_accepts_extra_params(make_project) -> None:
+    """Not an error: a function with **kwargs takes params it does not name."""
+    project = make_project({
+        **MODEL,
+        "python_assets/assets.py": '''
+            import pandas as pd
+
+
+            def predict(m, **kwargs):
+                return pd.DataFrame({"rows": [len(m)], "horizon": [kwargs["horizon"]],
+                                     "label": [kwargs["label"]]})
+            ''',
+        "models/sources.yml": """
+            version: 2
+            sources:
+              - name: fc
+                tables:
+                  - name: pred
+                    config:
+                      meta:
+                        braid:
+                          python: assets.predict
+                          depends_on: [m]
+                          params: {horizon: 3, label: weekly}
+            """,
+    })
+    result = project.braid("run")
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output
+    assert "Traceback" not in output
+    assert project.sql("select rows, horizon, label from fc.pred") == [(1, 3, "weekly")]
