@@ -1,8 +1,17 @@
 #!/usr/bin/env bash
-# The test command: lint, types, then the whole suite against real dbt and real DuckDB files.
+# The test command: lint, types, the whole suite against real dbt (newest supported 1.x) and
+# real DuckDB files, then the dbt-facing tests again on dbt-core 1.10 (the oldest supported:
+# 1.10 and 1.11 differ in how they parse meta). BRAID_DBT110=0 skips that second pass.
 set -euo pipefail
 source "$(dirname "$0")/bootstrap.sh"
+make_venv "${BRAID_VENV:-$REPO/.venv}"
 cd "$REPO"
 ruff check plugin tests python_assets integration_tests
 mypy --config-file plugin/pyproject.toml plugin/src/dbt_braid
 pytest -q -p no:cacheprovider "$@" tests
+if [ "${BRAID_DBT110:-1}" = 1 ]; then
+  make_venv "$REPO/.venv-dbt110" "dbt-core>=1.10,<1.11" "dbt-duckdb>=1.9,<1.11"
+  python -c "import dbt.version as v; print('second pass on dbt-core', v.__version__)"
+  pytest -q -p no:cacheprovider tests/test_integration_project.py tests/test_declaration_errors.py \
+    tests/test_execution.py
+fi

@@ -1,4 +1,4 @@
-"""Execution against real dbt and DuckDB: failures, fail-fast, atomic writes, parallelism, IO types."""
+"""Execution against real dbt and DuckDB: failures, fail-fast, atomic writes, parallelism, IO."""
 
 from __future__ import annotations
 
@@ -9,7 +9,6 @@ import subprocess
 import time
 
 import pytest
-
 from conftest import BRAID, Project
 
 

@@ -16,7 +16,6 @@ from pathlib import Path
 import duckdb
 import jsonschema
 import pytest
-
 from conftest import BRAID, REPO
 
 IT = REPO / "integration_tests"
@@ -179,7 +178,7 @@ def test_lineage_unifies_both_kinds(it, full_run) -> None:
     assert nodes[asset]["declared_by"] == f"source.{PKG}.forecasting.predicted_orders"
     chain = [f"model.{PKG}.fct_daily_orders", f"python.{PKG}.order_forecast_model", asset,
              f"model.{PKG}.forecast_summary", f"python.{PKG}.daily_orders_export"]
-    for up, down in zip(chain, chain[1:]):
+    for up, down in zip(chain, chain[1:], strict=False):
         assert (up, down) in edges, (up, down)
     assert (f"model.{PKG}.fct_daily_orders", asset) in edges
     assert (f"python.{PKG}.exchange_rates", f"model.{PKG}.fct_orders_usd") in edges

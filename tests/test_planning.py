@@ -15,10 +15,9 @@ import re
 from collections.abc import Collection, Iterable
 
 import networkx as nx
+from dbt_braid.planning import Plan, batch_lower_bound, make_plan
 from hypothesis import HealthCheck, given, settings, target
 from hypothesis import strategies as st
-
-from dbt_braid.planning import Plan, batch_lower_bound, make_plan
 
 # ---------------------------------------------------------------------------- graph helpers
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import networkx as nx
 import pytest
-
 from dbt_braid.errors import BraidUserError
 from dbt_braid.planning import make_plan
 from dbt_braid.selection import select, select_token
@@ -215,7 +214,9 @@ def test_intersection_and_union_together() -> None:
 
 
 def test_exclude() -> None:
-    assert sel("+forecast_summary", exclude=("staging",)) == {SUMMARY, PREDICT, TRAIN, FCT, RAW, SRC}
+    assert sel("+forecast_summary", exclude=("staging",)) == {
+        SUMMARY, PREDICT, TRAIN, FCT, RAW, SRC,
+    }
     assert sel("fct_orders+", exclude=("resource_type:python",)) == {FCT, TEST, SUMMARY, DASH}
     assert sel("fct_orders+", exclude=("train+",)) == {FCT, TEST}
 

@@ -55,6 +55,13 @@ class PythonAsset:
     annotations: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @property
+    def label(self) -> str:
+        """The declaring resource as messages name it: ``source forecasting.predicted_orders``."""
+        if self.kind == "source":
+            return f"source {self.source_name}.{self.name}"
+        return f"exposure {self.name}"
+
+    @property
     def depends_on(self) -> tuple[str, ...]:
         """Upstream unique_ids, deduplicated, in declaration order."""
         return tuple(dict.fromkeys(self.inputs.values()))

@@ -115,11 +115,13 @@ def check_acyclic(graph: nx.DiGraph, assets: Iterable[PythonAsset]) -> None:
         cycle = cycle[start:] + cycle[:start]
         shown = " -> ".join(label(graph, u) for u in [*cycle, cycle[0]])
         asset = in_cycle[0] if in_cycle else None
-        problems.append(Problem(
-            asset.yaml_file if asset else "",
-            f"{'source ' + str(asset.source_name) + '.' if asset and asset.kind == 'source' else 'exposure ' if asset else ''}{asset.name if asset else ''}",
-            "meta.braid.depends_on",
-            f"dependency cycle: {shown}; remove one of these dependencies",
-        ))
+        problems.append(
+            Problem(
+                asset.yaml_file if asset else "",
+                asset.label if asset else "",
+                "meta.braid.depends_on",
+                f"dependency cycle: {shown}; remove one of these dependencies",
+            )
+        )
     if problems:
         raise BraidUserError(sorted(problems))

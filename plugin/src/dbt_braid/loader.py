@@ -64,7 +64,8 @@ def load_function(
     except ModuleNotFoundError as exc:
         if exc.name is not None and (full == exc.name or full.startswith(exc.name + ".")):
             raise AssetImportError(
-                f"no module {shown} in {package_root / ASSETS_DIR}; create it or fix the module name"
+                f"no module {shown} in {package_root / ASSETS_DIR}; "
+                "create it or fix the module name"
             ) from None
         raise AssetImportError(
             f"importing {where} failed: ModuleNotFoundError: {exc}; install it or fix the import"

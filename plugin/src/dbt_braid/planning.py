@@ -107,8 +107,10 @@ def make_plan(
     """Plan the selected nodes that can run: Python assets and dbt nodes of ``runnable_types``."""
     nodes = graph.nodes
     planned = {
-        u for u in selected
-        if u in graph and (nodes[u]["kind"] == PYTHON or nodes[u]["resource_type"] in runnable_types)
+        u
+        for u in selected
+        if u in graph
+        and (nodes[u]["kind"] == PYTHON or nodes[u]["resource_type"] in runnable_types)
     }
     topo = list(nx.topological_sort(graph))
     needs = nearest_needs(graph, planned, topo)

@@ -79,12 +79,18 @@ _ARGUMENT_HINT = "use letters, digits and _, not starting with a digit"
 def _got(value: Any) -> str:
     """A value as a message shows it: its YAML kind and, if short, the value."""
     kind = (
-        "nothing" if value is None
-        else "a boolean" if isinstance(value, bool)
-        else "a number" if isinstance(value, (int, float))
-        else "a string" if isinstance(value, str)
-        else "a mapping" if isinstance(value, Mapping)
-        else "a list" if isinstance(value, list)
+        "nothing"
+        if value is None
+        else "a boolean"
+        if isinstance(value, bool)
+        else "a number"
+        if isinstance(value, (int, float))
+        else "a string"
+        if isinstance(value, str)
+        else "a mapping"
+        if isinstance(value, Mapping)
+        else "a list"
+        if isinstance(value, list)
         else type(value).__name__
     )
     shown = repr(value)
@@ -93,8 +99,11 @@ def _got(value: Any) -> str:
 
 def _schema_problems(decl: Declaration, file: str) -> list[Problem]:
     if not isinstance(decl.meta, Mapping):
-        write = f"braid: {{python: {decl.meta}}}" if isinstance(decl.meta, str) else (
-            "braid: {python: module.function}")
+        write = (
+            f"braid: {{python: {decl.meta}}}"
+            if isinstance(decl.meta, str)
+            else ("braid: {python: module.function}")
+        )
         return [
             Problem(
                 file,
@@ -111,34 +120,68 @@ def _schema_problems(decl: Declaration, file: str) -> list[Problem]:
         path = [str(p) for p in err.path]
         key = ".".join(["meta.braid", *path])
         # in the mapping form of depends_on, a bad argument name or value sits inside the oneOf
-        sub = [e for e in err.context or () if isinstance(err.instance, Mapping)
-               and (e.validator == "pattern" or (e.validator == "type" and e.path))]
+        sub = [
+            e
+            for e in err.context or ()
+            if isinstance(err.instance, Mapping)
+            and (e.validator == "pattern" or (e.validator == "type" and e.path))
+        ]
         if err.validator == "additionalProperties":
             for extra in sorted(set(decl.meta) - set(allowed)):
                 close = difflib.get_close_matches(extra, allowed, n=1)
                 hint = f"did you mean {close[0]!r}?" if close else f"allowed: {', '.join(allowed)}"
-                problems.append(Problem(file, decl.label, f"meta.braid.{extra}", f"unknown key; {hint}"))
+                problems.append(
+                    Problem(file, decl.label, f"meta.braid.{extra}", f"unknown key; {hint}")
+                )
         elif err.validator == "required":
             problems.append(
-                Problem(file, decl.label, "meta.braid.python", "missing; add python: module.function")
+                Problem(
+                    file,
+                    decl.label,
+                    "meta.braid.python",
+                    "missing; add python: module.function (dbt keeps only one braid: block "
+                    "when both meta: and config: meta: have one, so put all keys in one)",
+                )
             )
         elif err.validator == "pattern" and path == ["python"]:
             problems.append(
-                Problem(file, decl.label, key, f"{err.instance!r} is not module.function; "
-                        "write e.g. python: forecast.train")
+                Problem(
+                    file,
+                    decl.label,
+                    key,
+                    f"{err.instance!r} is not module.function; write e.g. python: forecast.train",
+                )
             )
         elif err.validator == "pattern" or (sub and sub[0].validator == "pattern"):
             # propertyNames: an argument name that Python cannot take
             name = (sub[0] if sub else err).instance
-            problems.append(Problem(file, decl.label, f"{key}.{name}", f"{name!r} is not a "
-                                    f"valid Python argument name; {_ARGUMENT_HINT}"))
+            problems.append(
+                Problem(
+                    file,
+                    decl.label,
+                    f"{key}.{name}",
+                    f"{name!r} is not a valid Python argument name; {_ARGUMENT_HINT}",
+                )
+            )
         elif sub:
             where = ".".join([key, *(str(p) for p in sub[0].path)])
-            problems.append(Problem(file, decl.label, where,
-                                    f"must be a name (a string), got {_got(sub[0].instance)}"))
+            problems.append(
+                Problem(
+                    file,
+                    decl.label,
+                    where,
+                    f"must be a name (a string), got {_got(sub[0].instance)}",
+                )
+            )
         elif path and path[0] in _SHAPES:
-            problems.append(Problem(file, decl.label, f"meta.braid.{path[0]}",
-                                    f"must be {_SHAPES[path[0]]}; got {_got(err.instance)}"))
+            problems.append(
+                Problem(
+                    file,
+                    decl.label,
+                    f"meta.braid.{path[0]}",
+                    f"must be {_SHAPES[path[0]]}; got {_got(err.instance)}",
+                )
+            )
         else:
             problems.append(Problem(file, decl.label, key, f"{err.message}"))
     return problems
@@ -186,9 +229,16 @@ class _Names:
                 return hits[0], None
         tables = [s for s in self.index.sources if s.split(".", 1)[1] == name]
         if tables:
-            return None, f"unknown name {name!r}; a source table is named source.table: {tables[0]!r}"
+            return (
+                None,
+                f"unknown name {name!r}; a source table is named source.table: {tables[0]!r}",
+            )
         close = difflib.get_close_matches(name, self.candidates(), n=1)
-        hint = f"did you mean {close[0]!r}?" if close else "name a Python asset, a dbt model, seed or snapshot, or source.table"
+        hint = (
+            f"did you mean {close[0]!r}?"
+            if close
+            else "name a Python asset, a dbt model, seed or snapshot, or source.table"
+        )
         return None, f"unknown dependency {name!r}; {hint}"
 
     def arg_name(self, unique_id: str) -> str:
@@ -233,8 +283,13 @@ def _inputs(decl: Declaration, names: _Names, file: str) -> tuple[dict[str, str]
         argument = arg or names.arg_name(uid)
         if argument in inputs and inputs[argument] != uid:
             problems.append(
-                Problem(file, decl.label, key, f"two dependencies arrive as argument {argument!r} "
-                        f"({inputs[argument]}, {uid}); use the mapping form argument: name")
+                Problem(
+                    file,
+                    decl.label,
+                    key,
+                    f"two dependencies arrive as argument {argument!r} "
+                    f"({inputs[argument]}, {uid}); use the mapping form argument: name",
+                )
             )
             continue
         inputs[argument] = uid
@@ -246,8 +301,14 @@ def _inputs(decl: Declaration, names: _Names, file: str) -> tuple[dict[str, str]
         argument = names.arg_name(uid)
         if argument in inputs:
             problems.append(
-                Problem(file, decl.label, "depends_on", f"dbt's depends_on {uid} arrives as argument "
-                        f"{argument!r}, already taken by {inputs[argument]}; rename one in meta.braid.depends_on")
+                Problem(
+                    file,
+                    decl.label,
+                    "depends_on",
+                    f"dbt's depends_on {uid} arrives as argument "
+                    f"{argument!r}, already taken by {inputs[argument]}; "
+                    "rename one in meta.braid.depends_on",
+                )
             )
             continue
         inputs[argument] = uid
@@ -256,7 +317,11 @@ def _inputs(decl: Declaration, names: _Names, file: str) -> tuple[dict[str, str]
 
 
 def _signature_problems(
-    decl: Declaration, file: str, func: Any, inputs: Mapping[str, str], params: Mapping[str, Any],
+    decl: Declaration,
+    file: str,
+    func: Any,
+    inputs: Mapping[str, str],
+    params: Mapping[str, Any],
     incomplete: bool = False,
 ) -> tuple[bool, dict[str, Any], list[Problem]]:
     problems: list[Problem] = []
@@ -277,16 +342,26 @@ def _signature_problems(
             wants_context = True
             continue
         if p.kind is p.POSITIONAL_ONLY:
-            problems.append(Problem(file, decl.label, "meta.braid.python",
-                                    f"{python}: parameter {pname!r} is positional-only; "
-                                    "braid passes keyword arguments, remove the '/'"))
+            problems.append(
+                Problem(
+                    file,
+                    decl.label,
+                    "meta.braid.python",
+                    f"{python}: parameter {pname!r} is positional-only; "
+                    "braid passes keyword arguments, remove the '/'",
+                )
+            )
             continue
         if pname in inputs or pname in params or p.default is not p.empty or incomplete:
             continue
         problems.append(
-            Problem(file, decl.label, "meta.braid.python",
-                    f"{python}() takes {pname!r}, which matches no dependency, param or 'context'; "
-                    "add it to depends_on or params, or give it a default")
+            Problem(
+                file,
+                decl.label,
+                "meta.braid.python",
+                f"{python}() takes {pname!r}, which matches no dependency, param or 'context'; "
+                "add it to depends_on or params, or give it a default",
+            )
         )
     if not takes_kwargs:
         for arg in inputs:
@@ -294,15 +369,26 @@ def _signature_problems(
                 # a dependency from the exposure's own depends_on (a ref) is not in meta.braid
                 via_dbt = inputs[arg] in decl.dbt_depends_on
                 origin = " (from the exposure's depends_on)" if via_dbt else ""
-                problems.append(Problem(file, decl.label,
-                                        "depends_on" if via_dbt else "meta.braid.depends_on",
-                                        f"{python}() has no parameter {arg!r} for dependency "
-                                        f"{inputs[arg]}{origin}; add the parameter or rename it "
-                                        "with meta.braid.depends_on: {argument: name}"))
+                problems.append(
+                    Problem(
+                        file,
+                        decl.label,
+                        "depends_on" if via_dbt else "meta.braid.depends_on",
+                        f"{python}() has no parameter {arg!r} for dependency "
+                        f"{inputs[arg]}{origin}; add the parameter or rename it "
+                        "with meta.braid.depends_on: {argument: name}",
+                    )
+                )
         for key in params:
             if key not in sig.parameters:
-                problems.append(Problem(file, decl.label, f"meta.braid.params.{key}",
-                                        f"{python}() has no parameter {key!r}; add it or **kwargs"))
+                problems.append(
+                    Problem(
+                        file,
+                        decl.label,
+                        f"meta.braid.params.{key}",
+                        f"{python}() has no parameter {key!r}; add it or **kwargs",
+                    )
+                )
     return wants_context, annotations, problems
 
 
@@ -321,17 +407,29 @@ def resolve_assets(declarations: Iterable[Declaration], index: ProjectIndex) -> 
     for decl in declarations:
         by_name[decl.name].append(decl)
     for name, decls in sorted(by_name.items()):
-        dbt_hits = [n.unique_id for n in index.nodes.values()
-                    if n.name == name and n.resource_type in DEPENDABLE_TYPES]
+        dbt_hits = [
+            n.unique_id
+            for n in index.nodes.values()
+            if n.name == name and n.resource_type in DEPENDABLE_TYPES
+        ]
         for decl in decls:
             others = [d.resource_id for d in decls if d is not decl] + dbt_hits
             if others:
-                problems.append(Problem(
-                    display_file(decl, index), decl.label, "name",
-                    f"Python asset {name!r} clashes with {', '.join(sorted(others))}; "
-                    "asset and dbt model/seed/snapshot names share one namespace, rename one"
-                    + (" (a source table keeps its relation when renamed if you set identifier:)"
-                       if decl.kind == "source" else "")))
+                problems.append(
+                    Problem(
+                        display_file(decl, index),
+                        decl.label,
+                        "name",
+                        f"Python asset {name!r} clashes with {', '.join(sorted(others))}; "
+                        "asset and dbt model/seed/snapshot names share one namespace, rename one"
+                        + (
+                            " (a source table keeps its relation when renamed"
+                            " if you set identifier:)"
+                            if decl.kind == "source"
+                            else ""
+                        ),
+                    )
+                )
 
     names = _Names(index, by_name)
     assets: list[PythonAsset] = []
@@ -345,64 +443,97 @@ def resolve_assets(declarations: Iterable[Declaration], index: ProjectIndex) -> 
         incomplete = bool(found)
         params = dict(meta.get("params") or {})
         for clash in sorted(set(params) & set(inputs)):
-            problems.append(Problem(file, decl.label, f"meta.braid.params.{clash}",
-                                    f"{clash!r} is both a param and a dependency; rename one"))
+            problems.append(
+                Problem(
+                    file,
+                    decl.label,
+                    f"meta.braid.params.{clash}",
+                    f"{clash!r} is both a param and a dependency; rename one",
+                )
+            )
         io = meta.get("io") or DEFAULT_IO[decl.kind]
         if io not in index.io_managers:
-            problems.append(Problem(file, decl.label, "meta.braid.io",
-                                    f"unknown IO manager {io!r}; registered: "
-                                    f"{', '.join(sorted(index.io_managers))}"))
+            problems.append(
+                Problem(
+                    file,
+                    decl.label,
+                    "meta.braid.io",
+                    f"unknown IO manager {io!r}; registered: "
+                    f"{', '.join(sorted(index.io_managers))}",
+                )
+            )
         elif index.io_managers[io] and decl.kind != "source":
-            problems.append(Problem(file, decl.label, "meta.braid.io",
-                                    f"IO manager {io!r} writes a table and needs a source table; "
-                                    "declare the asset on a source, or use io: pickle"))
+            problems.append(
+                Problem(
+                    file,
+                    decl.label,
+                    "meta.braid.io",
+                    f"IO manager {io!r} writes a table and needs a source table; "
+                    "declare the asset on a source, or use io: pickle",
+                )
+            )
         package, module, function = _split_python(decl, meta["python"], index)
         root = index.package_roots.get(package)
         if root is None:
-            problems.append(Problem(file, decl.label, "meta.braid.python",
-                                    f"package {package!r} is not installed; run dbt deps"))
+            problems.append(
+                Problem(
+                    file,
+                    decl.label,
+                    "meta.braid.python",
+                    f"package {package!r} is not installed; run dbt deps",
+                )
+            )
             continue
         try:
             func = load_function(package, root, module, function)
         except AssetImportError as exc:
             message = str(exc)
             first = module.split(".")[0]
-            if (package == decl.package_name and "." in module and message.startswith("no module ")
-                    and not (root / ASSETS_DIR / first).exists()):
+            if (
+                package == decl.package_name
+                and "." in module
+                and message.startswith("no module ")
+                and not (root / ASSETS_DIR / first).exists()
+            ):
                 # python: pkg.module.function, and pkg is neither a dbt package nor a local folder
-                message = (f"{first!r} is not an installed dbt package, and there is no folder "
-                           f"{ASSETS_DIR}/{first}/; add the package to packages.yml and run "
-                           "dbt deps, or fix the module name")
+                message = (
+                    f"{first!r} is not an installed dbt package, and there is no folder "
+                    f"{ASSETS_DIR}/{first}/; add the package to packages.yml and run "
+                    "dbt deps, or fix the module name"
+                )
             problems.append(Problem(file, decl.label, "meta.braid.python", message))
             continue
-        wants_context, annotations, found = _signature_problems(decl, file, func, inputs, params,
-                                                              incomplete)
+        wants_context, annotations, found = _signature_problems(
+            decl, file, func, inputs, params, incomplete
+        )
         problems.extend(found)
         tags = meta.get("tags") or []
         tags = [tags] if isinstance(tags, str) else list(tags)
         owner = meta.get("owner", decl.owner)
-        assets.append(PythonAsset(
-            name=decl.name,
-            unique_id=python_unique_id(decl.package_name, decl.name),
-            package_name=decl.package_name,
-            kind=decl.kind,
-            declared_by=decl.resource_id,
-            yaml_file=decl.yaml_file,
-            python=meta["python"],
-            module_file=str(Path("python_assets", *module.split(".")).with_suffix(".py")),
-            function=func,
-            inputs=inputs,
-            params=params,
-            io=io,
-            tags=tuple(dict.fromkeys([*decl.tags, *tags])),
-            group=meta.get("group", decl.group),
-            description=meta.get("description", decl.description),
-            owner=owner if isinstance(owner, Mapping) else {"name": owner},
-            relation=decl.relation,
-            source_name=decl.source_name,
-            wants_context=wants_context,
-            annotations=annotations,
-        ))
+        assets.append(
+            PythonAsset(
+                name=decl.name,
+                unique_id=python_unique_id(decl.package_name, decl.name),
+                package_name=decl.package_name,
+                kind=decl.kind,
+                declared_by=decl.resource_id,
+                yaml_file=decl.yaml_file,
+                python=meta["python"],
+                module_file=str(Path("python_assets", *module.split(".")).with_suffix(".py")),
+                function=func,
+                inputs=inputs,
+                params=params,
+                io=io,
+                tags=tuple(dict.fromkeys([*decl.tags, *tags])),
+                group=meta.get("group", decl.group),
+                description=meta.get("description", decl.description),
+                owner=owner if isinstance(owner, Mapping) else {"name": owner},
+                relation=decl.relation,
+                source_name=decl.source_name,
+                wants_context=wants_context,
+                annotations=annotations,
+            )
+        )
     if problems:
         raise BraidUserError(sorted(set(problems)))
     return assets

@@ -21,7 +21,7 @@ _TOKEN = re.compile(r"^(?P<at>@)?(?:(?P<up>\d*)\+)?(?P<value>[^+@]+?)(?:\+(?P<do
 
 def _matches(data: dict, value: str) -> bool:
     if value.startswith("python:"):
-        return data["kind"] == PYTHON and data["name"] == value[len("python:"):]
+        return data["kind"] == PYTHON and data["name"] == value[len("python:") :]
     if value == "resource_type:python":
         return data["kind"] == PYTHON
     if data["kind"] != PYTHON and data["resource_type"] == "source":
