@@ -62,7 +62,8 @@ def expected_planned(
     graph: nx.DiGraph, selected: Iterable[str], runnable: Collection[str]
 ) -> set[str]:
     return {
-        u for u in selected
+        u
+        for u in selected
         if u in graph and (is_python(graph, u) or graph.nodes[u]["resource_type"] in runnable)
     }
 
@@ -164,8 +165,11 @@ def check_plan(
     # a batch waits for exactly the Python assets upstream of its members
     for b in plan.batches:
         upstream_python = {
-            p for p in planned if is_python(graph, p)
-            for member in b.nodes if nx.has_path(graph, p, member)
+            p
+            for p in planned
+            if is_python(graph, p)
+            for member in b.nodes
+            if nx.has_path(graph, p, member)
         }
         assert b.needs_python == upstream_python, b.index
 
@@ -192,17 +196,19 @@ def seed_scenario() -> tuple[nx.DiGraph, dict[str, str]]:
         "loader": add_py(g, "load_weather"),
         "weather": add_dbt(g, "weather_daily", folder=("staging",)),
     }
-    g.add_edges_from([
-        (n["raw"], n["stg"]),
-        (n["stg"], n["fct"]),
-        (n["fct"], n["train"]),
-        (n["train"], n["predict"]),
-        (n["fct"], n["predict"]),
-        (n["predict"], n["summary"]),
-        (n["summary"], n["test"]),
-        (n["summary"], n["export"]),
-        (n["loader"], n["weather"]),
-    ])
+    g.add_edges_from(
+        [
+            (n["raw"], n["stg"]),
+            (n["stg"], n["fct"]),
+            (n["fct"], n["train"]),
+            (n["train"], n["predict"]),
+            (n["fct"], n["predict"]),
+            (n["predict"], n["summary"]),
+            (n["summary"], n["test"]),
+            (n["summary"], n["export"]),
+            (n["loader"], n["weather"]),
+        ]
+    )
     return g, n
 
 
@@ -213,11 +219,12 @@ def test_seed_scenario_runs_in_exactly_two_batches() -> None:
     check_plan(g, selected, ("model",), plan)
 
     assert len(plan.batches) == 2
-    assert set(plan.batches[0].nodes) == {n["stg"], n["fct"], n["weather"]}
-    assert plan.batches[0].nodes.index(n["stg"]) < plan.batches[0].nodes.index(n["fct"])
-    assert plan.batches[1].nodes == (n["summary"],)
-    assert plan.batches[0].needs_python == {n["loader"]}
-    assert plan.batches[1].needs_python == {n["train"], n["predict"]}
+    assert plan.batches[0].nodes == (n["stg"], n["fct"])
+    # weather_daily would hold batch 0 back until the loader finished; nothing Python is
+    # downstream of it, so it goes to batch 1 and the loader overlaps batch 0
+    assert set(plan.batches[1].nodes) == {n["summary"], n["weather"]}
+    assert plan.batches[0].needs_python == frozenset()
+    assert plan.batches[1].needs_python == {n["train"], n["predict"], n["loader"]}
 
     steps = {s.unique_id: s for s in plan.python}
     assert set(steps) == {n["loader"], n["train"], n["predict"]}
@@ -241,10 +248,11 @@ def test_seed_scenario_describe() -> None:
     lines = text.splitlines()
     assert lines[0] == f"python  {n['loader']}"
     assert lines[1].startswith("dbt[0]  ")
-    assert set(lines[1].split()[1:]) == {n["stg"], n["fct"], n["weather"]}
+    assert set(lines[1].split()[1:]) == {n["stg"], n["fct"]}
     assert set(lines[2:4]) == {f"python  {n['train']}", f"python  {n['predict']}"}
     assert lines.index(f"python  {n['train']}") < lines.index(f"python  {n['predict']}")
-    assert lines[4] == f"dbt[1]  {n['summary']}"
+    assert lines[4].startswith("dbt[1]  ")
+    assert set(lines[4].split()[1:]) == {n["summary"], n["weather"]}
     # the exporter runs after the last batch
     assert lines[5:] == [f"python  {n['export']}"]
     # every planned node appears exactly once
@@ -316,7 +324,11 @@ def test_no_python_nodes_means_one_batch() -> None:
 def test_alternating_chain_needs_three_batches() -> None:
     g = nx.DiGraph()
     d1, p1, d2, p2, d3 = (
-        add_dbt(g, "d1"), add_py(g, "p1"), add_dbt(g, "d2"), add_py(g, "p2"), add_dbt(g, "d3")
+        add_dbt(g, "d1"),
+        add_py(g, "p1"),
+        add_dbt(g, "d2"),
+        add_py(g, "p2"),
+        add_dbt(g, "d3"),
     )
     nx.add_path(g, [d1, p1, d2, p2, d3])
     plan = make_plan(g, set(g))
@@ -325,14 +337,22 @@ def test_alternating_chain_needs_three_batches() -> None:
     assert {s.unique_id: s.stage for s in plan.python} == {p1: 1, p2: 2}
     assert plan.batches[2].needs_python == {p1, p2}
     assert plan.describe().splitlines() == [
-        f"dbt[0]  {d1}", f"python  {p1}", f"dbt[1]  {d2}", f"python  {p2}", f"dbt[2]  {d3}",
+        f"dbt[0]  {d1}",
+        f"python  {p1}",
+        f"dbt[1]  {d2}",
+        f"python  {p2}",
+        f"dbt[2]  {d3}",
     ]
 
 
 def test_python_at_both_ends_of_a_chain() -> None:
     g = nx.DiGraph()
     p0, d1, p1, d2, p2 = (
-        add_py(g, "p0"), add_dbt(g, "d1"), add_py(g, "p1"), add_dbt(g, "d2"), add_py(g, "p2")
+        add_py(g, "p0"),
+        add_dbt(g, "d1"),
+        add_py(g, "p1"),
+        add_dbt(g, "d2"),
+        add_py(g, "p2"),
     )
     nx.add_path(g, [p0, d1, p1, d2, p2])
     plan = make_plan(g, set(g))
@@ -343,8 +363,11 @@ def test_python_at_both_ends_of_a_chain() -> None:
 
 def test_python_diamond() -> None:
     g = nx.DiGraph()
-    top, left, right, bottom = add_dbt(g, "top"), add_py(g, "left"), add_py(g, "right"), add_dbt(
-        g, "bottom"
+    top, left, right, bottom = (
+        add_dbt(g, "top"),
+        add_py(g, "left"),
+        add_py(g, "right"),
+        add_dbt(g, "bottom"),
     )
     g.add_edges_from([(top, left), (top, right), (left, bottom), (right, bottom)])
     plan = make_plan(g, set(g))
@@ -357,8 +380,11 @@ def test_python_diamond() -> None:
 
 def test_mixed_diamond_keeps_the_dbt_side_early() -> None:
     g = nx.DiGraph()
-    top, side, py, bottom = add_dbt(g, "top"), add_dbt(g, "side"), add_py(g, "py"), add_dbt(
-        g, "bottom"
+    top, side, py, bottom = (
+        add_dbt(g, "top"),
+        add_dbt(g, "side"),
+        add_py(g, "py"),
+        add_dbt(g, "bottom"),
     )
     g.add_edges_from([(top, side), (top, py), (side, bottom), (py, bottom)])
     plan = make_plan(g, set(g))
@@ -433,9 +459,9 @@ def scenarios(
     return types, edges, insertion, chosen, runnable
 
 
-def build(types: list[str], edges: list[tuple[int, int]], insertion: Iterable[int]) -> tuple[
-    nx.DiGraph, list[str]
-]:
+def build(
+    types: list[str], edges: list[tuple[int, int]], insertion: Iterable[int]
+) -> tuple[nx.DiGraph, list[str]]:
     g = nx.DiGraph()
     uid: dict[int, str] = {}
     for i in insertion:
@@ -570,3 +596,30 @@ def test_large_graph_plans() -> None:
                 assert u in plan.batches[batch[v]].needs_python
             else:
                 assert stage[u] <= stage[v]
+
+
+def test_models_feeding_python_are_not_deferred_behind_a_loader() -> None:
+    g = nx.DiGraph()
+    loader, feeds, train, after, other = (
+        add_py(g, "loader"),
+        add_dbt(g, "feeds"),
+        add_py(g, "train"),
+        add_dbt(g, "after"),
+        add_dbt(g, "other"),
+    )
+    g.add_edges_from([(loader, feeds), (feeds, train), (train, after), (loader, other)])
+    plan = make_plan(g, set(g))
+    check_plan(g, set(g), ("model",), plan)
+    # `feeds` has Python below it: moving it later would delay `train`, so it stays in
+    # batch 0 (which then waits for the loader); `other` has nothing below and moves
+    assert plan.batches[0].nodes == (feeds,)
+    assert plan.batches[0].needs_python == {loader}
+    assert set(plan.batches[1].nodes) == {after, other}
+
+
+def test_deferral_never_adds_a_batch() -> None:
+    g = nx.DiGraph()
+    loader, m = add_py(g, "loader"), add_dbt(g, "m")
+    g.add_edge(loader, m)
+    plan = make_plan(g, set(g))
+    assert len(plan.batches) == 1 and plan.batches[0].needs_python == {loader}

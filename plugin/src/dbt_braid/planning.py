@@ -5,7 +5,8 @@ assets between them allow. A dbt node goes into the earliest batch its upstream 
 batch of its latest dbt upstream, or the stage of its latest Python upstream. A Python asset
 runs at the stage after the batch of its latest dbt upstream. This as-soon-as-possible
 assignment reaches the lower bound: the number of batches is one plus the largest number of
-"dbt -> Python ... -> dbt" crossings on any path, which no plan can beat.
+"dbt -> Python ... -> dbt" crossings on any path, which no plan can beat. A dbt node that would hold its batch back waiting for
+a Python asset is then moved later where that costs nothing (:func:`_defer_behind_python`).
 
 Edges through unselected nodes are kept as transitive edges (as dbt does for its own
 selection), so ordering never depends on what was left out.
@@ -131,6 +132,8 @@ def make_plan(
                 + [0]
             )
     count = max(batch_of.values(), default=-1) + 1
+    if count > 1:
+        _defer_behind_python(order, needs, batch_of, stage_of, count)
     members: list[list[str]] = [[] for _ in range(count)]
     for uid in order:
         if uid in batch_of:
@@ -151,6 +154,51 @@ def make_plan(
     )
     steps = tuple(PythonStep(u, stage_of[u], needs[u]) for u in order if u in stage_of)
     return Plan(batches=batches, python=steps, order=tuple(order), needs=needs)
+
+
+def _defer_behind_python(
+    order: list[str],
+    needs: Mapping[str, frozenset[str]],
+    batch_of: dict[str, int],
+    stage_of: Mapping[str, int],
+    count: int,
+) -> None:
+    """Move dbt nodes that would make a batch wait for a Python asset to a later batch.
+
+    In the as-soon-as-possible plan a model fed by a slow loader (say an API call) sits in
+    the first batch, and the whole batch waits for the loader. When nothing Python is
+    downstream of that model, it can go to the latest batch its dbt dependents allow: the
+    loader then runs while the earlier batches do, and the batch count does not change.
+    """
+    dependents: dict[str, list[str]] = {u: [] for u in order}
+    for uid in order:
+        for p in needs[uid]:
+            dependents[p].append(uid)
+    latest_batch: dict[str, int] = {}
+    latest_stage: dict[str, int] = {}
+    python_below: dict[str, bool] = {}
+    for uid in reversed(order):
+        below = dependents[uid]
+        python_below[uid] = any(d in stage_of or python_below[d] for d in below)
+        bound = [latest_batch[d] for d in below if d in batch_of]
+        if uid in stage_of:
+            latest_stage[uid] = min(
+                [*bound, *(latest_stage[d] for d in below if d in stage_of), count]
+            )
+        else:
+            latest_batch[uid] = min(
+                [*bound, *(latest_stage[d] - 1 for d in below if d in stage_of), count - 1]
+            )
+    for uid in order:
+        if uid not in batch_of:
+            continue
+        earliest = max(
+            [batch_of[p] for p in needs[uid] if p in batch_of]
+            + [stage_of[p] for p in needs[uid] if p in stage_of]
+            + [0]
+        )
+        waits = any(stage_of.get(p) == earliest for p in needs[uid])
+        batch_of[uid] = latest_batch[uid] if waits and not python_below[uid] else earliest
 
 
 def batch_lower_bound(graph: nx.DiGraph, planned: Collection[str]) -> int:
