@@ -5,8 +5,9 @@ assets between them allow. A dbt node goes into the earliest batch its upstream 
 batch of its latest dbt upstream, or the stage of its latest Python upstream. A Python asset
 runs at the stage after the batch of its latest dbt upstream. This as-soon-as-possible
 assignment reaches the lower bound: the number of batches is one plus the largest number of
-"dbt -> Python ... -> dbt" crossings on any path, which no plan can beat. A dbt node that would hold its batch back waiting for
-a Python asset is then moved later where that costs nothing (:func:`_defer_behind_python`).
+"dbt -> Python ... -> dbt" crossings on any path, which no plan can beat. A dbt node that
+would hold its batch back waiting for a Python asset is then moved later where that costs
+nothing (:func:`_defer_behind_python`).
 
 Edges through unselected nodes are kept as transitive edges (as dbt does for its own
 selection), so ordering never depends on what was left out.
