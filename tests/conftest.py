@@ -50,7 +50,11 @@ class Project:
     def sql(self, query: str) -> list[tuple]:
         import duckdb
 
-        con = duckdb.connect(str(self.db), read_only=True)
+        try:
+            con = duckdb.connect(str(self.db), read_only=True)
+        except duckdb.ConnectionException:
+            # dbt ran in this process and still holds the file open read-write
+            con = duckdb.connect(str(self.db))
         try:
             return con.execute(query).fetchall()
         finally:

@@ -91,6 +91,32 @@ class DbtProject:
             "threads": self.config.threads,
         }
 
+    def run_args(
+        self, command: str, selectors: Sequence[str], flags: Sequence[str] = ()
+    ) -> list[str]:
+        """The argument list of one invocation of ``command``."""
+        args = [command, *self.options.common_args()]
+        if self.options.threads is not None:
+            args += ["--threads", str(self.options.threads)]
+        args += list(flags) + list(self.options.extra)
+        if selectors:
+            args += ["--select", *selectors]
+        return args
+
+    def check_args(self, command: str, flags: Sequence[str] = ()) -> None:
+        """Let dbt's own parser reject bad flags now, before anything has run."""
+        import click
+        from dbt.cli.main import cli
+
+        args = self.run_args(command, [], flags)
+        subcommand = cli.commands.get(command)
+        if subcommand is None:
+            raise BraidUserError(f"dbt has no command {command!r}")
+        try:
+            subcommand.make_context(command, args[1:])
+        except click.ClickException as exc:
+            raise BraidUserError(f"braid {command}: {exc.format_message()}") from None
+
     def invoke(
         self,
         command: str,
@@ -99,12 +125,7 @@ class DbtProject:
         callbacks: Sequence[Callable[[Any], None]] = (),
     ) -> dbtRunnerResult:
         """One dbt invocation over ``selectors`` with the parsed manifest."""
-        args = [command, *self.options.common_args()]
-        if self.options.threads is not None:
-            args += ["--threads", str(self.options.threads)]
-        args += list(flags) + list(self.options.extra)
-        if selectors:
-            args += ["--select", *selectors]
+        args = self.run_args(command, selectors, flags)
         self.invocations += 1
         runner = dbtRunner(manifest=self.manifest, callbacks=list(callbacks))
         return runner.invoke(args)

@@ -126,7 +126,16 @@ def _dbt_results(result: Any, nodes: list[str], index: int, graph: nx.DiGraph) -
     return out
 
 
+def dbt_flags(request: RunRequest) -> list[str]:
+    """The run flags braid forwards to each dbt invocation."""
+    flags = ["--full-refresh"] if request.full_refresh else []
+    if request.fail_fast:
+        flags.append("--fail-fast")
+    return flags
+
+
 def plan_run(loaded: Loaded, request: RunRequest) -> tuple[Plan, list[str]]:
+    loaded.project.check_args(request.command, dbt_flags(request))
     selected, unmatched = select(loaded.graph, request.select, request.exclude)
     plan = make_plan(loaded.graph, selected, RUNNABLE.get(request.command, ("model",)))
     return plan, unmatched
@@ -198,9 +207,7 @@ def execute(loaded: Loaded, plan: Plan, request: RunRequest) -> RunReport:
                 console.say(result.traceback.rstrip(), err=True)
         pm.hook.after_asset(asset=loaded.assets[result.unique_id], result=result)
 
-    flags = ["--full-refresh"] if request.full_refresh else []
-    if request.fail_fast:
-        flags.append("--fail-fast")
+    flags = dbt_flags(request)
 
     def run_batch(index: int, nodes: list[str], notify: Any) -> list[NodeResult]:
         console.say(
