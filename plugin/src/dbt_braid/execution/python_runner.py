@@ -84,10 +84,11 @@ class PythonRunner:
             value = asset.function(**kwargs)
             stage = f"storing the result ({asset.io})"
             result.rows_written = self.io[asset.io].store(asset, value)
+            where = asset.relation or f"the {asset.io} store"
             if result.rows_written is not None:
-                result.message = f"wrote {result.rows_written} rows to {asset.relation}"
+                result.message = f"wrote {result.rows_written} rows to {where}"
             else:
-                result.message = "OK"
+                result.message = "OK" if value is None else f"stored in {where}"
         except Exception as exc:
             result.status = "error"
             result.message = f"{stage}: {type(exc).__name__}: {exc}"
