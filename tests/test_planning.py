@@ -16,42 +16,11 @@ from collections.abc import Collection, Iterable
 
 import networkx as nx
 from dbt_braid.planning import Plan, batch_lower_bound, make_plan
+from graphs import add_dbt, add_py
 from hypothesis import HealthCheck, given, settings, target
 from hypothesis import strategies as st
 
 # ---------------------------------------------------------------------------- graph helpers
-
-
-def add_dbt(
-    graph: nx.DiGraph,
-    name: str,
-    resource_type: str = "model",
-    package: str = "proj",
-    folder: tuple[str, ...] = (),
-) -> str:
-    uid = f"{resource_type}.{package}.{name}"
-    graph.add_node(
-        uid,
-        kind="dbt",
-        resource_type=resource_type,
-        name=name,
-        package_name=package,
-        fqn=(package, *folder, name),
-    )
-    return uid
-
-
-def add_py(graph: nx.DiGraph, name: str, package: str = "proj") -> str:
-    uid = f"python.{package}.{name}"
-    graph.add_node(
-        uid,
-        kind="python",
-        resource_type="python",
-        name=name,
-        package_name=package,
-        fqn=(package, name),
-    )
-    return uid
 
 
 def is_python(graph: nx.DiGraph, uid: str) -> bool:

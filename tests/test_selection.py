@@ -7,40 +7,7 @@ import pytest
 from dbt_braid.errors import BraidUserError
 from dbt_braid.planning import make_plan
 from dbt_braid.selection import select, select_token
-
-
-def add_dbt(
-    graph: nx.DiGraph,
-    name: str,
-    resource_type: str = "model",
-    package: str = "proj",
-    folder: tuple[str, ...] = (),
-    uid: str | None = None,
-) -> str:
-    uid = uid or f"{resource_type}.{package}.{name}"
-    graph.add_node(
-        uid,
-        kind="dbt",
-        resource_type=resource_type,
-        name=name,
-        package_name=package,
-        fqn=(package, *folder, name),
-    )
-    return uid
-
-
-def add_py(graph: nx.DiGraph, name: str, package: str = "proj") -> str:
-    uid = f"python.{package}.{name}"
-    graph.add_node(
-        uid,
-        kind="python",
-        resource_type="python",
-        name=name,
-        package_name=package,
-        fqn=(package, name),
-    )
-    return uid
-
+from graphs import add_dbt, add_py
 
 # The graph, upstream to downstream:
 #
@@ -69,14 +36,23 @@ LOADER = add_py(G, "load_weather")
 WEATHER = add_dbt(G, "weather_daily", folder=("staging",))
 PKG_STG = add_dbt(G, "pkg_stg", package="pkg", folder=("staging",))
 PKG_MART = add_dbt(G, "pkg_mart", package="pkg", folder=("marts",))
-G.add_edges_from([
-    (RAW, STG_O), (SRC, STG_O),
-    (STG_O, FCT), (STG_C, FCT),
-    (FCT, TEST), (FCT, TRAIN), (FCT, PREDICT), (TRAIN, PREDICT),
-    (PREDICT, SUMMARY), (SUMMARY, EXPORT), (SUMMARY, DASH),
-    (LOADER, WEATHER),
-    (PKG_STG, PKG_MART),
-])
+G.add_edges_from(
+    [
+        (RAW, STG_O),
+        (SRC, STG_O),
+        (STG_O, FCT),
+        (STG_C, FCT),
+        (FCT, TEST),
+        (FCT, TRAIN),
+        (FCT, PREDICT),
+        (TRAIN, PREDICT),
+        (PREDICT, SUMMARY),
+        (SUMMARY, EXPORT),
+        (SUMMARY, DASH),
+        (LOADER, WEATHER),
+        (PKG_STG, PKG_MART),
+    ]
+)
 PYTHON = {TRAIN, PREDICT, EXPORT, LOADER}
 
 
@@ -180,7 +156,16 @@ def test_depth_limited_descendants() -> None:
 def test_at_operator() -> None:
     # train, its descendants, and every ancestor of those descendants
     assert sel("@train") == {
-        TRAIN, PREDICT, SUMMARY, EXPORT, DASH, FCT, STG_O, STG_C, RAW, SRC,
+        TRAIN,
+        PREDICT,
+        SUMMARY,
+        EXPORT,
+        DASH,
+        FCT,
+        STG_O,
+        STG_C,
+        RAW,
+        SRC,
     }
     assert sel("@load_weather") == {LOADER, WEATHER}
     assert sel("@stg_customers") == sel("@fct_orders") | {STG_C}
@@ -215,7 +200,12 @@ def test_intersection_and_union_together() -> None:
 
 def test_exclude() -> None:
     assert sel("+forecast_summary", exclude=("staging",)) == {
-        SUMMARY, PREDICT, TRAIN, FCT, RAW, SRC,
+        SUMMARY,
+        PREDICT,
+        TRAIN,
+        FCT,
+        RAW,
+        SRC,
     }
     assert sel("fct_orders+", exclude=("resource_type:python",)) == {FCT, TEST, SUMMARY, DASH}
     assert sel("fct_orders+", exclude=("train+",)) == {FCT, TEST}
