@@ -1,6 +1,7 @@
 """The ``braid`` command: ``braid <dbt command> [dbt flags]``.
 
-``run`` is braid's own; any other command passes straight to dbt, in-process. Exit codes
+``run``, ``build`` and ``ls`` are braid's own; any other command passes straight to dbt,
+in-process. Exit codes
 follow dbt: 0 all succeeded, 1 a node failed, 2 the invocation or a declaration is invalid
 (reported before anything runs, one line per problem, no traceback).
 """
@@ -8,35 +9,43 @@ follow dbt: 0 all succeeded, 1 a node failed, 2 the invocation or a declaration 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 
-from dbt_braid import __version__, console
+from dbt_braid import __version__, console, listing
 from dbt_braid.dbt_project import DbtOptions
 from dbt_braid.errors import BraidUserError
-
-OWN_COMMANDS = ("run",)
+from dbt_braid.selection import SelectionRequest
 
 USAGE = f"""braid {__version__}: dbt with Python assets.
 
 usage: braid <command> [dbt flags]
 
   run      run the selected dbt models and Python assets in dependency order
+  build    the same with seeds, snapshots and tests, as dbt build
+  ls       list the selection across dbt nodes and Python assets (--output name|json|path)
   <other>  any other dbt command (deps, seed, test, parse, ...) passes straight to dbt
 
-braid run -h lists the flags of run.
+braid <command> -h lists the flags of run, build and ls.
 """
+
+DESCRIPTIONS = {
+    "run": "Run dbt models and Python assets together, in dependency order.",
+    "build": "Build seeds, snapshots, models, tests and Python assets, as dbt build.",
+    "ls": "List the selected dbt nodes and Python assets, in dependency order.",
+}
 
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # type: ignore[override]
-        raise BraidUserError(
-            f"braid {self.prog.split()[-1]}: {message}; see braid {self.prog.split()[-1]} -h"
-        )
+        name = self.prog.split()[-1]
+        raise BraidUserError(f"braid {name}: {message}; see braid {name} -h")
 
 
-def run_parser() -> argparse.ArgumentParser:
-    p = _Parser(prog="braid run", description="Run dbt models and Python assets together.")
+def command_parser(command: str) -> argparse.ArgumentParser:
+    """dbt's flags for ``command`` that braid reads itself; others go to dbt untouched."""
+    p = _Parser(prog=f"braid {command}", description=DESCRIPTIONS[command])
     p.add_argument(
         "-s",
         "--select",
@@ -45,48 +54,116 @@ def run_parser() -> argparse.ArgumentParser:
         nargs="+",
         action="extend",
         default=[],
-        help="what to run (names, fqn prefixes, + and @ operators)",
+        help="dbt selection syntax over dbt nodes and Python assets",
     )
-    p.add_argument("--exclude", nargs="+", action="extend", default=[], help="what to leave out")
-    p.add_argument("--selector", help="a named selector from selectors.yml (not supported yet)")
+    p.add_argument("--exclude", nargs="+", action="extend", default=[])
+    p.add_argument("--selector", help="a selector defined in selectors.yml")
+    p.add_argument("--state", help="artifacts of an earlier run, for state: and result:")
+    p.add_argument("--indirect-selection", choices=["eager", "cautious", "buildable", "empty"])
     p.add_argument("-t", "--target")
     p.add_argument("--profiles-dir")
     p.add_argument("--project-dir")
     p.add_argument("--vars")
-    p.add_argument("--threads", type=int, help="dbt threads, and Python assets run in parallel")
-    p.add_argument("-f", "--full-refresh", action="store_true")
-    p.add_argument("-x", "--fail-fast", action="store_true")
+    if command in ("build", "ls"):
+        for flag in ("--resource-type", "--resource-types"):
+            p.add_argument(flag, dest="resource_types", nargs="+", action="extend", default=[])
+        for flag in ("--exclude-resource-type", "--exclude-resource-types"):
+            p.add_argument(
+                flag, dest="exclude_resource_types", nargs="+", action="extend", default=[]
+            )
+    if command == "ls":
+        p.add_argument("-o", "--output", choices=listing.OUTPUTS, default="selector")
+        p.add_argument("--output-keys", nargs="+", action="extend", default=[])
+    else:
+        p.add_argument("--threads", type=int, help="dbt threads; Python assets in parallel too")
+        p.add_argument("-f", "--full-refresh", action="store_true")
+        p.add_argument("-x", "--fail-fast", action="store_true")
     return p
 
 
-def cmd_run(argv: Sequence[str]) -> int:
+def _resource_types(args: argparse.Namespace, default: frozenset[str]) -> tuple[str, ...]:
+    chosen = set(getattr(args, "resource_types", []) or [])
+    if "all" in chosen:
+        chosen = set(listing.ALL_TYPES)
+    types = chosen or set(default)
+    types -= set(getattr(args, "exclude_resource_types", []) or [])
+    unknown = types - listing.ALL_TYPES
+    if unknown:
+        raise BraidUserError(
+            f"--resource-type: unknown {', '.join(sorted(unknown))}; "
+            f"choose from {', '.join(sorted(listing.ALL_TYPES))}"
+        )
+    return tuple(sorted(types))
+
+
+def _options_and_selection(
+    command: str, argv: Sequence[str]
+) -> tuple[argparse.Namespace, DbtOptions, SelectionRequest]:
+    args, extra = command_parser(command).parse_known_args(list(argv))
+    threads = getattr(args, "threads", None)
+    if threads is not None and threads < 1:
+        raise BraidUserError(f"braid {command}: --threads must be at least 1")
+    if args.state:
+        extra += ["--state", args.state]
+    options = DbtOptions(
+        args.project_dir, args.profiles_dir, args.target, args.vars, threads, tuple(extra)
+    )
+    types: tuple[str, ...] = ()
+    if command == "ls":
+        types = _resource_types(args, listing.DEFAULT_TYPES)
+    elif command == "build" and (args.resource_types or args.exclude_resource_types):
+        types = _resource_types(args, listing.ALL_TYPES)
+    selection = SelectionRequest(
+        args.select, args.exclude, args.selector, args.state, types, args.indirect_selection
+    )
+    return args, options, selection
+
+
+def _report_unmatched(unmatched: Sequence[str]) -> None:
+    for token in unmatched:
+        console.say(f"The selection criterion '{token}' does not match any enabled nodes")
+
+
+def cmd_run(command: str, argv: Sequence[str]) -> int:
     from dbt_braid import session
 
-    args, extra = run_parser().parse_known_args(list(argv))
-    if args.selector:
-        raise BraidUserError("braid run: --selector is not supported yet; use -s/--exclude")
-    if args.threads is not None and args.threads < 1:
-        raise BraidUserError("braid run: --threads must be at least 1")
-    options = DbtOptions(
-        args.project_dir, args.profiles_dir, args.target, args.vars, args.threads, tuple(extra)
-    )
+    args, options, selection = _options_and_selection(command, argv)
     request = session.RunRequest(
-        command="run",
-        select=args.select,
-        exclude=args.exclude,
+        command=command,
+        selection=selection,
         threads=args.threads,
         full_refresh=args.full_refresh,
         fail_fast=args.fail_fast,
     )
-    loaded = session.load(options)
+    loaded = session.load(options, command)
     plan, unmatched = session.plan_run(loaded, request)
-    for token in unmatched:
-        console.say(f"The selection criterion '{token}' does not match any enabled nodes")
+    _report_unmatched(unmatched)
     if not plan.order:
         console.say("Nothing to do. Try checking your model configs and model specification args")
         return 0
     report = session.execute(loaded, plan, request)
     return summarize(report)
+
+
+def cmd_ls(argv: Sequence[str]) -> int:
+    from dbt_braid import session
+
+    args, options, selection = _options_and_selection("ls", argv)
+    loaded = session.load(options, "ls")
+    selected, unmatched = session.select_nodes(loaded, selection)
+    graph = loaded.graph
+    wanted = set(selection.resource_types)
+    chosen = {u for u in selected if graph.nodes[u]["resource_type"] in wanted}
+    _report_unmatched(unmatched)
+    if not chosen:
+        console.say("No nodes selected!")
+        return 0
+    order = listing.dependency_order(graph, chosen)
+    for line in listing.render(
+        order, graph, loaded.project.manifest, loaded.assets, args.output, args.output_keys
+    ):
+        print(line)
+    return 0
 
 
 def summarize(report: object) -> int:
@@ -132,8 +209,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                 return passthrough(["--version"])
             return 0
         command, rest = argv[0], argv[1:]
-        if command == "run":
-            return cmd_run(rest)
+        if command in ("run", "build"):
+            return cmd_run(command, rest)
+        if command in ("ls", "list"):
+            return cmd_ls(rest)
         return passthrough(argv)
     except BraidUserError as exc:
         for problem in exc.problems:
@@ -142,3 +221,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("braid: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # the reader went away (braid ls | head): not an error; keep Python quiet at exit
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0

@@ -67,6 +67,24 @@ class DbtProject:
         self.config = first.config
         return self.manifest
 
+    def link(self, with_test_edges: bool = False) -> Any:
+        """dbt's own graph of the manifest (its Linker), with ``dbt build``'s test edges."""
+        from dbt.compilation import Linker
+
+        linker = Linker()
+        linker.link_graph(self.manifest)
+        if with_test_edges:
+            linker.add_test_edges(self.manifest)
+        return linker.graph
+
+    def test_deps(self) -> dict[str, list[str]]:
+        """Each data test and the nodes it tests."""
+        return {
+            uid: list(node.depends_on.nodes)
+            for uid, node in self.manifest.nodes.items()
+            if str(getattr(node.resource_type, "value", node.resource_type)) == "test"
+        }
+
     @property
     def project_root(self) -> Path:
         return Path(self.config.project_root)

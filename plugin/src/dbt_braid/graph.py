@@ -2,13 +2,15 @@
 
 A source table or exposure that declares a Python asset is not a node of its own: the asset
 takes its place and its edges (SPEC §5), so ``source:forecasting.predicted_orders`` and the
-asset are one node. Node attributes are plain values (no dbt objects), so selection,
-planning and lineage can be tested on graphs built by hand.
+asset are one node. Node attributes are plain values (no dbt objects), so planning and
+lineage can be tested on graphs built by hand. The edges between dbt nodes are dbt's own
+(its Linker's graph, passed in), so selection agrees with dbt's.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 import networkx as nx
@@ -34,37 +36,89 @@ def _relation(node: Any) -> str | None:
     return ".".join(p for p in (database, schema, identifier) if p)
 
 
-def build_graph(manifest: Any, assets: Iterable[PythonAsset]) -> nx.DiGraph:
-    """One graph of the manifest's nodes, sources and exposures and the Python assets."""
+#: the manifest's collections of graph members, as dbt's Linker links them
+COLLECTIONS = (
+    "nodes",
+    "sources",
+    "exposures",
+    "metrics",
+    "semantic_models",
+    "saved_queries",
+    "unit_tests",
+    "functions",
+)
+
+
+@dataclass
+class UnifiedGraph:
+    """The unified graph in two namings.
+
+    ``graph`` names a Python asset by its own unique_id (``python.pkg.name``) and carries the
+    node attributes; planning, execution and lineage use it. ``dbt_view`` has the same edges
+    but keeps the declaring source's or exposure's unique_id, so dbt's own selector methods
+    (which look every node up in the manifest) can run over it.
+    """
+
+    graph: nx.DiGraph
+    dbt_view: nx.DiGraph
+    to_braid: dict[str, str] = field(default_factory=dict)
+    to_dbt: dict[str, str] = field(default_factory=dict)
+
+    def braid_ids(self, dbt_ids: Iterable[str]) -> set[str]:
+        return {self.to_braid.get(u, u) for u in dbt_ids}
+
+
+def _attributes(uid: str, node: Any) -> dict[str, Any]:
+    attrs: dict[str, Any] = {
+        "kind": DBT,
+        "resource_type": _value(node.resource_type),
+        "name": node.name,
+        "package_name": node.package_name,
+        "fqn": tuple(getattr(node, "fqn", ()) or ()),
+        "path": getattr(node, "original_file_path", None),
+        "tags": tuple(getattr(node, "tags", ()) or ()),
+        "relation": _relation(node) if uid.split(".", 1)[0] in RELATION_TYPES else None,
+    }
+    if attrs["resource_type"] == "source":
+        attrs["source_name"] = node.source_name
+    return attrs
+
+
+#: resource types whose database.schema.identifier is a table or view
+RELATION_TYPES = frozenset({"model", "seed", "snapshot", "source"})
+
+
+def build_graph(
+    manifest: Any,
+    assets: Iterable[PythonAsset],
+    base: nx.DiGraph,
+    test_deps: Mapping[str, Sequence[str]] | None = None,
+) -> UnifiedGraph:
+    """Add the Python assets to dbt's own graph of the manifest (``base``, dbt's Linker).
+
+    With ``test_deps`` (test unique_id -> the nodes it tests; for ``build``), a Python asset
+    also waits for the tests on its inputs, as dbt makes models wait for theirs.
+    """
     assets = list(assets)
-    replaced = {a.declared_by: a.unique_id for a in assets}
-    graph = nx.DiGraph()
-
-    def add(uid: str, node: Any, **extra: Any) -> None:
-        graph.add_node(
-            uid,
-            kind=DBT,
-            resource_type=_value(node.resource_type),
-            name=node.name,
-            package_name=node.package_name,
-            fqn=tuple(getattr(node, "fqn", ()) or ()),
-            path=getattr(node, "original_file_path", None),
-            tags=tuple(getattr(node, "tags", ()) or ()),
-            relation=_relation(node),
-            **extra,
-        )
-
-    for uid, node in manifest.nodes.items():
-        add(uid, node)
-    for uid, src in manifest.sources.items():
-        if uid not in replaced:
-            add(uid, src, source_name=src.source_name)
-    for uid, exp in manifest.exposures.items():
-        if uid not in replaced:
-            add(uid, exp)
+    to_braid = {a.declared_by: a.unique_id for a in assets}
+    to_dbt = {a.unique_id: a.declared_by for a in assets}
+    view = base.copy()
     for asset in assets:
-        graph.add_node(
-            asset.unique_id,
+        view.add_node(asset.declared_by)
+        for upstream in asset.depends_on:
+            view.add_edge(to_dbt.get(upstream, upstream), asset.declared_by)
+    if test_deps:
+        _add_python_test_edges(view, test_deps, set(to_braid))
+    tables = [getattr(manifest, name, None) or {} for name in COLLECTIONS]
+    for uid in view.nodes:
+        for table in tables:
+            if uid in table:
+                view.nodes[uid].update(_attributes(uid, table[uid]))
+                break
+    graph = nx.relabel_nodes(view, to_braid, copy=True)
+    for asset in assets:
+        graph.nodes[asset.unique_id].clear()
+        graph.nodes[asset.unique_id].update(
             kind=PYTHON,
             resource_type="python",
             name=asset.name,
@@ -77,18 +131,23 @@ def build_graph(manifest: Any, assets: Iterable[PythonAsset]) -> nx.DiGraph:
             declared_by=asset.declared_by,
             source_name=asset.source_name,
         )
-    for table in (manifest.nodes, manifest.exposures):
-        for uid, node in table.items():
-            if uid in replaced:
+    return UnifiedGraph(graph, view, to_braid, to_dbt)
+
+
+def _add_python_test_edges(
+    view: nx.DiGraph, test_deps: Mapping[str, Sequence[str]], python_ids: set[str]
+) -> None:
+    """Edges test -> Python asset for tests on the asset's upstream nodes (as dbt's build)."""
+    for test, deps in test_deps.items():
+        if test not in view or not deps:
+            continue
+        candidates = {s for d in deps if d in view for s in view.successors(d)} & python_ids
+        for asset in candidates:
+            if asset == test:
                 continue
-            for parent in getattr(node.depends_on, "nodes", ()):
-                parent = replaced.get(parent, parent)
-                if parent in graph:
-                    graph.add_edge(parent, uid)
-    for asset in assets:
-        for upstream in asset.depends_on:
-            graph.add_edge(upstream, asset.unique_id)
-    return graph
+            ancestors = nx.ancestors(view, asset)
+            if all(d in ancestors for d in deps) and test not in nx.descendants(view, asset):
+                view.add_edge(test, asset, edge_type="parent_test")
 
 
 def label(graph: nx.DiGraph, uid: str) -> str:

@@ -1,96 +1,198 @@
-"""Selection over the unified graph: names, ``+`` graph operators, union and intersection.
+"""Selection with dbt's own syntax over the unified graph.
 
-This is the part of dbt's syntax braid evaluates itself for now: a bare name (a node's name,
-or a dotted fqn prefix such as ``staging`` or ``my_project.marts``), ``+`` and ``n+`` on
-either side, ``@``, space for union and comma for intersection. Operators walk through
-Python assets as through dbt nodes.
+dbt's ``NodeSelector`` does the work: it parses ``-s``/``--exclude``/``--selector`` and
+evaluates every method it knows (``tag:``, ``path:``, ``config.``, ``source:``, ``state:``,
+``result:`` ...) against the manifest braid already parsed, and its graph operators walk
+``dbt_view``, the unified graph in which a Python asset keeps the unique_id of the source or
+exposure that declares it. So ``source:forecasting.predicted_orders`` selects the asset, and
+``+forecast_summary`` walks up through the Python assets into the models that feed them.
+
+braid adds what dbt cannot know about Python assets (:meth:`BraidSelector.select_included`):
+the bare name, ``tag:`` (tags in ``meta.braid`` too), ``path:`` (the module in
+``python_assets/`` too), ``package:`` and ``resource_type:python``.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from fnmatch import fnmatch
+from pathlib import Path
+from typing import Any
 
-import networkx as nx
+from dbt.contracts.state import PreviousState
+from dbt.exceptions import DbtRuntimeError
+from dbt.graph import Graph, NodeSelector, UniqueId
+from dbt.graph.cli import parse_difference
+from dbt.graph.selector_methods import MethodName, QualifiedNameSelectorMethod
+from dbt.graph.selector_spec import SelectionCriteria, SelectionSpec
+from dbt_common.events.contextvars import task_contextvars
 
+from dbt_braid.assets import PythonAsset
 from dbt_braid.errors import BraidUserError
-from dbt_braid.graph import PYTHON
+from dbt_braid.graph import UnifiedGraph
 
-_TOKEN = re.compile(r"^(?P<at>@)?(?:(?P<up>\d*)\+)?(?P<value>[^+@]+?)(?:\+(?P<down>\d*))?$")
-
-
-def _matches(data: dict, value: str) -> bool:
-    if value.startswith("python:"):
-        return data["kind"] == PYTHON and data["name"] == value[len("python:") :]
-    if value == "resource_type:python":
-        return data["kind"] == PYTHON
-    if data["kind"] != PYTHON and data["resource_type"] == "source":
-        # as dbt: a bare name or fqn never matches a source (that takes ``source:``)
-        return False
-    if data["name"] == value:
-        return True
-    fqn = [part for seg in data.get("fqn", ()) for part in str(seg).split(".")]
-    want = value.split(".")
-    return fqn[: len(want)] == want or fqn[1 : 1 + len(want)] == want
+PYTHON_TYPE = "python"
 
 
-def _depth(text: str | None) -> int | None:
-    return int(text) if text else None
+def _python_match(
+    asset: PythonAsset, fqn: Sequence[str], spec: SelectionCriteria, root: Path
+) -> bool:
+    method, value = spec.method, spec.value
+    if method == MethodName.FQN:
+        if asset.name == value:
+            return True
+        return QualifiedNameSelectorMethod.node_is_match(None, value, list(fqn), False)  # type: ignore[arg-type]
+    if method == MethodName.Tag:
+        return any(fnmatch(tag, value) for tag in asset.tags)
+    if method == MethodName.Package:
+        return fnmatch(asset.package_name, value)
+    if method == MethodName.ResourceType:
+        return value == PYTHON_TYPE
+    if method == MethodName.Path:
+        paths = {p.relative_to(root) for p in root.glob(value)}
+        module = Path(asset.module_file)
+        return module in paths or any(parent in paths for parent in module.parents)
+    if method == MethodName.File:
+        module = Path(asset.module_file)
+        return fnmatch(module.name, value) or fnmatch(module.stem, value)
+    return False
 
 
-def _walk(graph: nx.DiGraph, starts: set[str], up: bool, depth: int | None) -> set[str]:
-    seen = set(starts)
-    frontier = set(starts)
-    level = 0
-    while frontier and (depth is None or level < depth):
-        nxt = set()
-        for uid in frontier:
-            nxt.update(graph.predecessors(uid) if up else graph.successors(uid))
-        frontier = nxt - seen
-        seen |= frontier
-        level += 1
-    return seen
+class BraidSelector(NodeSelector):
+    """dbt's node selector, taught where Python assets stand in for sources and exposures."""
+
+    def __init__(
+        self,
+        unified: UnifiedGraph,
+        manifest: Any,
+        assets: Mapping[str, PythonAsset],
+        root: Path,
+        previous_state: PreviousState | None = None,
+    ) -> None:
+        super().__init__(Graph(unified.dbt_view), manifest, previous_state)
+        #: declaring unique_id -> (asset, the declaring resource's fqn)
+        self.python: dict[str, tuple[PythonAsset, tuple[str, ...]]] = {}
+        for asset in assets.values():
+            declaring = manifest.sources.get(asset.declared_by) or manifest.exposures.get(
+                asset.declared_by
+            )
+            self.python[asset.declared_by] = (asset, tuple(declaring.fqn))
+        self.root = root
+        self.unmatched: list[str] = []
+
+    def select_included(
+        self, included_nodes: set[UniqueId], spec: SelectionCriteria
+    ) -> set[UniqueId]:
+        found = {
+            UniqueId(uid)
+            for uid, (asset, fqn) in self.python.items()
+            if uid in included_nodes and _python_match(asset, fqn, spec, self.root)
+        }
+        if spec.method == MethodName.ResourceType and spec.value == PYTHON_TYPE:
+            return found
+        return found | super().select_included(included_nodes, spec)
+
+    def select_nodes_recursively(
+        self, spec: SelectionSpec, warn_on_no_nodes: bool = True
+    ) -> tuple[set[UniqueId], set[UniqueId]]:
+        direct, indirect = super().select_nodes_recursively(spec, warn_on_no_nodes)
+        raw = getattr(spec, "raw", None)
+        if getattr(spec, "expect_exists", False) and not direct and raw is not None:
+            self.unmatched.append(str(raw))
+        return direct, indirect
 
 
-def select_token(graph: nx.DiGraph, token: str) -> set[str]:
-    m = _TOKEN.match(token)
-    if not m:
-        raise BraidUserError(f"cannot read the selector {token!r}")
-    value = m.group("value")
-    base = {uid for uid, data in graph.nodes(data=True) if _matches(data, value)}
-    chosen = set(base)
-    if m.group("at"):
-        down = _walk(graph, base, up=False, depth=None)
-        chosen = _walk(graph, down, up=True, depth=None)
-        return chosen
-    if m.group("up") is not None:
-        chosen |= _walk(graph, base, up=True, depth=_depth(m.group("up")))
-    if m.group("down") is not None:
-        chosen |= _walk(graph, base, up=False, depth=_depth(m.group("down")))
-    return chosen
+@dataclass
+class SelectionRequest:
+    """The selection flags of a braid command, as dbt takes them."""
+
+    select: Sequence[str] = ()
+    exclude: Sequence[str] = ()
+    selector: str | None = None
+    state: str | None = None
+    resource_types: Sequence[str] = field(default_factory=tuple)
+    indirect_selection: str | None = None
 
 
-def _split(values: Sequence[str] | None) -> list[str]:
-    return [tok for v in values or () for tok in v.split()]
+_PYTHON_NAME = re.compile(r"python:([A-Za-z_][A-Za-z0-9_]*)")
+
+
+def _plain(values: Sequence[str]) -> list[str] | None:
+    """``python:NAME`` (how ``braid ls`` prints an asset) as the bare name dbt's parser takes."""
+    return [_PYTHON_NAME.sub(r"\1", v) for v in values] or None
+
+
+@contextmanager
+def _indirect_selection(mode: str | None) -> Iterator[None]:
+    """dbt reads --indirect-selection from its global flags while parsing a selection."""
+    if mode is None:
+        yield
+        return
+    from dbt.flags import get_flags
+
+    flags = get_flags()
+    before = getattr(flags, "INDIRECT_SELECTION", None)
+    object.__setattr__(flags, "INDIRECT_SELECTION", mode)
+    try:
+        yield
+    finally:
+        object.__setattr__(flags, "INDIRECT_SELECTION", before)
+
+
+def selection_spec(request: SelectionRequest, config: Any) -> SelectionSpec:
+    """The spec dbt would build for these flags (``--selector``, default selectors included)."""
+    try:
+        with _indirect_selection(request.indirect_selection):
+            return _spec(request, config)
+    except DbtRuntimeError as exc:
+        raise BraidUserError(f"invalid selection: {_message(exc)}") from None
+
+
+def _spec(request: SelectionRequest, config: Any) -> SelectionSpec:
+    if request.selector:
+        if request.selector not in config.selectors:
+            known = ", ".join(sorted(config.selectors)) or "none defined"
+            raise BraidUserError(
+                f"selectors.yml: no selector named {request.selector!r} (defined: {known})"
+            )
+        return config.get_selector(request.selector)
+    default = config.get_default_selector_name()
+    if not (request.select or request.exclude) and default:
+        return config.get_selector(default)
+    return parse_difference(_plain(request.select), _plain(request.exclude))
+
+
+def previous_state(
+    request: SelectionRequest, project_root: Path, target_path: Path
+) -> PreviousState | None:
+    if not request.state:
+        return None
+    state = Path(request.state)
+    if not state.is_dir():
+        raise BraidUserError(f"--state {request.state}: no such directory")
+    return PreviousState(state_path=state, target_path=target_path, project_root=project_root)
 
 
 def select(
-    graph: nx.DiGraph, select: Sequence[str] | None = None, exclude: Sequence[str] | None = None
+    unified: UnifiedGraph,
+    manifest: Any,
+    assets: Mapping[str, PythonAsset],
+    spec: SelectionSpec,
+    root: Path,
+    state: PreviousState | None = None,
 ) -> tuple[set[str], list[str]]:
-    """(selected unique_ids, selectors that matched nothing)."""
-    unmatched: list[str] = []
+    """(selected braid unique_ids, the selection criteria that matched nothing)."""
+    selector = BraidSelector(unified, manifest, assets, root, state)
+    try:
+        with task_contextvars(project_root=str(root)):
+            chosen = selector.get_selected(spec, warn_on_no_nodes=False)
+    except DbtRuntimeError as exc:
+        raise BraidUserError(f"invalid selection: {_message(exc)}") from None
+    return unified.braid_ids(chosen), selector.unmatched
 
-    def evaluate(tokens: Iterable[str]) -> set[str]:
-        chosen: set[str] = set()
-        for token in tokens:
-            parts = [select_token(graph, p) for p in token.split(",")]
-            hit = set.intersection(*parts) if parts else set()
-            if not hit:
-                unmatched.append(token)
-            chosen |= hit
-        return chosen
 
-    chosen = evaluate(_split(select)) if _split(select) else set(graph.nodes)
-    if exclude:
-        chosen -= evaluate(_split(exclude))
-    return chosen, unmatched
+def _message(exc: DbtRuntimeError) -> str:
+    return " ".join(str(getattr(exc, "msg", exc)).split())

@@ -9,7 +9,9 @@ from __future__ import annotations
 import logging
 import time
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -22,15 +24,24 @@ from dbt_braid.declarations import read_declarations
 from dbt_braid.execution.engine import Engine
 from dbt_braid.execution.python_runner import PythonRunner, now_iso, relation_of
 from dbt_braid.execution.results import NodeResult, RunReport
-from dbt_braid.graph import PYTHON, build_graph, check_acyclic
+from dbt_braid.graph import PYTHON, UnifiedGraph, build_graph, check_acyclic
 from dbt_braid.io.base import IOEnv, StoredRef, collect_io_managers
 from dbt_braid.planning import Plan, make_plan
 from dbt_braid.plugin_host import get_plugin_manager
 from dbt_braid.resolve import DEPENDABLE_TYPES, DbtName, ProjectIndex, resolve_assets
-from dbt_braid.selection import select
+from dbt_braid.selection import SelectionRequest, previous_state, select, selection_spec
 
-#: the dbt resource types each braid command runs
-RUNNABLE = {"run": ("model",)}
+
+def runnable_types(command: str, resource_types: Sequence[str] = ()) -> frozenset[str]:
+    """The dbt resource types a braid command runs (as ``dbt run`` / ``dbt build`` do)."""
+    if command == "build":
+        from dbt.task.build import BuildTask
+
+        types = {str(t.value) for t in BuildTask.ALL_RESOURCE_VALUES}
+        if resource_types:
+            types &= set(resource_types)
+        return frozenset(types)
+    return frozenset({"model"})
 
 
 @dataclass
@@ -39,11 +50,15 @@ class Loaded:
 
     project: DbtProject
     assets: dict[str, PythonAsset]
-    graph: nx.DiGraph
+    unified: UnifiedGraph
     io_registry: Any = None
 
+    @property
+    def graph(self) -> nx.DiGraph:
+        return self.unified.graph
 
-def load(options: DbtOptions) -> Loaded:
+
+def load(options: DbtOptions, command: str = "run") -> Loaded:
     """Parse the project once and validate every declaration (raises BraidUserError)."""
     project = DbtProject(options)
     manifest = project.parse()
@@ -64,9 +79,15 @@ def load(options: DbtOptions) -> Loaded:
     )
     declarations = read_declarations(manifest.sources.values(), manifest.exposures.values())
     assets = resolve_assets(declarations, index)
-    graph = build_graph(manifest, assets)
-    check_acyclic(graph, assets)
-    return Loaded(project, {a.unique_id: a for a in assets}, graph, registry)
+    build = command == "build"
+    unified = build_graph(
+        manifest,
+        assets,
+        project.link(with_test_edges=build),
+        project.test_deps() if build else None,
+    )
+    check_acyclic(unified.graph, assets)
+    return Loaded(project, {a.unique_id: a for a in assets}, unified, registry)
 
 
 def dbt_selector(graph: nx.DiGraph, uid: str) -> str:
@@ -77,11 +98,15 @@ def dbt_selector(graph: nx.DiGraph, uid: str) -> str:
 @dataclass
 class RunRequest:
     command: str = "run"
-    select: list[str] = field(default_factory=list)
-    exclude: list[str] = field(default_factory=list)
+    selection: SelectionRequest = field(default_factory=SelectionRequest)
     threads: int | None = None
     full_refresh: bool = False
     fail_fast: bool = False
+
+
+def _utc(moment: datetime) -> datetime:
+    """dbt's timings are naive UTC; braid's are aware, so the strings compare."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
 
 def _dbt_results(result: Any, nodes: list[str], index: int, graph: nx.DiGraph) -> list[NodeResult]:
@@ -107,8 +132,8 @@ def _dbt_results(result: Any, nodes: list[str], index: int, graph: nx.DiGraph) -
         data = graph.nodes[uid] if uid in graph else {"name": r.node.name, "resource_type": "model"}
         adapter = r.adapter_response or {}
         rows = adapter.get("rows_affected") if isinstance(adapter, dict) else None
-        timing = {t.name: t for t in (r.timing or [])}
-        exe = timing.get("execute")
+        starts = [_utc(t.started_at) for t in (r.timing or []) if t.started_at]
+        ends = [_utc(t.completed_at) for t in (r.timing or []) if t.completed_at]
         out.append(
             NodeResult(
                 uid,
@@ -119,8 +144,8 @@ def _dbt_results(result: Any, nodes: list[str], index: int, graph: nx.DiGraph) -
                 message=r.message,
                 rows_written=rows if isinstance(rows, int) and rows >= 0 else None,
                 invocation=index,
-                started_at=exe.started_at.isoformat() if exe and exe.started_at else None,
-                completed_at=exe.completed_at.isoformat() if exe and exe.completed_at else None,
+                started_at=min(starts).isoformat() if starts else None,
+                completed_at=max(ends).isoformat() if ends else None,
             )
         )
     return out
@@ -131,13 +156,28 @@ def dbt_flags(request: RunRequest) -> list[str]:
     flags = ["--full-refresh"] if request.full_refresh else []
     if request.fail_fast:
         flags.append("--fail-fast")
+    if request.command == "build":
+        # braid already chose the tests (with the user's indirect selection); dbt runs
+        # exactly the nodes of each batch
+        flags += ["--indirect-selection", "empty"]
     return flags
+
+
+def select_nodes(loaded: Loaded, selection: SelectionRequest) -> tuple[set[str], list[str]]:
+    """The braid unique_ids a selection picks, and the criteria that matched nothing."""
+    project = loaded.project
+    spec = selection_spec(selection, project.config)
+    state = previous_state(selection, project.project_root, project.target_dir)
+    return select(
+        loaded.unified, project.manifest, loaded.assets, spec, project.project_root, state
+    )
 
 
 def plan_run(loaded: Loaded, request: RunRequest) -> tuple[Plan, list[str]]:
     loaded.project.check_args(request.command, dbt_flags(request))
-    selected, unmatched = select(loaded.graph, request.select, request.exclude)
-    plan = make_plan(loaded.graph, selected, RUNNABLE.get(request.command, ("model",)))
+    selected, unmatched = select_nodes(loaded, request.selection)
+    types = runnable_types(request.command, request.selection.resource_types)
+    plan = make_plan(loaded.graph, selected, types)
     return plan, unmatched
 
 
@@ -252,7 +292,11 @@ def execute(loaded: Loaded, plan: Plan, request: RunRequest) -> RunReport:
         graph=graph,
         target_dir=project.target_dir / "braid",
         invocations=project.invocations,
-        args={"select": request.select, "exclude": request.exclude},
+        args={
+            "select": list(request.selection.select),
+            "exclude": list(request.selection.exclude),
+            "selector": request.selection.selector,
+        },
     )
     pm.hook.write_artifacts(report=report)
     return report
