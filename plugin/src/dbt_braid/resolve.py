@@ -11,6 +11,7 @@ from __future__ import annotations
 import difflib
 import inspect
 import json
+import os
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -258,6 +259,16 @@ def display_file(decl: Declaration, index: ProjectIndex) -> str:
         return str((root / decl.yaml_file).relative_to(project))
     except ValueError:
         return str(root / decl.yaml_file)
+
+
+def _module_path(decl: Declaration, package: str, module: str, index: ProjectIndex) -> str:
+    """The function's module, relative to the declaring project's root (as dbt's paths are)."""
+    local = Path(ASSETS_DIR, *module.split(".")).with_suffix(".py")
+    if package == decl.package_name:
+        return str(local)
+    here = index.package_roots.get(decl.package_name)
+    there = index.package_roots[package]
+    return os.path.relpath(there / local, here) if here else str(there / local)
 
 
 def _split_python(decl: Declaration, python: str, index: ProjectIndex) -> tuple[str, str, str]:
@@ -519,7 +530,7 @@ def resolve_assets(declarations: Iterable[Declaration], index: ProjectIndex) -> 
                 declared_by=decl.resource_id,
                 yaml_file=decl.yaml_file,
                 python=meta["python"],
-                module_file=str(Path("python_assets", *module.split(".")).with_suffix(".py")),
+                module_file=_module_path(decl, package, module, index),
                 function=func,
                 inputs=inputs,
                 params=params,
