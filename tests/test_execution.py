@@ -295,3 +295,28 @@ def test_dbt_error_in_a_batch_is_exit_1_and_skips_downstream(make_project) -> No
     r = results(project)
     assert r["bad"]["status"] == "error"
     assert r["q"]["status"] == "skipped" and r["after_bad"]["status"] == "skipped"
+
+
+def test_batches_run_exactly_the_planned_nodes(make_project) -> None:
+    """A model named like a folder: dbt's fqn: selector would also pull in the folder."""
+    project = make_project({
+        "models/a.sql": "select 1 as id",
+        "models/a/b.sql": "select id + 1 as id from {{ source('py', 'p') }}",
+        "models/a/unselected.sql": "select 3 as id",
+        "models/sources.yml": """
+            version: 2
+            sources:
+              - name: py
+                tables:
+                  - name: p
+                    config: {meta: {braid: {python: p.make, depends_on: [a]}}}
+            """,
+        "python_assets/p.py": "def make(a):\n    return a\n",
+    })
+    done = project.braid("run", "-s", "path:models/a.sql", "p", "b")
+    assert done.returncode == 0, done.stdout + done.stderr
+    r = results(project)
+    assert set(r) == {"a", "p", "b"}
+    assert (r["a"]["invocation"], r["b"]["invocation"]) == (0, 1)
+    assert "unselected" not in project.tables()
+    assert project.sql("select id from b") == [(2,)]

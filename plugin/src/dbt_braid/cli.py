@@ -9,6 +9,7 @@ follow dbt: 0 all succeeded, 1 a node failed, 2 the invocation or a declaration 
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import sys
 from collections.abc import Sequence
@@ -226,3 +227,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         return 0
+    finally:
+        # DbtProject.parse froze the manifest for the garbage collector; hand it back so
+        # that native extensions (DuckDB's) are torn down cleanly at exit
+        gc.unfreeze()

@@ -115,7 +115,11 @@ def build_graph(
             if uid in table:
                 view.nodes[uid].update(_attributes(uid, table[uid]))
                 break
-    graph = nx.relabel_nodes(view, to_braid, copy=True)
+    graph = nx.DiGraph()
+    graph.add_nodes_from((to_braid.get(u, u), dict(data)) for u, data in view.nodes(data=True))
+    graph.add_edges_from(
+        (to_braid.get(u, u), to_braid.get(v, v), data) for u, v, data in view.edges(data=True)
+    )
     for asset in assets:
         graph.nodes[asset.unique_id].clear()
         graph.nodes[asset.unique_id].update(

@@ -39,6 +39,11 @@ def meta_schema() -> dict[str, Any]:
     return json.loads(text)
 
 
+@cache
+def _validator() -> jsonschema.Draft202012Validator:
+    return jsonschema.Draft202012Validator(meta_schema())
+
+
 @dataclass(frozen=True)
 class DbtName:
     """A dbt node a Python asset may depend on."""
@@ -115,7 +120,7 @@ def _schema_problems(decl: Declaration, file: str) -> list[Problem]:
             )
         ]
     allowed = sorted(meta_schema()["properties"])
-    validator = jsonschema.Draft202012Validator(meta_schema())
+    validator = _validator()
     problems = []
     for err in sorted(validator.iter_errors(dict(decl.meta)), key=lambda e: list(e.path)):
         path = [str(p) for p in err.path]
@@ -417,12 +422,12 @@ def resolve_assets(declarations: Iterable[Declaration], index: ProjectIndex) -> 
     by_name: dict[str, list[Declaration]] = defaultdict(list)
     for decl in declarations:
         by_name[decl.name].append(decl)
+    dbt_by_name: dict[str, list[str]] = defaultdict(list)
+    for node in index.nodes.values():
+        if node.resource_type in DEPENDABLE_TYPES:
+            dbt_by_name[node.name].append(node.unique_id)
     for name, decls in sorted(by_name.items()):
-        dbt_hits = [
-            n.unique_id
-            for n in index.nodes.values()
-            if n.name == name and n.resource_type in DEPENDABLE_TYPES
-        ]
+        dbt_hits = dbt_by_name.get(name, [])
         for decl in decls:
             others = [d.resource_id for d in decls if d is not decl] + dbt_hits
             if others:

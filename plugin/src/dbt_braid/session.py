@@ -90,11 +90,6 @@ def load(options: DbtOptions, command: str = "run") -> Loaded:
     return Loaded(project, {a.unique_id: a for a in assets}, unified, registry)
 
 
-def dbt_selector(graph: nx.DiGraph, uid: str) -> str:
-    """A dbt selector for exactly this node: its full fqn."""
-    return "fqn:" + ".".join(str(p) for p in graph.nodes[uid]["fqn"])
-
-
 @dataclass
 class RunRequest:
     command: str = "run"
@@ -156,10 +151,6 @@ def dbt_flags(request: RunRequest) -> list[str]:
     flags = ["--full-refresh"] if request.full_refresh else []
     if request.fail_fast:
         flags.append("--fail-fast")
-    if request.command == "build":
-        # braid already chose the tests (with the user's indirect selection); dbt runs
-        # exactly the nodes of each batch
-        flags += ["--indirect-selection", "empty"]
     return flags
 
 
@@ -259,9 +250,7 @@ def execute(loaded: Loaded, plan: Plan, request: RunRequest) -> RunReport:
                 info = event.data.node_info
                 notify(info.unique_id, info.node_status)
 
-        result = project.invoke(
-            request.command, [dbt_selector(graph, u) for u in nodes], flags, [callback]
-        )
+        result = project.invoke(request.command, nodes, flags, [callback])
         return _dbt_results(result, nodes, project.invocations - 1, graph)
 
     threads = request.threads or int(project.config.threads or 1)
