@@ -78,13 +78,16 @@ def write_project(
             (folder / f"{model}.sql").write_text(config + f"select * from ({body}) as u\n")
             schema_lines += [f"  - name: {model}"]
             if rng.random() < 0.2:
-                schema_lines += ["    columns:", "      - name: id", "        data_tests: [not_null]"]
+                schema_lines += [
+                    "    columns:", "      - name: id", "        data_tests: [not_null]"
+                ]
             current.append(model)
             made += 1
         (folder / "_schema.yml").write_text("\n".join(schema_lines) + "\n")
         names.append(current)
         if python_assets and layer < layers - 1:
-            share = python_assets // (layers - 1) + (1 if layer < python_assets % (layers - 1) else 0)
+            spread, extra = divmod(python_assets, layers - 1)
+            share = spread + (1 if layer < extra else 0)
             for _ in range(share):
                 table = f"py_{len(py_tables):05d}"
                 py_tables.append((table, rng.sample(current, k=min(2, len(current)))))

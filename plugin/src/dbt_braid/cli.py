@@ -186,6 +186,9 @@ def summarize(report: object) -> int:
             console.say(f"  {r.status.upper()} {r.unique_id}: {r.message}")
     console.say(f"results: {report.target_dir / 'run_results.json'}")
     console.say(f"lineage: {report.target_dir / 'lineage.json'}")
+    if report.interrupted:
+        console.say("braid: interrupted (Ctrl-C); what had not started was skipped")
+        return 130
     return 0 if report.success else 1
 
 

@@ -12,7 +12,6 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from pathlib import Path
 from typing import Any
 
 import networkx as nx
@@ -205,44 +204,19 @@ def execute(loaded: Loaded, plan: Plan, request: RunRequest) -> RunReport:
         project_dir=project.project_root,
         before=lambda asset: pm.hook.before_asset(asset=asset, run_id=run_id),
     )
-    total = len(plan.python)
-    counter = {"n": 0}
-
-    def on_start(uid: str) -> None:
-        counter["n"] += 1
-        console.say(
-            console.dots(
-                f"{counter['n']} of {total} START python asset {graph.nodes[uid]['name']}", "[RUN]"
-            )
-        )
+    progress = console.Progress(len(plan.python), lambda uid: graph.nodes[uid]["name"])
 
     def on_result(result: NodeResult) -> None:
-        if result.resource_type != "python":
-            return
-        if result.status == "success":
-            console.say(
-                console.dots(
-                    f"OK python asset {result.name}",
-                    f"[{result.message} in {result.execution_time:.2f}s]",
-                )
-            )
-        elif result.status == "skipped":
-            console.say(f"SKIP python asset {result.name}: {result.message}")
-        else:
-            console.say(
-                console.dots(
-                    f"ERROR python asset {result.name}", f"[ERROR in {result.execution_time:.2f}s]"
-                )
-            )
-            if result.traceback:
-                console.say(result.traceback.rstrip(), err=True)
-        pm.hook.after_asset(asset=loaded.assets[result.unique_id], result=result)
+        if result.resource_type == "python":
+            progress.finished(result)
+            pm.hook.after_asset(asset=loaded.assets[result.unique_id], result=result)
 
     flags = dbt_flags(request)
 
     def run_batch(index: int, nodes: list[str], notify: Any) -> list[NodeResult]:
         console.say(
-            f"braid: dbt invocation {index + 1} of {len(plan.batches)} ({len(nodes)} nodes)"
+            f"braid: dbt invocation {project.invocations + 1} "
+            f"(batch {index + 1} of {len(plan.batches)}, {len(nodes)} nodes)"
         )
 
         def callback(event: Any) -> None:
@@ -251,6 +225,8 @@ def execute(loaded: Loaded, plan: Plan, request: RunRequest) -> RunReport:
                 notify(info.unique_id, info.node_status)
 
         result = project.invoke(request.command, nodes, flags, [callback])
+        if isinstance(result.exception, KeyboardInterrupt):
+            raise KeyboardInterrupt
         return _dbt_results(result, nodes, project.invocations - 1, graph)
 
     threads = request.threads or int(project.config.threads or 1)
@@ -263,7 +239,7 @@ def execute(loaded: Loaded, plan: Plan, request: RunRequest) -> RunReport:
         threads=threads,
         fail_fast=request.fail_fast,
         on_result=on_result,
-        on_start=on_start,
+        on_start=progress.started,
     )
     try:
         results = engine.run()
@@ -281,6 +257,7 @@ def execute(loaded: Loaded, plan: Plan, request: RunRequest) -> RunReport:
         graph=graph,
         target_dir=project.target_dir / "braid",
         invocations=project.invocations,
+        interrupted=engine.interrupted,
         args={
             "select": list(request.selection.select),
             "exclude": list(request.selection.exclude),
@@ -292,4 +269,3 @@ def execute(loaded: Loaded, plan: Plan, request: RunRequest) -> RunReport:
 
 
 logging.getLogger("braid").addHandler(logging.NullHandler())
-_ = Path

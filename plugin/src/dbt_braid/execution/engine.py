@@ -5,15 +5,20 @@ assets run in a thread pool of ``threads`` workers and start as soon as everythi
 has finished: dbt's per-node ``NodeFinished`` events count, so an asset does not wait for the
 rest of a batch it does not read from. A batch starts once the Python assets upstream of it
 are done. A failure skips what is downstream of it; independent branches go on unless
-``fail_fast``.
+``fail_fast``. Ctrl-C stops scheduling: what has not started is skipped and the run ends
+with the results it has.
+
+Bookkeeping happens under one condition variable; callbacks (printing, plugin hooks) are
+queued under it and run after it is released, so dbt's worker threads reporting events
+never wait on a slow callback.
 """
 
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Callable, Mapping
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from typing import Any
 
 import networkx as nx
@@ -23,7 +28,7 @@ from dbt_braid.execution.python_runner import PythonRunner, now_iso
 from dbt_braid.execution.results import FAILED, NodeResult
 from dbt_braid.planning import Plan
 
-#: (index, nodes) -> per-node results; called on the engine's thread only
+#: (batch index, unique_ids, notify(unique_id, status)) -> per-node results; engine thread only
 DbtBatchRunner = Callable[[int, list[str], Callable[[str, str], None]], list[NodeResult]]
 
 
@@ -55,31 +60,40 @@ class Engine:
         self.finished: dict[str, str] = {}
         self.cond = threading.Condition()
         self.pending_python = {s.unique_id: s for s in plan.python}
-        self.stopped = False
-        self.futures: list[Future[NodeResult]] = []
+        self.running = 0
+        self.stopped: str | None = None
+        self.interrupted = False
+        self._outbox: list[tuple[Callable[..., Any], tuple[Any, ...]]] = []
+        self._pool: ThreadPoolExecutor | None = None
 
-    # ----- bookkeeping (all under self.cond) -----
+    # ----- under self.cond -----
+    def _later(self, fn: Callable[..., Any], *args: Any) -> None:
+        self._outbox.append((fn, args))
+
     def _blocked_by(self, uid: str) -> str | None:
         for need in sorted(self.plan.needs.get(uid, ())):
             if self.finished.get(need) in FAILED:
                 return need
         return None
 
+    def _record(self, result: NodeResult) -> None:
+        self.results[result.unique_id] = result
+        self.finished[result.unique_id] = result.status
+        if result.status in ("error", "fail") and self.fail_fast and not self.stopped:
+            self.stopped = "skipped: --fail-fast stopped the run"
+        self._later(self.on_result, result)
+
     def _skip(self, uid: str, reason: str) -> None:
         data = self.graph.nodes[uid]
-        result = NodeResult(
-            uid, data["name"], data["resource_type"], "skipped", message=reason, invocation=None
+        self._record(
+            NodeResult(uid, data["name"], data["resource_type"], "skipped", message=reason)
         )
-        self.results[uid] = result
-        self.finished[uid] = "skipped"
-        self.on_result(result)
 
-    def _finish(self, uid: str, status: str) -> None:
-        self.finished[uid] = status
-        if status in ("error", "fail") and self.fail_fast:
-            self.stopped = True
-        self._schedule()
-        self.cond.notify_all()
+    def _skip_reason(self, uid: str) -> str | None:
+        if self.stopped:
+            return self.stopped
+        blocker = self._blocked_by(uid)
+        return f"skipped: upstream {blocker} did not succeed" if blocker else None
 
     def _schedule(self) -> None:
         """Start (or skip) every Python asset whose needs have all finished."""
@@ -91,74 +105,119 @@ class Engine:
                     continue
                 del self.pending_python[uid]
                 progress = True
-                blocker = self._blocked_by(uid)
-                if self.stopped:
-                    self._skip(uid, "skipped: --fail-fast stopped the run")
-                elif blocker:
-                    self._skip(uid, f"skipped: upstream {blocker} did not succeed")
+                reason = self._skip_reason(uid)
+                if reason:
+                    self._skip(uid, reason)
                 else:
-                    self.on_start(uid)
-                    self.futures.append(self.pool.submit(self._run_python, uid))
+                    assert self._pool is not None
+                    self.running += 1
+                    self._pool.submit(self._run_python, uid)
+        self.cond.notify_all()
 
-    def _run_python(self, uid: str) -> NodeResult:
-        result = self.python.run(self.assets[uid])
+    # ----- outside the lock -----
+    def _drain(self) -> None:
         with self.cond:
-            self.results[uid] = result
-            self.on_result(result)
-            self._finish(uid, result.status)
-        return result
+            todo, self._outbox = self._outbox, []
+        for fn, args in todo:
+            fn(*args)
+
+    def _run_python(self, uid: str) -> None:
+        asset = self.assets[uid]
+        result: NodeResult | None = None
+        try:
+            self.on_start(uid)
+            result = self.python.run(asset)
+        except BaseException as exc:  # a bug in braid or in a hook: the run must go on
+            result = NodeResult(
+                uid,
+                asset.name,
+                "python",
+                "error",
+                started_at=now_iso(),
+                completed_at=now_iso(),
+                message=f"{type(exc).__name__}: {exc}",
+            )
+        finally:
+            with self.cond:
+                assert result is not None
+                self.running -= 1
+                self._record(result)
+                self._schedule()
+            self._drain()
 
     def _dbt_event(self, uid: str, status: str) -> None:
         with self.cond:
-            if uid in self.plan.needs:
-                self._finish(uid, status)
+            if uid in self.plan.needs and uid not in self.finished:
+                self.finished[uid] = status
+                if status in ("error", "fail") and self.fail_fast and not self.stopped:
+                    self.stopped = "skipped: --fail-fast stopped the run"
+                self._schedule()
+
+    def _all_finished(self, uids: frozenset[str]) -> bool:
+        return all(u in self.finished for u in uids)
+
+    def _wait_for(self, ready: Callable[[], bool]) -> None:
+        with self.cond:
+            while not ready():
+                self.cond.wait(timeout=1.0)
 
     # ----- the run -----
     def run(self) -> list[NodeResult]:
-        with ThreadPoolExecutor(max_workers=self.threads, thread_name_prefix="braid-py") as pool:
-            self.pool = pool
+        pool = ThreadPoolExecutor(max_workers=self.threads, thread_name_prefix="braid-py")
+        self._pool = pool
+        try:
             with self.cond:
                 self._schedule()
+            self._drain()
             for batch in self.plan.batches:
+                self._wait_for(partial(self._all_finished, batch.needs_python))
                 with self.cond:
-                    while not all(p in self.finished for p in batch.needs_python):
-                        self.cond.wait(timeout=0.5)
                     to_run = []
                     for uid in batch.nodes:
-                        blocker = self._blocked_by(uid)
-                        if self.stopped:
-                            self._skip(uid, "skipped: --fail-fast stopped the run")
-                        elif blocker:
-                            self._skip(uid, f"skipped: upstream {blocker} did not succeed")
+                        reason = self._skip_reason(uid)
+                        if reason:
+                            self._skip(uid, reason)
                         else:
                             to_run.append(uid)
                     self._schedule()
+                self._drain()
                 if not to_run:
                     continue
                 batch_results = self.run_batch(batch.index, to_run, self._dbt_event)
                 with self.cond:
                     for result in batch_results:
-                        self.results[result.unique_id] = result
-                        self.on_result(result)
-                        self.finished[result.unique_id] = result.status
+                        if result.unique_id in self.plan.needs:
+                            self._record(result)
                     for uid in to_run:
                         if uid not in self.results:
-                            self._skip(uid, "skipped: dbt did not run it")
-                    if any(r.status in ("error", "fail") for r in batch_results) and self.fail_fast:
-                        self.stopped = True
+                            self._record(
+                                NodeResult(
+                                    uid,
+                                    self.graph.nodes[uid]["name"],
+                                    self.graph.nodes[uid]["resource_type"],
+                                    "error",
+                                    message="dbt reported no result",
+                                )
+                            )
                     self._schedule()
-                    self.cond.notify_all()
+                self._drain()
+            self._wait_for(lambda: not self.pending_python and not self.running)
+            self._drain()
+        except KeyboardInterrupt:
+            self.interrupted = True
             with self.cond:
-                while self.pending_python or any(not f.done() for f in self.futures):
-                    self._schedule()
-                    self.cond.wait(timeout=0.5)
-        for f in self.futures:
-            f.result()  # re-raise a bug in braid itself, never a user's error
+                self.stopped = "skipped: interrupted (Ctrl-C)"
+                for uid in self.plan.order:
+                    dbt_node = self.graph.nodes[uid]["kind"] != "python"
+                    if dbt_node and uid not in self.results:
+                        self._skip(uid, self.stopped)
+                self._schedule()
+            self._drain()
+        finally:
+            pool.shutdown(wait=not self.interrupted, cancel_futures=True)
+        with self.cond:
+            for uid in self.plan.order:
+                if uid not in self.results:
+                    self._skip(uid, self.stopped or "skipped: did not run")
+        self._drain()
         return [self.results[u] for u in self.plan.order if u in self.results]
-
-
-def elapsed_since(t0: float) -> float:
-    return round(time.perf_counter() - t0, 3)
-
-
-_ = (Any, now_iso)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import time
 import traceback
 from collections.abc import Callable, Mapping
@@ -89,14 +90,18 @@ class PythonRunner:
                 result.message = f"wrote {result.rows_written} rows to {where}"
             else:
                 result.message = "OK" if value is None else f"stored in {where}"
-        except Exception as exc:
+        except BaseException as exc:  # SystemExit from user code too: it is their error
             result.status = "error"
-            result.message = f"{stage}: {type(exc).__name__}: {exc}"
-            result.traceback = (
-                user_traceback(exc, asset.function)
-                if stage == "running"
-                else "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
-            )
+            one_line = " ".join(f"{type(exc).__name__}: {exc}".split())
+            if stage == "running":
+                # the user's own code: show them their traceback
+                result.message = one_line
+                result.traceback = user_traceback(exc, asset.function)
+            else:
+                # loading or storing: one line says what is wrong (BRAID_DEBUG=1 for more)
+                result.message = f"{stage}: {one_line}"
+                if os.environ.get("BRAID_DEBUG"):
+                    result.traceback = "".join(traceback.format_exception(exc))
         result.execution_time = time.perf_counter() - t0
         result.completed_at = now_iso()
         return result

@@ -43,6 +43,7 @@ class RunReport:
     graph: nx.DiGraph
     target_dir: Path
     invocations: int = 0
+    interrupted: bool = False
     args: dict[str, Any] = field(default_factory=dict)
 
     @property
