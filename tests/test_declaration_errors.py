@@ -238,6 +238,31 @@ BROKEN_FILES = {
             type: ml
             owner: {name: Data Science}
             config: {meta: {braid: {python: assets.takes_m, depends_on: [m], io: table}}}
+          - name: context_as_dependency
+            type: ml
+            owner: {name: Data Science}
+            config: {meta: {braid: {python: assets.takes_x, depends_on: {context: m}}}}
+          - name: context_as_param
+            type: ml
+            owner: {name: Data Science}
+            config:
+              meta: {braid: {python: assets.takes_m, depends_on: [m], params: {context: 1}}}
+          - name: on_ephemeral
+            type: ml
+            owner: {name: Data Science}
+            config: {meta: {braid: {python: assets.takes_x, depends_on: {x: eph}}}}
+          - name: on_disabled
+            type: ml
+            owner: {name: Data Science}
+            config: {meta: {braid: {python: assets.takes_x, depends_on: {x: disabled_m}}}}
+        """,
+    "models/eph.sql": "{{ config(materialized='ephemeral') }} select 1 as id",
+    "models/disabled_m.sql": "{{ config(enabled=false) }} select 1 as id",
+    "models/misplaced.yml": """
+        version: 2
+        models:
+          - name: eph
+            config: {meta: {braid: {python: assets.takes_nothing}}}
         """,
 }
 
@@ -355,6 +380,21 @@ BROKEN_CASES: dict[str, Case] = {
     "io: table on an exposure": _exp(
         "table_io_on_exposure", "meta.braid.io",
         "needs a source table", "declare the asset on a source, or use io: pickle"),
+    "context as a dependency's argument": _exp(
+        "context_as_dependency", "meta.braid.depends_on.context",
+        "'context' is the argument braid passes the run context in", "rename it"),
+    "context as a param": _exp(
+        "context_as_param", "meta.braid.params.context",
+        "'context' is the argument braid passes the run context in", "another name"),
+    "dependency on an ephemeral model": _exp(
+        "on_ephemeral", "meta.braid.depends_on.x",
+        "'eph' is an ephemeral model", "no table to read", "materialize it"),
+    "dependency on a disabled model": _exp(
+        "on_disabled", "meta.braid.depends_on.x",
+        "'disabled_m' is disabled in dbt", "enable it or remove the dependency"),
+    "meta.braid on a model": Case(
+        "models/misplaced.yml", "model eph", "meta.braid",
+        ("declared on a source table or an exposure, not on a model",)),
 }
 
 

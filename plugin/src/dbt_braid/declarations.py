@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from dbt_braid.assets import Kind, Relation
+from dbt_braid.assets import Relation
 
 META_KEY = "braid"
 
@@ -22,7 +22,8 @@ class Declaration:
     """A ``meta.braid`` block as found on a source table or exposure, not yet validated."""
 
     resource_id: str
-    kind: Kind
+    #: "source" or "exposure" (a misplaced block: the dbt resource type)
+    kind: str
     name: str
     package_name: str
     yaml_file: str
@@ -40,7 +41,7 @@ class Declaration:
         """How the resource is named in messages: the way a dbt user would select it."""
         if self.kind == "source":
             return f"source {self.source_name}.{self.name}"
-        return f"exposure {self.name}"
+        return f"{self.kind} {self.name}"
 
 
 def merged_braid_meta(meta: Mapping[str, Any] | None, config_meta: Mapping[str, Any] | None) -> Any:
@@ -110,3 +111,31 @@ def read_declarations(sources: Iterable[Any], exposures: Iterable[Any]) -> list[
             )
         )
     return sorted(found, key=lambda d: d.resource_id)
+
+
+def _yaml_path(node: Any) -> str:
+    """The YAML file that describes a node (its ``patch_path``), else its own file."""
+    patch = getattr(node, "patch_path", None)
+    return patch.split("://", 1)[1] if patch and "://" in patch else node.original_file_path
+
+
+def misplaced_declarations(nodes: Iterable[Any]) -> list[Declaration]:
+    """``meta.braid`` on models, seeds and snapshots: reported, since it would do nothing."""
+    found = []
+    for node in nodes:
+        kind = str(getattr(node.resource_type, "value", node.resource_type))
+        if kind not in ("model", "seed", "snapshot"):
+            continue
+        meta = merged_braid_meta(getattr(node, "meta", None), _config_meta(node))
+        if meta is not None:
+            found.append(
+                Declaration(
+                    node.unique_id,
+                    kind,
+                    node.name,
+                    node.package_name,
+                    _yaml_path(node),
+                    meta,
+                )
+            )
+    return found

@@ -79,6 +79,9 @@ def _attributes(uid: str, node: Any) -> dict[str, Any]:
         "tags": tuple(getattr(node, "tags", ()) or ()),
         "relation": _relation(node) if uid.split(".", 1)[0] in RELATION_TYPES else None,
     }
+    materialized = getattr(getattr(node, "config", None), "materialized", None)
+    if materialized:
+        attrs["materialized"] = materialized
     if attrs["resource_type"] == "source":
         attrs["source_name"] = node.source_name
     return attrs

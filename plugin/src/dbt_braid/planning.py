@@ -113,6 +113,8 @@ def make_plan(
         for u in selected
         if u in graph
         and (nodes[u]["kind"] == PYTHON or nodes[u]["resource_type"] in runnable_types)
+        # dbt compiles an ephemeral model into its children; it never runs on its own
+        and nodes[u].get("materialized") != "ephemeral"
     }
     topo = list(nx.topological_sort(graph))
     needs = nearest_needs(graph, planned, topo)

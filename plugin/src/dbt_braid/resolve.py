@@ -30,6 +30,8 @@ from dbt_braid.loader import ASSETS_DIR, AssetImportError, load_function
 #: The dbt resource types a Python asset may depend on by name.
 DEPENDABLE_TYPES = ("model", "seed", "snapshot")
 DEFAULT_IO = {"source": "table", "exposure": "pickle"}
+#: the parameter name that receives the run context instead of a dependency or param
+CONTEXT = "context"
 
 
 @cache
@@ -52,6 +54,7 @@ class DbtName:
     name: str
     package_name: str
     resource_type: str
+    materialized: str | None = None
 
 
 @dataclass(frozen=True)
@@ -66,6 +69,8 @@ class ProjectIndex:
     root_project: str
     #: IO manager name -> whether it needs the asset to be a source table
     io_managers: Mapping[str, bool]
+    #: names of disabled dbt nodes, to say so rather than "unknown"
+    disabled: frozenset[str] = frozenset()
 
 
 #: What each ``meta.braid`` key must be, for messages about a value of the wrong shape.
@@ -211,16 +216,23 @@ class _Names:
                     self.asset_by_source[d.resource_id] = uid
         self.node_names = {n.unique_id: n for n in index.nodes.values()}
 
-    def candidates(self) -> list[str]:
-        return sorted(set(self.by_name) | set(self.index.sources))
+    def candidates(self, but: str | None = None) -> list[str]:
+        """Names to suggest for a typo; never the asset that is asking."""
+        return sorted((set(self.by_name) | set(self.index.sources)) - {but})
 
-    def resolve(self, name: str) -> tuple[str | None, str | None]:
+    def resolve(self, name: str, asking: str | None = None) -> tuple[str | None, str | None]:
         """(unique_id, None) or (None, what is wrong and how to fix it)."""
         if name in self.index.sources:
             sid = self.index.sources[name]
             return self.asset_by_source.get(sid, sid), None
         found = self.by_name.get(name, [])
         if len(found) == 1:
+            node = self.index.nodes.get(found[0])
+            if node is not None and node.materialized == "ephemeral":
+                return None, (
+                    f"{name!r} is an ephemeral model: it has no table to read; depend on a "
+                    "model built from it, or materialize it as a view or table"
+                )
             return found[0], None
         if len(found) > 1:
             qualified = sorted(f"{u.split('.')[1]}.{name}" for u in found)
@@ -233,13 +245,15 @@ class _Names:
             hits = [u for u in self.by_name.get(bare, []) if u.split(".")[1] == package]
             if len(hits) == 1:
                 return hits[0], None
+        if name in self.index.disabled:
+            return None, f"{name!r} is disabled in dbt; enable it or remove the dependency"
         tables = [s for s in self.index.sources if s.split(".", 1)[1] == name]
         if tables:
             return (
                 None,
                 f"unknown name {name!r}; a source table is named source.table: {tables[0]!r}",
             )
-        close = difflib.get_close_matches(name, self.candidates(), n=1)
+        close = difflib.get_close_matches(name, self.candidates(but=asking), n=1)
         hint = (
             f"did you mean {close[0]!r}?"
             if close
@@ -291,12 +305,24 @@ def _inputs(decl: Declaration, names: _Names, file: str) -> tuple[dict[str, str]
     pairs: Iterable[tuple[str | None, str]]
     pairs = raw.items() if isinstance(raw, Mapping) else [(None, n) for n in raw]
     for arg, name in pairs:
-        uid, error = names.resolve(name)
+        uid, error = names.resolve(name, asking=decl.name)
         key = f"meta.braid.depends_on.{arg}" if arg else "meta.braid.depends_on"
         if error or uid is None:
             problems.append(Problem(file, decl.label, key, error or "unresolved"))
             continue
         argument = arg or names.arg_name(uid)
+        if argument == CONTEXT:
+            problems.append(
+                Problem(
+                    file,
+                    decl.label,
+                    key,
+                    "'context' is the argument braid "
+                    "passes the run context in; rename it with the mapping "
+                    "form, e.g. depends_on: {upstream: context}",
+                )
+            )
+            continue
         if argument in inputs and inputs[argument] != uid:
             problems.append(
                 Problem(
@@ -396,7 +422,7 @@ def _signature_problems(
                     )
                 )
         for key in params:
-            if key not in sig.parameters:
+            if key not in sig.parameters and key != CONTEXT:
                 problems.append(
                     Problem(
                         file,
@@ -408,10 +434,26 @@ def _signature_problems(
     return wants_context, annotations, problems
 
 
-def resolve_assets(declarations: Iterable[Declaration], index: ProjectIndex) -> list[PythonAsset]:
-    """Validated Python assets, or :class:`BraidUserError` listing every problem."""
+def resolve_assets(
+    declarations: Iterable[Declaration],
+    index: ProjectIndex,
+    misplaced: Iterable[Declaration] = (),
+) -> list[PythonAsset]:
+    """Validated Python assets, or :class:`BraidUserError` listing every problem.
+
+    ``misplaced``: ``meta.braid`` found on models, seeds or snapshots, where it means nothing.
+    """
     declarations = list(declarations)
-    problems: list[Problem] = []
+    problems: list[Problem] = [
+        Problem(
+            display_file(d, index),
+            d.label,
+            "meta.braid",
+            "Python assets are declared on a source table or an exposure, not on a "
+            f"{d.kind}; move the block to the source table the function produces",
+        )
+        for d in misplaced
+    ]
     valid: list[Declaration] = []
     for decl in declarations:
         found = _schema_problems(decl, display_file(decl, index))
@@ -458,6 +500,16 @@ def resolve_assets(declarations: Iterable[Declaration], index: ProjectIndex) -> 
         # "matches no dependency" check would only repeat that problem
         incomplete = bool(found)
         params = dict(meta.get("params") or {})
+        if CONTEXT in params:
+            problems.append(
+                Problem(
+                    file,
+                    decl.label,
+                    "meta.braid.params.context",
+                    "'context' is the argument braid passes the run context "
+                    "in; give the param another name",
+                )
+            )
         for clash in sorted(set(params) & set(inputs)):
             problems.append(
                 Problem(
@@ -531,7 +583,7 @@ def resolve_assets(declarations: Iterable[Declaration], index: ProjectIndex) -> 
                 name=decl.name,
                 unique_id=python_unique_id(decl.package_name, decl.name),
                 package_name=decl.package_name,
-                kind=decl.kind,
+                kind="source" if decl.kind == "source" else "exposure",
                 declared_by=decl.resource_id,
                 yaml_file=decl.yaml_file,
                 python=meta["python"],

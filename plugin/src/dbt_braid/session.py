@@ -19,7 +19,7 @@ import networkx as nx
 from dbt_braid import console
 from dbt_braid.assets import PythonAsset
 from dbt_braid.dbt_project import DbtOptions, DbtProject
-from dbt_braid.declarations import read_declarations
+from dbt_braid.declarations import misplaced_declarations, read_declarations
 from dbt_braid.execution.engine import Engine
 from dbt_braid.execution.python_runner import PythonRunner, now_iso, relation_of
 from dbt_braid.execution.results import NodeResult, RunReport
@@ -66,7 +66,11 @@ def load(options: DbtOptions, command: str = "run") -> Loaded:
     index = ProjectIndex(
         nodes={
             uid: DbtName(
-                uid, n.name, n.package_name, str(getattr(n.resource_type, "value", n.resource_type))
+                uid,
+                n.name,
+                n.package_name,
+                str(getattr(n.resource_type, "value", n.resource_type)),
+                getattr(n.config, "materialized", None),
             )
             for uid, n in manifest.nodes.items()
             if str(getattr(n.resource_type, "value", n.resource_type)) in DEPENDABLE_TYPES
@@ -75,9 +79,11 @@ def load(options: DbtOptions, command: str = "run") -> Loaded:
         package_roots=project.package_roots(),
         root_project=project.config.project_name,
         io_managers=registry.writes_table(),
+        disabled=frozenset(n.name for nodes in (manifest.disabled or {}).values() for n in nodes),
     )
     declarations = read_declarations(manifest.sources.values(), manifest.exposures.values())
-    assets = resolve_assets(declarations, index)
+    misplaced = misplaced_declarations(manifest.nodes.values())
+    assets = resolve_assets(declarations, index, misplaced)
     build = command == "build"
     unified = build_graph(
         manifest,
