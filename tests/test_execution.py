@@ -320,3 +320,112 @@ def test_batches_run_exactly_the_planned_nodes(make_project) -> None:
     assert (r["a"]["invocation"], r["b"]["invocation"]) == (0, 1)
     assert "unselected" not in project.tables()
     assert project.sql("select id from b") == [(2,)]
+
+
+RETURNS = {
+    "models/base.sql": "{{ config(materialized='table') }} select 1 as id, 'a' as g "
+                       "union all select 2, 'a' union all select 3, 'b'",
+    "models/never_built.sql": "select 1 as id",
+    "models/sources.yml": """
+        version: 2
+        sources:
+          - name: py
+            tables:
+              - name: grouped
+                config: {meta: {braid: {python: r.grouped, depends_on: [base]}}}
+              - name: nothing
+                config: {meta: {braid: {python: r.nothing}}}
+              - name: no_columns
+                config: {meta: {braid: {python: r.no_columns}}}
+              - name: untyped
+                config: {meta: {braid: {python: r.untyped}}}
+              - name: reads_missing
+                config: {meta: {braid: {python: r.echo, depends_on: {x: never_built}}}}
+        exposures:
+          - name: maybe
+            type: ml
+            owner: {name: me}
+            config: {meta: {braid: {python: r.maybe}}}
+          - name: reader
+            type: ml
+            owner: {name: me}
+            config: {meta: {braid: {python: r.echo, depends_on: {x: maybe}}}}
+        """,
+    "python_assets/r.py": """
+        import os
+
+        import pandas as pd
+
+
+        def grouped(base):
+            return base.groupby("g").agg(n=("id", "count"))
+
+
+        def nothing():
+            return None
+
+
+        def no_columns():
+            return pd.DataFrame()
+
+
+        def untyped():
+            return pd.DataFrame({"a": pd.Series([], dtype=object),
+                                 "b": pd.Series([], dtype="int64")})
+
+
+        def maybe():
+            return None if os.environ.get("NOTHING") else {"version": 1}
+
+
+        def echo(x):
+            return x
+        """,
+}
+
+
+def test_what_assets_return_is_stored_faithfully_or_refused_clearly(make_project) -> None:
+    project = make_project(RETURNS)
+    done = project.braid("run", "--exclude", "never_built")
+    assert done.returncode == 1
+    r = results(project)
+    # a named index (groupby) is data: it becomes a column
+    assert project.sql("select g, n from py.grouped order by g") == [("a", 2), ("b", 1)]
+    assert "got builtins.NoneType" in r["nothing"]["message"]
+    assert "has no columns" in r["no_columns"]["message"]
+    assert "'a' have no type" in r["untyped"]["message"]
+    assert "table " in r["reads_missing"]["message"]
+    assert ("does not exist; build it first: braid run -s +never_built"
+            in r["reads_missing"]["message"])
+    # one line each, no traceback of braid's internals
+    assert "Traceback" not in done.stdout + done.stderr
+    assert r["reader"]["status"] == "success"
+
+
+def test_an_exposure_returning_none_clears_its_stored_value(make_project) -> None:
+    project = make_project(RETURNS)
+    assert project.braid("run", "-s", "maybe", "reader").returncode == 0
+    done = project.braid("run", "-s", "maybe", "reader", env={"NOTHING": "1"})
+    assert done.returncode == 1
+    r = results(project)
+    assert r["maybe"]["status"] == "success"
+    assert r["reader"]["status"] == "error"
+    assert "has no stored value" in r["reader"]["message"]
+
+
+def test_in_memory_duckdb_is_refused_before_anything_runs(make_project) -> None:
+    project = make_project(RETURNS)
+    project.write({"profiles.yml": """
+        proj:
+          target: dev
+          outputs:
+            dev:
+              type: duckdb
+              path: ":memory:"
+        """})
+    done = project.braid("run", "-s", "grouped", "base")
+    assert done.returncode == 2
+    assert "path ':memory:'" in done.stderr and "set path: in profiles.yml" in done.stderr
+    assert "Traceback" not in done.stderr
+    # a run with no Python asset needs no table IO: plain dbt works on :memory:
+    assert project.braid("run", "-s", "base").returncode == 0

@@ -152,7 +152,7 @@ def test_independent_python_branch_feeds_dbt(it, full_run) -> None:
 
 
 def test_exposure_assets_store_and_export(it, full_run) -> None:
-    model_file = it.tmp / "store" / PKG / "order_forecast_model.pkl"
+    model_file = it.tmp / "store" / "duckdb" / PKG / "order_forecast_model.pkl"
     assert model_file.stat().st_size > 0
     export = IT / "target" / "exports" / "forecast_summary.csv"
     with export.open() as fh:

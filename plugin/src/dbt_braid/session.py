@@ -20,6 +20,7 @@ from dbt_braid import console
 from dbt_braid.assets import PythonAsset
 from dbt_braid.dbt_project import DbtOptions, DbtProject
 from dbt_braid.declarations import misplaced_declarations, read_declarations
+from dbt_braid.errors import BraidUserError
 from dbt_braid.execution.engine import Engine
 from dbt_braid.execution.python_runner import PythonRunner, now_iso, relation_of
 from dbt_braid.execution.results import NodeResult, RunReport
@@ -177,6 +178,30 @@ def plan_run(loaded: Loaded, request: RunRequest) -> tuple[Plan, list[str]]:
     return plan, unmatched
 
 
+def _check_io(
+    plan: Plan, loaded: Loaded, io: dict[str, Any], refs: dict[str, tuple[StoredRef, str]]
+) -> None:
+    """Every IO manager the planned assets use exists here and can work (before anything runs)."""
+    used: set[str] = set()
+    for step in plan.python:
+        asset = loaded.assets[step.unique_id]
+        used.add(asset.io)
+        used.update(refs[u][1] for u in asset.inputs.values() if u in refs)
+    adapter = loaded.project.config.credentials.type
+    for name in sorted(used):
+        manager = io.get(name)
+        if manager is None:
+            raise BraidUserError(f"no IO manager {name!r} serves target type {adapter!r}")
+        check = getattr(manager, "check", None)
+        if check is not None:
+            try:
+                check()
+            except ValueError as exc:
+                raise BraidUserError(
+                    f"profiles.yml: target {loaded.project.config.target_name}: {exc}"
+                ) from None
+
+
 def execute(loaded: Loaded, plan: Plan, request: RunRequest) -> RunReport:
     project = loaded.project
     graph = loaded.graph
@@ -201,6 +226,7 @@ def execute(loaded: Loaded, plan: Plan, request: RunRequest) -> RunReport:
                 StoredRef(uid, data["name"], data["package_name"], relation_of(data["relation"])),
                 "table",
             )
+    _check_io(plan, loaded, io, refs)
     pm = get_plugin_manager()
     python = PythonRunner(
         refs=refs,

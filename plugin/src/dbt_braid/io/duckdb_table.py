@@ -33,29 +33,44 @@ def qualified(relation: Relation) -> str:
 class DuckDBTableIO:
     """Reads and replaces tables in the target's DuckDB database."""
 
-    def __init__(self, path: str, config: dict[str, Any] | None = None) -> None:
-        if path == ":memory:":
-            raise ValueError(
-                "the DuckDB target uses path ':memory:'; Python assets need a database file "
-                "shared across dbt invocations: set path: in profiles.yml"
-            )
-        self.path = path
-        self.config = config or {}
+    def __init__(self, credentials: Any) -> None:
+        self.credentials = credentials
+        self.path = getattr(credentials, "path", ":memory:")
         self._lock = threading.Lock()
         self._con: duckdb.DuckDBPyConnection | None = None
 
+    def check(self) -> None:
+        """Fail before anything runs when the target cannot hold tables between invocations."""
+        if self.path == ":memory:":
+            raise ValueError(
+                "the DuckDB target uses path ':memory:', which each dbt invocation opens anew; "
+                "Python assets need a database file: set path: in profiles.yml"
+            )
+
     def _cursor(self) -> duckdb.DuckDBPyConnection:
+        # dbt-duckdb's own set-up (extensions, secrets, attach, settings), so braid sees the
+        # same databases and settings as the models do
+        from dbt.adapters.duckdb.environments import Environment
+
         with self._lock:
             if self._con is None:
-                self._con = duckdb.connect(self.path, config=self.config)
-            return self._con.cursor()
+                self.check()
+                self._con = Environment.initialize_db(self.credentials)
+            cursor = self._con.cursor()
+        configured = Environment.initialize_cursor(self.credentials, cursor)
+        return configured if isinstance(configured, duckdb.DuckDBPyConnection) else cursor
 
     def load(self, ref: StoredRef, annotation: Any = None) -> Any:
         if ref.relation is None:
             raise ValueError(f"{ref.unique_id} has no table to read")
         cur = self._cursor()
         try:
-            result = cur.sql(f"select * from {qualified(ref.relation)}")
+            try:
+                result = cur.sql(f"select * from {qualified(ref.relation)}")
+            except duckdb.CatalogException:
+                raise LookupError(
+                    f"table {ref.relation} does not exist; build it first: braid run -s +{ref.name}"
+                ) from None
             kind = wants(annotation)
             if kind == "polars":
                 return result.pl()
@@ -123,10 +138,7 @@ class DuckDBTableIO:
 def _factory(env: IOEnv) -> DuckDBTableIO | None:
     if env.adapter_type != "duckdb":
         return None
-    creds = env.credentials
-    path = getattr(creds, "path", None) or ":memory:"
-    config = dict(getattr(creds, "config_options", None) or {})
-    return DuckDBTableIO(path, config)
+    return DuckDBTableIO(env.credentials)
 
 
 @hookimpl

@@ -28,15 +28,30 @@ def wants(annotation: Any) -> str:
 
 
 def to_arrow(value: Any) -> pa.Table | pa.RecordBatchReader:
-    """A returned frame as Arrow; TypeError naming the type when it is not a frame."""
+    """A returned frame as Arrow, checked; TypeError/ValueError saying what to fix."""
+    data = _convert(value)
+    if not data.schema.names:
+        raise ValueError("the returned frame has no columns; return at least one column")
+    untyped = [f.name for f in data.schema if pa.types.is_null(f.type)]
+    if untyped:
+        raise ValueError(
+            f"column(s) {', '.join(map(repr, untyped))} have no type (every value is null); "
+            "give them a dtype, e.g. df[col].astype('string')"
+        )
+    return data
+
+
+def _convert(value: Any) -> pa.Table | pa.RecordBatchReader:
     if isinstance(value, (pa.Table, pa.RecordBatchReader)):
         return value
     if isinstance(value, pa.RecordBatch):
         return pa.Table.from_batches([value])
     module = type(value).__module__
-    if module.startswith("pandas"):
-        return pa.Table.from_pandas(value, preserve_index=False)
-    if module.startswith("polars"):
+    if module.startswith("pandas") and hasattr(value, "columns"):
+        # a named index (e.g. from groupby) is data and becomes a column; a plain
+        # RangeIndex is not
+        return pa.Table.from_pandas(value, preserve_index=None)
+    if module.startswith("polars") and hasattr(value, "to_arrow"):
         return value.to_arrow()
     raise TypeError(
         f"a source-table asset must return a DataFrame (pandas, polars or Arrow), "

@@ -1,7 +1,7 @@
 """The ``pickle`` IO manager: an exposure asset's return value, pickled to a file.
 
-The store lives in ``<project>/.braid/store`` (or ``$BRAID_STORE_DIR``), outside dbt's
-``target/`` so that ``dbt clean`` does not throw away a trained model. Writes go to a
+The store lives in ``<project>/.braid/store/<target>`` (or ``$BRAID_STORE_DIR/<target>``),
+outside dbt's ``target/`` so that ``dbt clean`` does not throw away a trained model. Writes go to a
 temporary file first and are moved into place, so a failed write keeps the old value.
 """
 
@@ -37,9 +37,11 @@ class PickleStore:
             return pickle.load(fh)
 
     def store(self, asset: PythonAsset, value: Any) -> int | None:
-        if value is None:
-            return None
         path = self.path_for(asset.package_name, asset.name)
+        if value is None:
+            # the asset produced nothing this time: a reader must not get an older value
+            path.unlink(missing_ok=True)
+            return None
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{asset.name}.", suffix=".tmp")
         try:
@@ -55,8 +57,10 @@ class PickleStore:
 
 
 def store_root(env: IOEnv) -> Path:
+    """One store per target: a model trained on dev is not what prod should read."""
     configured = os.environ.get(STORE_ENV)
-    return Path(configured) if configured else env.project_dir / ".braid" / "store"
+    root = Path(configured) if configured else env.project_dir / ".braid" / "store"
+    return root / str(env.target.get("name") or "default")
 
 
 @hookimpl
