@@ -13,6 +13,18 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
+INTEGRATION = REPO / "integration_tests"
+
+
+def copy_integration_project(dest: Path) -> Path:
+    """integration_tests/ copied to ``dest`` (tests never write into the checkout), with
+    its ``packages.yml`` pointing at this repository."""
+    import shutil
+
+    shutil.copytree(INTEGRATION, dest, ignore=shutil.ignore_patterns(
+        "target", "dbt_packages", "logs", ".braid", "*.duckdb", "package-lock.yml"))
+    (dest / "packages.yml").write_text(f"packages:\n  - local: {REPO}\n")
+    return dest
 BRAID = str(Path(sys.executable).with_name("braid"))
 
 
@@ -95,3 +107,14 @@ def make_project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[..
         return project
 
     return make
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _unfreeze_gc_at_exit():
+    """In-process loads freeze the manifest for the GC (DbtProject.parse); thaw at the end so
+    DuckDB's native objects are released before the interpreter exits."""
+    yield
+    import gc
+
+    gc.unfreeze()
+    gc.collect()

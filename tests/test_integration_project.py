@@ -1,7 +1,7 @@
 """The seed scenario end to end: integration_tests/ run by the real ``braid run`` on DuckDB.
 
-The project is used in place (it is a dbt project with ``packages.yml: local: ../``), with
-its DuckDB file and pickle store redirected into a temp folder.
+The project is copied into a temp folder (tests never write into the checkout) and used
+there as a user would: its own profiles.yml, the default pickle store in .braid/.
 """
 
 from __future__ import annotations
@@ -16,9 +16,9 @@ from pathlib import Path
 import duckdb
 import jsonschema
 import pytest
-from conftest import BRAID, REPO
+from conftest import BRAID, REPO, copy_integration_project
 
-IT = REPO / "integration_tests"
+IT = REPO / "integration_tests"  # read only: the data files
 SCHEMAS = REPO / "plugin" / "src" / "dbt_braid" / "schemas"
 PKG = "braid_integration_tests"
 
@@ -26,17 +26,17 @@ PKG = "braid_integration_tests"
 class IntegrationProject:
     def __init__(self, tmp: Path) -> None:
         self.tmp = tmp
+        self.root = copy_integration_project(tmp / "it")
         self.db = tmp / "it.duckdb"
         self.env = {
-            **os.environ,
+            **{k: v for k, v in os.environ.items() if k != "BRAID_STORE_DIR"},
             "BRAID_DUCKDB_PATH": str(self.db),
-            "BRAID_STORE_DIR": str(tmp / "store"),
             "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
         }
 
     def braid(self, *args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([BRAID, *args, "--profiles-dir", str(IT)], cwd=IT, env=self.env,
-                              capture_output=True, text=True, timeout=600)
+        return subprocess.run([BRAID, *args, "--profiles-dir", str(self.root)], cwd=self.root,
+                              env=self.env, capture_output=True, text=True, timeout=600)
 
     def sql(self, query: str) -> list[tuple]:
         con = duckdb.connect(str(self.db), read_only=True)
@@ -46,10 +46,10 @@ class IntegrationProject:
             con.close()
 
     def run_results(self) -> dict:
-        return json.loads((IT / "target" / "braid" / "run_results.json").read_text())
+        return json.loads((self.root / "target" / "braid" / "run_results.json").read_text())
 
     def lineage(self) -> dict:
-        return json.loads((IT / "target" / "braid" / "lineage.json").read_text())
+        return json.loads((self.root / "target" / "braid" / "lineage.json").read_text())
 
 
 @pytest.fixture(scope="module")
@@ -152,9 +152,9 @@ def test_independent_python_branch_feeds_dbt(it, full_run) -> None:
 
 
 def test_exposure_assets_store_and_export(it, full_run) -> None:
-    model_file = it.tmp / "store" / "duckdb" / PKG / "order_forecast_model.pkl"
+    model_file = it.root / ".braid" / "store" / "duckdb" / PKG / "order_forecast_model.pkl"
     assert model_file.stat().st_size > 0
-    export = IT / "target" / "exports" / "forecast_summary.csv"
+    export = it.root / "target" / "exports" / "forecast_summary.csv"
     with export.open() as fh:
         exported = list(csv.DictReader(fh))
     assert len(exported) == it.sql("select count(*) from main.forecast_summary")[0][0]
@@ -206,7 +206,8 @@ def test_exclude_and_graph_operator(it, full_run) -> None:
 
 def test_pickle_store_survives_dbt_clean(it, full_run) -> None:
     assert it.braid("clean").returncode == 0
-    assert not (IT / "target").exists()
+    assert not (it.root / "target").exists()
+    assert (it.root / ".braid" / "store" / "duckdb" / PKG / "order_forecast_model.pkl").exists()
     assert it.braid("deps").returncode == 0  # clean removed dbt_packages/ too
     done = it.braid("run", "-s", "predicted_orders")
     assert done.returncode == 0, done.stdout + done.stderr

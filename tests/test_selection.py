@@ -9,13 +9,12 @@ the Python assets and the Python-specific methods must pick them.
 from __future__ import annotations
 
 import json
-import shutil
 import sys
 from pathlib import Path
 
 import pytest
 import yaml
-from conftest import REPO
+from conftest import REPO, copy_integration_project
 
 sys.path.insert(0, str(REPO / "bench"))
 from dbt_braid import listing, session  # noqa: E402
@@ -24,7 +23,6 @@ from dbt_braid.errors import BraidUserError  # noqa: E402
 from dbt_braid.selection import SelectionRequest  # noqa: E402
 from generate import write_project  # noqa: E402
 
-IT = REPO / "integration_tests"
 
 
 def _strip_braid(path: Path) -> None:
@@ -51,10 +49,7 @@ def plain_it(tmp_path_factory: pytest.TempPathFactory) -> session.Loaded:
     """The integration project with its Python assets taken out."""
     from dbt.cli.main import dbtRunner
 
-    root = tmp_path_factory.mktemp("plain") / "it"
-    shutil.copytree(IT, root, ignore=shutil.ignore_patterns("target", "dbt_packages", "logs"))
-    (root / "packages.yml").write_text(f"packages:\n  - local: {REPO}\n")
-    (root / "package-lock.yml").unlink(missing_ok=True)
+    root = copy_integration_project(tmp_path_factory.mktemp("plain") / "it")
     for yml in (root / "models").rglob("*.yml"):
         _strip_braid(yml)
     done = dbtRunner().invoke(["deps", "--project-dir", str(root), "--profiles-dir", str(root)])
@@ -72,11 +67,13 @@ def generated(tmp_path_factory: pytest.TempPathFactory) -> session.Loaded:
 
 @pytest.fixture(scope="module")
 def it_project(tmp_path_factory: pytest.TempPathFactory) -> session.Loaded:
-    """The integration project as it is, with its Python assets (used in place)."""
+    """The integration project as it is, with its Python assets."""
     from dbt.cli.main import dbtRunner
 
-    assert dbtRunner().invoke(["deps", "--project-dir", str(IT), "--profiles-dir", str(IT)]).success
-    return _load(IT)
+    root = copy_integration_project(tmp_path_factory.mktemp("it") / "it")
+    assert dbtRunner().invoke(["deps", "--project-dir", str(root),
+                               "--profiles-dir", str(root)]).success
+    return _load(root)
 
 
 def braid_ls(loaded: session.Loaded, output: str = "selector", **request) -> list[str]:
