@@ -24,7 +24,6 @@ from dbt_braid.selection import SelectionRequest  # noqa: E402
 from generate import write_project  # noqa: E402
 
 
-
 def _strip_braid(path: Path) -> None:
     """Remove every meta.braid block from a YAML file (a project with no Python assets)."""
     data = yaml.safe_load(path.read_text())
@@ -260,3 +259,30 @@ def test_unmatched_criteria_are_reported(it_project) -> None:
     selected, unmatched = session.select_nodes(it_project, selection)
     assert unmatched == ["nope"]
     assert "model.braid_integration_tests.stg_orders" in selected
+
+
+def test_state_method_agrees_with_dbt(tmp_path) -> None:
+    """state:modified with --state: dbt compares manifests; braid asks dbt to."""
+    import shutil
+
+    from dbt.cli.main import dbtRunner
+
+    root = copy_integration_project(tmp_path / "it")
+    for yml in (root / "models").rglob("*.yml"):
+        _strip_braid(yml)
+    args = ["--project-dir", str(root), "--profiles-dir", str(root)]
+    assert dbtRunner().invoke(["deps", *args]).success
+    assert dbtRunner().invoke(["parse", *args]).success
+    state = tmp_path / "state"
+    state.mkdir()
+    shutil.copy(root / "target" / "manifest.json", state / "manifest.json")
+    sql = root / "models" / "marts" / "fct_orders.sql"
+    sql.write_text(sql.read_text() + "\n-- changed\n")
+    loaded = _load(root)
+    for select in (["state:modified"], ["state:modified+"],
+                   ["state:modified+,resource_type:model"]):
+        flags = ["-s", *select, "--state", str(state)]
+        expected = dbt_ls(loaded, flags)
+        got = braid_ls(loaded, select=select, state=str(state))
+        assert sorted(got) == sorted(expected), select
+        assert "braid_integration_tests.marts.fct_orders" in got

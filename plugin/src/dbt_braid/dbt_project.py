@@ -18,7 +18,7 @@ import gc
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -90,7 +90,6 @@ class DbtProject:
     manifest: Any = None
     config: Any = None
     invocations: int = 0
-    callbacks: list[Callable[[Any], None]] = field(default_factory=list)
 
     def parse(self) -> Any:
         """Parse once (writes target/manifest.json as ``dbt parse`` does)."""

@@ -9,7 +9,7 @@ plugins keep working because pluggy passes only the arguments an implementation 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import pluggy
 
@@ -44,13 +44,11 @@ def before_asset(asset: PythonAsset, run_id: str) -> None:
 
 @hookspec
 def after_asset(asset: PythonAsset, result: NodeResult) -> None:
-    """Called after a Python asset finished (successfully or not) and its result was stored."""
+    """Called once per planned Python asset when its result is known: it succeeded (and its
+    value was stored), failed, or was skipped (``result.status`` says which)."""
 
 
 @hookspec
 def write_artifacts(report: RunReport) -> None:
     """Write what a run leaves behind (run_results.json, lineage.json, ...)."""
 
-
-# Keep the names importable for type checkers of third-party plugins.
-_ = (Any, "IOEnv", "IOManager")

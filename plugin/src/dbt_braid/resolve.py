@@ -214,7 +214,6 @@ class _Names:
                 self.by_name[name].append(uid)
                 if d.kind == "source":
                     self.asset_by_source[d.resource_id] = uid
-        self.node_names = {n.unique_id: n for n in index.nodes.values()}
 
     def candidates(self, but: str | None = None) -> list[str]:
         """Names to suggest for a typo; never the asset that is asking."""
