@@ -5,6 +5,9 @@ Kept free of dbt imports so that planning and its tests can build assets by hand
 
 from __future__ import annotations
 
+import hashlib
+import inspect
+import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -52,6 +55,8 @@ class PythonAsset:
     relation: Relation | None = None
     source_name: str | None = None
     wants_context: bool = False
+    #: a hash of the function's source, its python: path and its params (history, status)
+    code_version: str = ""
     annotations: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @property
@@ -70,3 +75,13 @@ class PythonAsset:
 def python_unique_id(package_name: str, name: str) -> str:
     """A Python asset's unique_id (SPEC §5): ``python.<package>.<name>``."""
     return f"python.{package_name}.{name}"
+
+
+def code_version(function: Callable[..., Any], python: str, params: Mapping[str, Any]) -> str:
+    """What must change for an asset to count as changed: its code, its path, its params."""
+    try:
+        source = inspect.getsource(function)
+    except (OSError, TypeError):
+        source = getattr(function, "__qualname__", repr(function))
+    payload = json.dumps([python, source, params], sort_keys=True, default=str)
+    return hashlib.sha256(payload.encode()).hexdigest()

@@ -13,6 +13,8 @@ import gc
 import os
 import sys
 from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
 
 from dbt_braid import __version__, console, listing
 from dbt_braid.dbt_project import DbtOptions
@@ -26,6 +28,9 @@ usage: braid <command> [dbt flags]
   run      run the selected dbt models and Python assets in dependency order
   build    the same with seeds, snapshots and tests, as dbt build
   ls       list the selection across dbt nodes and Python assets (--output name|json|path)
+  history  materializations of the selected nodes, newest first (-s, --output json)
+  status   per node: last run, result, fresh or stale and why (-s; select status:stale)
+  retry    run again exactly what failed or was skipped in the last run
   <other>  any other dbt command (deps, seed, test, parse, ...) passes straight to dbt
 
 braid <command> -h lists the flags of run, build and ls.
@@ -125,7 +130,7 @@ def _report_unmatched(unmatched: Sequence[str]) -> None:
         console.say(f"The selection criterion '{token}' does not match any enabled nodes")
 
 
-def cmd_run(command: str, argv: Sequence[str]) -> int:
+def _run_request(command: str, argv: Sequence[str]) -> tuple[DbtOptions, Any]:
     from dbt_braid import session
 
     args, options, selection = _options_and_selection(command, argv)
@@ -135,7 +140,15 @@ def cmd_run(command: str, argv: Sequence[str]) -> int:
         threads=args.threads,
         full_refresh=args.full_refresh,
         fail_fast=args.fail_fast,
+        argv=list(argv),
     )
+    return options, request
+
+
+def cmd_run(command: str, argv: Sequence[str]) -> int:
+    from dbt_braid import session
+
+    options, request = _run_request(command, argv)
     loaded = session.load(options, command)
     plan, unmatched = session.plan_run(loaded, request)
     _report_unmatched(unmatched)
@@ -144,6 +157,66 @@ def cmd_run(command: str, argv: Sequence[str]) -> int:
         return 0
     report = session.execute(loaded, plan, request)
     return summarize(report)
+
+
+def cmd_retry(argv: Sequence[str]) -> int:
+    """Run again exactly what failed or was skipped in the last run, with its flags."""
+    from dbt_braid import retry, session
+
+    where = _Parser(prog="braid retry", description="Run again what failed or was skipped.")
+    where.add_argument("--project-dir")
+    where.add_argument("--profiles-dir")
+    mine = where.parse_args(list(argv))
+    last = retry.last_run(Path(mine.project_dir or "."))
+    command, old_argv = last.command, list(last.argv)
+    for flag in ("--project-dir", "--profiles-dir"):
+        value = getattr(mine, flag[2:].replace("-", "_"))
+        if value is not None:
+            old_argv += [flag, value]
+    options, request = _run_request(command, old_argv)
+    request.label = "retry"
+    if not last.again:
+        console.say("Nothing to retry: the last run had no failed or skipped nodes")
+        return 0
+    loaded = session.load(options, command)
+    plan = retry.plan_retry(loaded, last, command)
+    if not plan.order:
+        console.say("Nothing to retry: the failed or skipped nodes are no longer in the project")
+        return 0
+    report = session.execute(loaded, plan, request)
+    return summarize(report)
+
+
+def cmd_history(command: str, argv: Sequence[str]) -> int:
+    """``braid history`` (materializations, newest first) and ``braid status`` (freshness)."""
+    from dbt_braid import session
+    from dbt_braid.history import views
+
+    parser = _Parser(prog=f"braid {command}", description=views.DESCRIPTIONS[command])
+    parser.add_argument("-s", "--select", nargs="+", action="extend", default=[])
+    parser.add_argument("--exclude", nargs="+", action="extend", default=[])
+    parser.add_argument("--selector")
+    parser.add_argument("-o", "--output", choices=["table", "json"], default="table")
+    parser.add_argument("-n", "--limit", type=int, default=50 if command == "history" else 0)
+    for flag in ("--project-dir", "--profiles-dir", "-t", "--target", "--vars"):
+        parser.add_argument(flag)
+    args = parser.parse_args(list(argv))
+    options = DbtOptions(args.project_dir, args.profiles_dir, args.target, args.vars)
+    loaded = session.load(options, "ls")
+    chosen = None
+    if args.select or args.exclude or args.selector:
+        selection = SelectionRequest(args.select, args.exclude, args.selector)
+        chosen, unmatched = session.select_nodes(loaded, selection)
+        _report_unmatched(unmatched)
+    rows = session.read_history(loaded)
+    if command == "history":
+        lines = views.history_lines(rows, chosen, args.limit, args.output)
+    else:
+        found = session.statuses(loaded, rows)
+        lines = views.status_lines(loaded.graph, found, chosen, args.output)
+    for line in lines:
+        print(line)
+    return 0
 
 
 def cmd_ls(argv: Sequence[str]) -> int:
@@ -217,6 +290,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_run(command, rest)
         if command in ("ls", "list"):
             return cmd_ls(rest)
+        if command == "retry":
+            return cmd_retry(rest)
+        if command in ("history", "status"):
+            return cmd_history(command, rest)
         return passthrough(argv)
     except BraidUserError as exc:
         for problem in exc.problems:

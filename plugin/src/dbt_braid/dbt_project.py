@@ -15,13 +15,15 @@ resource-type filtering), and only while braid's invocation runs on this thread.
 from __future__ import annotations
 
 import gc
-from collections.abc import Callable, Iterable, Iterator, Sequence
+import json
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import yaml
 from dbt.cli.main import dbtRunner, dbtRunnerResult
 
 from dbt_braid.errors import BraidUserError
@@ -71,17 +73,29 @@ class DbtOptions:
     #: other dbt flags, passed to every invocation after the command
     extra: tuple[str, ...] = ()
 
-    def common_args(self) -> list[str]:
+    def common_args(self, extra_vars: Mapping[str, Any] | None = None) -> list[str]:
         args: list[str] = []
         for flag, value in (
             ("--project-dir", self.project_dir),
             ("--profiles-dir", self.profiles_dir),
             ("--target", self.target),
-            ("--vars", self.vars),
+            ("--vars", self.merged_vars(extra_vars)),
         ):
             if value is not None:
                 args += [flag, value]
         return args
+
+    def merged_vars(self, extra: Mapping[str, Any] | None = None) -> str | None:
+        """The user's --vars with braid's own added (as YAML/JSON, which dbt reads)."""
+        if not extra:
+            return self.vars
+        try:
+            mine = yaml.safe_load(self.vars) if self.vars else {}
+        except yaml.YAMLError as exc:
+            raise BraidUserError(f"--vars: not YAML: {exc}") from None
+        if not isinstance(mine, dict):
+            raise BraidUserError("--vars: must be a mapping, e.g. --vars '{key: value}'")
+        return json.dumps({**mine, **extra}, default=str)
 
 
 @dataclass
@@ -90,6 +104,7 @@ class DbtProject:
     manifest: Any = None
     config: Any = None
     invocations: int = 0
+    run_id: str | None = None
 
     def parse(self) -> Any:
         """Parse once (writes target/manifest.json as ``dbt parse`` does)."""
@@ -173,8 +188,12 @@ class DbtProject:
     def run_args(
         self, command: str, selectors: Sequence[str], flags: Sequence[str] = ()
     ) -> list[str]:
-        """The argument list of one invocation of ``command``."""
-        args = [command, *self.options.common_args()]
+        """The argument list of one invocation of ``command``.
+
+        ``braid_run_id`` tells the package's on-run-end macro that braid records this run.
+        """
+        extra = {"braid_run_id": self.run_id} if self.run_id else None
+        args = [command, *self.options.common_args(extra)]
         if self.options.threads is not None:
             args += ["--threads", str(self.options.threads)]
         args += list(flags) + list(self.options.extra)
@@ -211,3 +230,26 @@ class DbtProject:
         runner = dbtRunner(manifest=self.manifest, callbacks=list(callbacks))
         with exact_selection(nodes):
             return runner.invoke(args)
+
+    def run_operation(self, macro: str, args: Mapping[str, Any]) -> dbtRunnerResult:
+        """``dbt run-operation`` with the parsed manifest (not counted as a batch)."""
+        command = [
+            "run-operation",
+            macro,
+            "--args",
+            json.dumps(args, default=str),
+            "--quiet",
+            *self.options.common_args(),
+        ]
+        return dbtRunner(manifest=self.manifest).invoke(command)
+
+    def show(self, sql: str) -> list[dict[str, Any]]:
+        """Rows of ``sql`` through dbt's adapter (``dbt show --inline``), for any warehouse."""
+        result = dbtRunner(manifest=self.manifest).invoke(
+            ["show", "--inline", sql, "--limit", "-1", "--quiet", *self.options.common_args()]
+        )
+        if not result.success or result.result is None:
+            raise RuntimeError(f"dbt show failed: {result.exception}")
+        shown: Any = result.result
+        table = shown.results[0].agate_table
+        return [dict(zip(table.column_names, row, strict=True)) for row in table.rows]

@@ -79,6 +79,9 @@ def _attributes(uid: str, node: Any) -> dict[str, Any]:
         "tags": tuple(getattr(node, "tags", ()) or ()),
         "relation": _relation(node) if uid.split(".", 1)[0] in RELATION_TYPES else None,
     }
+    checksum = getattr(getattr(node, "checksum", None), "checksum", None)
+    if checksum:
+        attrs["checksum"] = checksum
     materialized = getattr(getattr(node, "config", None), "materialized", None)
     if materialized:
         attrs["materialized"] = materialized
@@ -137,6 +140,7 @@ def build_graph(
             relation=str(asset.relation) if asset.relation else None,
             declared_by=asset.declared_by,
             source_name=asset.source_name,
+            checksum=asset.code_version,
         )
     return UnifiedGraph(graph, view, to_braid, to_dbt)
 

@@ -9,12 +9,13 @@ plugins keep working because pluggy passes only the arguments an implementation 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pluggy
 
 if TYPE_CHECKING:
     from dbt_braid.assets import PythonAsset
+    from dbt_braid.dbt_project import DbtProject
     from dbt_braid.execution.results import NodeResult, RunReport
 
 hookspec = pluggy.HookspecMarker("braid")
@@ -52,3 +53,11 @@ def after_asset(asset: PythonAsset, result: NodeResult) -> None:
 def write_artifacts(report: RunReport) -> None:
     """Write what a run leaves behind (run_results.json, lineage.json, ...)."""
 
+
+@hookspec
+def record_run(report: RunReport, project: DbtProject, warehouse: Any) -> None:
+    """Keep a record of a finished run (the built-in writes the warehouse history tables).
+
+    ``project`` is the parsed dbt project (``run_operation``, ``show``); ``warehouse`` the
+    ``table`` IO manager, for direct queries where it has ``query`` (DuckDB), else None.
+    """

@@ -23,6 +23,7 @@ DEFAULT_PLUGINS = (
     "dbt_braid.io.pickle_store",
     "dbt_braid.builtins.run_results",
     "dbt_braid.builtins.lineage",
+    "dbt_braid.builtins.history",
 )
 
 

@@ -22,7 +22,7 @@ from typing import Any
 
 import jsonschema
 
-from dbt_braid.assets import PythonAsset, python_unique_id
+from dbt_braid.assets import PythonAsset, code_version, python_unique_id
 from dbt_braid.declarations import Declaration
 from dbt_braid.errors import BraidUserError, Problem
 from dbt_braid.loader import ASSETS_DIR, AssetImportError, load_function
@@ -598,6 +598,7 @@ def resolve_assets(
                 relation=decl.relation,
                 source_name=decl.source_name,
                 wants_context=wants_context,
+                code_version=code_version(func, meta["python"], params),
                 annotations=annotations,
             )
         )

@@ -71,8 +71,11 @@ class BraidSelector(NodeSelector):
         assets: Mapping[str, PythonAsset],
         root: Path,
         previous_state: PreviousState | None = None,
+        states: Mapping[str, str] | None = None,
     ) -> None:
         super().__init__(Graph(unified.dbt_view), manifest, previous_state)
+        #: dbt_view unique_id -> "fresh" | "stale", for the status: method
+        self.states = dict(states or {})
         #: declaring unique_id -> (asset, the declaring resource's fqn)
         self.python: dict[str, tuple[PythonAsset, tuple[str, ...]]] = {}
         for asset in assets.values():
@@ -93,6 +96,14 @@ class BraidSelector(NodeSelector):
         }
         if spec.method == MethodName.ResourceType and spec.value == PYTHON_TYPE:
             return found
+        if spec.method == MethodName.Config and list(spec.method_arguments) == [STATUS_KEY]:
+            if spec.value not in ("stale", "fresh"):
+                raise BraidUserError(f"status:{spec.value}: use status:stale or status:fresh")
+            return {
+                UniqueId(u)
+                for u, st in self.states.items()
+                if st == spec.value and u in included_nodes
+            }
         return found | super().select_included(included_nodes, spec)
 
     def select_nodes_recursively(
@@ -101,7 +112,7 @@ class BraidSelector(NodeSelector):
         direct, indirect = super().select_nodes_recursively(spec, warn_on_no_nodes)
         raw = getattr(spec, "raw", None)
         if getattr(spec, "expect_exists", False) and not direct and raw is not None:
-            self.unmatched.append(str(raw))
+            self.unmatched.append(str(raw).replace(f"config.{STATUS_KEY}:", "status:"))
         return direct, indirect
 
 
@@ -120,9 +131,22 @@ class SelectionRequest:
 _PYTHON_NAME = re.compile(r"python:([A-Za-z_][A-Za-z0-9_]*)")
 
 
+#: braid's own ``status:stale|fresh`` method travels through dbt's parser as this config key
+STATUS_KEY = "__braid_status"
+_STATUS = re.compile(r"(?<![\w.])status:")
+
+
 def _plain(values: Sequence[str]) -> list[str] | None:
-    """``python:NAME`` (how ``braid ls`` prints an asset) as the bare name dbt's parser takes."""
-    return [_PYTHON_NAME.sub(r"\1", v) for v in values] or None
+    """braid's additions to the syntax, in terms dbt's parser takes: ``python:NAME`` (how
+    ``braid ls`` prints an asset) is the bare name; ``status:`` is a config key only
+    braid's selector answers."""
+    return [
+        _STATUS.sub(f"config.{STATUS_KEY}:", _PYTHON_NAME.sub(r"\1", v)) for v in values
+    ] or None
+
+
+def wants_status(request: SelectionRequest) -> bool:
+    return any(_STATUS.search(v) for v in [*request.select, *request.exclude])
 
 
 @contextmanager
@@ -183,9 +207,14 @@ def select(
     spec: SelectionSpec,
     root: Path,
     state: PreviousState | None = None,
+    states: Mapping[str, str] | None = None,
 ) -> tuple[set[str], list[str]]:
-    """(selected braid unique_ids, the selection criteria that matched nothing)."""
-    selector = BraidSelector(unified, manifest, assets, root, state)
+    """(selected braid unique_ids, the selection criteria that matched nothing).
+
+    ``states``: braid unique_id -> "fresh" | "stale", when the selection uses ``status:``.
+    """
+    dbt_states = {unified.to_dbt.get(u, u): st for u, st in (states or {}).items()}
+    selector = BraidSelector(unified, manifest, assets, root, state, dbt_states)
     try:
         with task_contextvars(project_root=str(root)):
             chosen = selector.get_selected(spec, warn_on_no_nodes=False)

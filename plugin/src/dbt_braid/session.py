@@ -25,11 +25,19 @@ from dbt_braid.execution.engine import Engine
 from dbt_braid.execution.python_runner import PythonRunner, now_iso, relation_of
 from dbt_braid.execution.results import NodeResult, RunReport
 from dbt_braid.graph import PYTHON, UnifiedGraph, build_graph, check_acyclic
+from dbt_braid.history import store as history_store
+from dbt_braid.history.status import NodeStatus, node_statuses
 from dbt_braid.io.base import IOEnv, StoredRef, collect_io_managers
 from dbt_braid.planning import Plan, make_plan
 from dbt_braid.plugin_host import get_plugin_manager
 from dbt_braid.resolve import DEPENDABLE_TYPES, DbtName, ProjectIndex, resolve_assets
-from dbt_braid.selection import SelectionRequest, previous_state, select, selection_spec
+from dbt_braid.selection import (
+    SelectionRequest,
+    previous_state,
+    select,
+    selection_spec,
+    wants_status,
+)
 
 
 def runnable_types(command: str, resource_types: Sequence[str] = ()) -> frozenset[str]:
@@ -103,6 +111,10 @@ class RunRequest:
     threads: int | None = None
     full_refresh: bool = False
     fail_fast: bool = False
+    #: the flags as given after the command, recorded so ``braid retry`` can repeat them
+    argv: list[str] = field(default_factory=list)
+    #: what the run is called in results and history when not the command (``retry``)
+    label: str | None = None
 
 
 def _utc(moment: datetime) -> datetime:
@@ -160,13 +172,51 @@ def dbt_flags(request: RunRequest) -> list[str]:
     return flags
 
 
+def open_io(loaded: Loaded, run_id: str = "") -> dict[str, Any]:
+    """This run's IO managers, one per name (close them when done)."""
+    project = loaded.project
+    credentials = project.config.credentials
+    env = IOEnv(project.project_root, project.target(), credentials.type, credentials, run_id)
+    return loaded.io_registry.build(env)
+
+
+def close_io(io: dict[str, Any]) -> None:
+    for manager in io.values():
+        close = getattr(manager, "close", None)
+        if close:
+            close()
+
+
+def read_history(loaded: Loaded) -> list[dict[str, Any]]:
+    """Every node materialization recorded for this project's target, oldest first."""
+    io = open_io(loaded)
+    try:
+        return history_store.read(loaded.project, io.get("table"))
+    finally:
+        close_io(io)
+
+
+def statuses(loaded: Loaded, rows: list[dict[str, Any]] | None = None) -> dict[str, NodeStatus]:
+    """Fresh or stale, and why, for every materializing node."""
+    return node_statuses(loaded.graph, read_history(loaded) if rows is None else rows)
+
+
 def select_nodes(loaded: Loaded, selection: SelectionRequest) -> tuple[set[str], list[str]]:
     """The braid unique_ids a selection picks, and the criteria that matched nothing."""
     project = loaded.project
     spec = selection_spec(selection, project.config)
     state = previous_state(selection, project.project_root, project.target_dir)
+    states = None
+    if wants_status(selection):
+        states = {uid: st.state for uid, st in statuses(loaded).items()}
     return select(
-        loaded.unified, project.manifest, loaded.assets, spec, project.project_root, state
+        loaded.unified,
+        project.manifest,
+        loaded.assets,
+        spec,
+        project.project_root,
+        state,
+        states,
     )
 
 
@@ -206,16 +256,10 @@ def execute(loaded: Loaded, plan: Plan, request: RunRequest) -> RunReport:
     project = loaded.project
     graph = loaded.graph
     run_id = str(uuid.uuid4())
+    project.run_id = run_id
     started = now_iso()
     t0 = time.perf_counter()
-    env = IOEnv(
-        project.project_root,
-        project.target(),
-        project.config.credentials.type,
-        project.config.credentials,
-        run_id,
-    )
-    io = loaded.io_registry.build(env)
+    io = open_io(loaded, run_id)
     refs: dict[str, tuple[StoredRef, str]] = {}
     for uid, data in graph.nodes(data=True):
         if data["kind"] == PYTHON:
@@ -275,29 +319,42 @@ def execute(loaded: Loaded, plan: Plan, request: RunRequest) -> RunReport:
     )
     try:
         results = engine.run()
+        report = _report(loaded, request, run_id, started, t0, results, engine.interrupted)
+        pm.hook.write_artifacts(report=report)
+        pm.hook.record_run(report=report, project=project, warehouse=io.get("table"))
     finally:
-        for manager in io.values():
-            close = getattr(manager, "close", None)
-            if close:
-                close()
-    report = RunReport(
+        close_io(io)
+    return report
+
+
+def _report(
+    loaded: Loaded,
+    request: RunRequest,
+    run_id: str,
+    started: str,
+    t0: float,
+    results: list[NodeResult],
+    interrupted: bool,
+) -> RunReport:
+    project = loaded.project
+    return RunReport(
         run_id=run_id,
-        command=request.command,
+        command=request.label or request.command,
         started_at=started,
         elapsed=round(time.perf_counter() - t0, 3),
         results=results,
-        graph=graph,
+        graph=loaded.graph,
         target_dir=project.target_dir / "braid",
         invocations=project.invocations,
-        interrupted=engine.interrupted,
+        interrupted=interrupted,
         args={
             "select": list(request.selection.select),
             "exclude": list(request.selection.exclude),
             "selector": request.selection.selector,
+            "command": request.command,
+            "argv": list(request.argv),
         },
     )
-    pm.hook.write_artifacts(report=report)
-    return report
 
 
 logging.getLogger("braid").addHandler(logging.NullHandler())

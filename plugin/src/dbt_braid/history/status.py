@@ -1,0 +1,90 @@
+"""Is this table up to date? Freshness from the history rows. Pure: no dbt, no database.
+
+A node is stale, with the first reason that applies: it was never materialized; its last
+attempt failed; its code changed since its last materialization (dbt's SQL checksum, or the
+Python function's source, path and params); an upstream node was materialized after it; an
+upstream node is itself stale. Otherwise it is fresh.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import networkx as nx
+
+from dbt_braid.history.records import MATERIALIZING, SUCCESS, materializing_parents
+
+FAILED = frozenset({"error", "fail"})
+
+
+@dataclass(frozen=True)
+class NodeStatus:
+    unique_id: str
+    name: str
+    kind: str
+    last_run: str | None
+    last_status: str | None
+    state: str  # "fresh" or "stale"
+    reason: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _when(row: Mapping[str, Any]) -> str:
+    return str(row.get("completed_at") or row.get("started_at") or "")
+
+
+def node_statuses(
+    graph: nx.DiGraph, rows: Iterable[Mapping[str, Any]], only: Iterable[str] | None = None
+) -> dict[str, NodeStatus]:
+    """Status of every materializing node of the graph (or of ``only``), by unique_id."""
+    by_node: dict[str, list[Mapping[str, Any]]] = {}
+    for row in rows:
+        by_node.setdefault(str(row["unique_id"]), []).append(row)
+    for attempts in by_node.values():
+        attempts.sort(key=_when)
+    statuses: dict[str, NodeStatus] = {}
+    wanted = set(only) if only is not None else None
+    for uid in nx.topological_sort(graph):
+        data = graph.nodes[uid]
+        if data["resource_type"] not in MATERIALIZING:
+            continue
+        attempts = [r for r in by_node.get(uid, []) if r.get("status") != "skipped"]
+        last = attempts[-1] if attempts else None
+        successes = [r for r in attempts if r.get("status") in SUCCESS]
+        good = successes[-1] if successes else None
+        state, reason = "fresh", "up to date"
+        if good is None:
+            state, reason = "stale", "never materialized"
+            if last is not None:
+                reason += f" (last attempt {last.get('status')}: {last.get('message') or ''})"
+        elif last is not None and last.get("status") in FAILED and _when(last) > _when(good):
+            state, reason = "stale", f"last attempt failed: {last.get('message') or last['status']}"
+        elif data.get("checksum") and good.get("code_version") != data.get("checksum"):
+            what = "Python source or params" if data["kind"] == "python" else "SQL"
+            state, reason = "stale", f"its {what} changed since it was last materialized"
+        else:
+            for parent in materializing_parents(graph, uid):
+                upstream = [r for r in by_node.get(parent, []) if r.get("status") in SUCCESS]
+                if upstream and _when(upstream[-1]) > _when(good):
+                    state = "stale"
+                    reason = f"upstream {graph.nodes[parent]['name']} was materialized after it"
+                    break
+                if parent in statuses and statuses[parent].state == "stale":
+                    state, reason = "stale", f"upstream {graph.nodes[parent]['name']} is stale"
+                    break
+        statuses[uid] = NodeStatus(
+            uid,
+            data["name"],
+            data["resource_type"],
+            _when(last) if last else None,
+            last.get("status") if last else None,
+            state,
+            reason,
+        )
+    if wanted is not None:
+        return {u: s for u, s in statuses.items() if u in wanted}
+    return statuses

@@ -1,0 +1,82 @@
+"""Where history lives: tables written by the package's macros, read back with SQL.
+
+Writing goes through ``dbt run-operation braid.insert_history`` (adapter-dispatched macros,
+chunked inserts), so any warehouse dbt supports can keep braid's history. Reading uses the
+``table`` IO manager's direct connection when it has one (DuckDB), else ``dbt show``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dbt_braid.dbt_project import DbtProject
+
+RUNS = "braid_runs"
+NODE_RUNS = "braid_node_runs"
+
+
+def history_schema(project: DbtProject) -> tuple[str | None, str]:
+    """(database, schema) of the history tables: var braid_history_schema, else the target's."""
+    config = project.config
+    schema = None
+    cli_vars = getattr(config, "cli_vars", None) or {}
+    schema = cli_vars.get("braid_history_schema")
+    if schema is None:
+        project_vars = getattr(getattr(config, "vars", None), "vars", None) or {}
+        schema = (project_vars.get(config.project_name) or {}).get("braid_history_schema")
+        schema = schema or project_vars.get("braid_history_schema")
+    credentials = config.credentials
+    return getattr(credentials, "database", None), schema or credentials.schema
+
+
+def _quoted(project: DbtProject, table: str) -> str:
+    database, schema = history_schema(project)
+    parts = [p for p in (database, schema, table) if p]
+    return ".".join('"' + p.replace('"', '""') + '"' for p in parts)
+
+
+def write(
+    project: DbtProject, runs: list[dict[str, Any]], nodes: list[dict[str, Any]]
+) -> str | None:
+    """Insert the rows; an error message instead of raising (a run's result stands anyway)."""
+    if "braid" not in project.package_roots():
+        return (
+            "the braid dbt package is not installed, so runs are not recorded; add it to "
+            "packages.yml and run braid deps"
+        )
+    result = project.run_operation("braid.insert_history", {"runs": runs, "nodes": nodes})
+    if result.success:
+        return None
+    return " ".join(
+        str(result.exception or "dbt run-operation braid.insert_history failed").split()
+    )
+
+
+def read(
+    project: DbtProject, warehouse: Any | None, table: str = NODE_RUNS, where: str = ""
+) -> list[dict[str, Any]]:
+    """Rows of a history table ([] before anything was recorded)."""
+    sql = f"select * from {_quoted(project, table)} {where}"
+    try:
+        if warehouse is not None and hasattr(warehouse, "query"):
+            rows: list[dict[str, Any]] = warehouse.query(sql).to_dict("records")
+        else:
+            rows = project.show(sql)
+    except Exception as exc:  # the table does not exist yet: nothing recorded
+        text = str(exc).lower()
+        if "does not exist" in text or "not found" in text or "catalog error" in text:
+            return []
+        raise
+    return [{k: _plain(v) for k, v in row.items()} for row in rows]
+
+
+def _plain(value: Any) -> Any:
+    """Timestamps as the strings history_rows writes; NaN/NaT as None."""
+    if value is None or (isinstance(value, float) and value != value):
+        return None
+    if hasattr(value, "strftime"):
+        try:
+            return value.strftime("%Y-%m-%d %H:%M:%S.%f")
+        except ValueError:  # NaT
+            return None
+    return value

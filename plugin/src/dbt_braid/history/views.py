@@ -1,0 +1,90 @@
+"""What ``braid history`` and ``braid status`` print: aligned tables or JSON lines."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Collection, Iterator, Mapping, Sequence
+from typing import Any
+
+import networkx as nx
+
+from dbt_braid.history.status import NodeStatus
+
+DESCRIPTIONS = {
+    "history": "Materializations of the selected nodes, newest first.",
+    "status": "Per node: last run, result, and whether it is fresh or stale, and why.",
+}
+
+
+def table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> Iterator[str]:
+    cells = [[("" if v is None else str(v)) for v in row] for row in rows]
+    widths = [max([len(h), *(len(r[i]) for r in cells)]) for i, h in enumerate(headers)]
+    yield "  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)).rstrip()
+    yield "  ".join("-" * w for w in widths)
+    for row in cells:
+        yield "  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)).rstrip()
+
+
+def _short(text: Any, width: int = 60) -> str:
+    text = " ".join(str(text or "").split())
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def history_lines(
+    rows: Sequence[Mapping[str, Any]], chosen: Collection[str] | None, limit: int, output: str
+) -> Iterator[str]:
+    picked = [r for r in rows if chosen is None or r["unique_id"] in chosen]
+    picked.sort(key=lambda r: str(r.get("completed_at") or r.get("started_at") or ""), reverse=True)
+    if limit:
+        picked = picked[:limit]
+    if output == "json":
+        for row in picked:
+            yield json.dumps(dict(row), default=str)
+        return
+    if not picked:
+        yield "No materializations recorded for this selection."
+        return
+    yield from table(
+        ["completed_at", "node", "kind", "status", "rows", "run", "message"],
+        [
+            [
+                (str(r.get("completed_at") or ""))[:19],
+                r["name"],
+                r["kind"],
+                r["status"],
+                r.get("rows_written"),
+                str(r["run_id"])[:8],
+                _short(r.get("message")),
+            ]
+            for r in picked
+        ],
+    )
+
+
+def status_lines(
+    graph: nx.DiGraph,
+    statuses: Mapping[str, NodeStatus],
+    chosen: Collection[str] | None,
+    output: str,
+) -> Iterator[str]:
+    order = [
+        u for u in nx.topological_sort(graph) if u in statuses and (chosen is None or u in chosen)
+    ]
+    if output == "json":
+        for uid in order:
+            yield json.dumps(statuses[uid].to_dict())
+        return
+    yield from table(
+        ["node", "kind", "last run", "result", "state", "why"],
+        [
+            [
+                s.name,
+                s.kind,
+                (s.last_run or "never")[:19],
+                s.last_status or "",
+                s.state,
+                _short(s.reason, 70),
+            ]
+            for s in (statuses[u] for u in order)
+        ],
+    )

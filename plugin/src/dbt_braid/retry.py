@@ -1,0 +1,53 @@
+"""``braid retry``: exactly the nodes that failed or were skipped in the last run.
+
+The last run is ``target/braid/run_results.json``; its ``args`` hold the command and flags
+it ran with, so the retry repeats them. No selection is evaluated again: the plan covers
+the failed and skipped unique_ids and nothing else, in dependency order.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from dbt_braid.errors import BraidUserError
+from dbt_braid.planning import Plan, make_plan
+
+AGAIN = frozenset({"error", "fail", "skipped"})
+
+
+@dataclass(frozen=True)
+class LastRun:
+    path: Path
+    command: str
+    argv: tuple[str, ...]
+    again: frozenset[str]
+
+
+def _target_path(project_dir: Path) -> str:
+    try:
+        config = yaml.safe_load((project_dir / "dbt_project.yml").read_text()) or {}
+    except (OSError, yaml.YAMLError):
+        config = {}
+    return str(config.get("target-path") or "target")
+
+
+def last_run(project_dir: Path) -> LastRun:
+    path = project_dir / _target_path(project_dir) / "braid" / "run_results.json"
+    if not path.exists():
+        raise BraidUserError(f"braid retry: no previous run to retry ({path} not found)")
+    data = json.loads(path.read_text())
+    args = data.get("args") or {}
+    again = frozenset(r["unique_id"] for r in data.get("results", []) if r["status"] in AGAIN)
+    return LastRun(path, args.get("command") or "run", tuple(args.get("argv") or ()), again)
+
+
+def plan_retry(loaded: object, last: LastRun, command: str) -> Plan:
+    from dbt_braid.session import Loaded, runnable_types
+
+    assert isinstance(loaded, Loaded)
+    present = {u for u in last.again if u in loaded.graph}
+    return make_plan(loaded.graph, present, runnable_types(command))
