@@ -13,5 +13,7 @@ if [ "${BRAID_DBT110:-1}" = 1 ]; then
   make_venv "$REPO/.venv-dbt110" "dbt-core>=1.10,<1.11" "dbt-duckdb>=1.9,<1.11"
   python -c "import dbt.version as v; print('second pass on dbt-core', v.__version__)"
   pytest -q -p no:cacheprovider tests/test_integration_project.py tests/test_declaration_errors.py \
-    tests/test_execution.py
+    tests/test_execution.py tests/test_build.py \
+    "tests/test_history.py::test_every_run_records_itself_failures_and_skips_included" \
+    "tests/test_history.py::test_plain_dbt_commands_record_through_on_run_end"
 fi
