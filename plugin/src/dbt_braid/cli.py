@@ -31,6 +31,7 @@ usage: braid <command> [dbt flags]
   history  materializations of the selected nodes, newest first (-s, --output json)
   status   per node: last run, result, fresh or stale and why (-s; select status:stale)
   retry    run again exactly what failed or was skipped in the last run
+  lineage  write the graph of dbt nodes and Python assets (--format json|mermaid|dot)
   <other>  any other dbt command (deps, seed, test, parse, ...) passes straight to dbt
 
 braid <command> -h lists the flags of run, build and ls.
@@ -187,6 +188,59 @@ def cmd_retry(argv: Sequence[str]) -> int:
     return summarize(report)
 
 
+LINEAGE_FORMATS = {"json": "json", "mermaid": "mmd", "dot": "dot"}
+
+
+def cmd_lineage(argv: Sequence[str]) -> int:
+    """Write the unified graph (or the selected part of it) as JSON, Mermaid or Graphviz."""
+    import json
+
+    from dbt_braid import lineage_views, session
+    from dbt_braid.builtins.lineage import lineage_payload
+
+    parser = _Parser(
+        prog="braid lineage", description="Write the graph of dbt nodes and Python assets."
+    )
+    parser.add_argument("--format", choices=sorted(LINEAGE_FORMATS), default="json")
+    parser.add_argument(
+        "-o", "--output", help="file to write (- for stdout); default target/braid/lineage.<ext>"
+    )
+    parser.add_argument("-s", "--select", nargs="+", action="extend", default=[])
+    parser.add_argument("--exclude", nargs="+", action="extend", default=[])
+    parser.add_argument("--selector")
+    for flag in ("--project-dir", "--profiles-dir", "-t", "--target", "--vars"):
+        parser.add_argument(flag)
+    args = parser.parse_args(list(argv))
+    loaded = session.load(
+        DbtOptions(args.project_dir, args.profiles_dir, args.target, args.vars), "ls"
+    )
+    payload = lineage_payload(loaded.graph)
+    if args.select or args.exclude or args.selector:
+        chosen, unmatched = session.select_nodes(
+            loaded, SelectionRequest(args.select, args.exclude, args.selector)
+        )
+        _report_unmatched(unmatched)
+        payload = lineage_views.restrict(payload, chosen)
+    if args.format == "mermaid":
+        text = lineage_views.to_mermaid(payload)
+    elif args.format == "dot":
+        text = lineage_views.to_dot(payload)
+    else:
+        text = json.dumps(payload, indent=2) + "\n"
+    if args.output == "-":
+        sys.stdout.write(text)
+        return 0
+    out = (
+        Path(args.output)
+        if args.output
+        else (loaded.project.target_dir / "braid" / f"lineage.{LINEAGE_FORMATS[args.format]}")
+    )
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(text)
+    console.say(f"lineage ({args.format}, {len(payload['nodes'])} nodes): {out}")
+    return 0
+
+
 def cmd_history(command: str, argv: Sequence[str]) -> int:
     """``braid history`` (materializations, newest first) and ``braid status`` (freshness)."""
     from dbt_braid import session
@@ -294,6 +348,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_retry(rest)
         if command in ("history", "status"):
             return cmd_history(command, rest)
+        if command == "lineage":
+            return cmd_lineage(rest)
         return passthrough(argv)
     except BraidUserError as exc:
         for problem in exc.problems:

@@ -36,6 +36,8 @@ def lineage_payload(graph: nx.DiGraph) -> dict[str, Any]:
         if data["resource_type"] == "python":
             node["declared_by"] = data["declared_by"]
             node["python_file"] = data["module_file"]
+        if data.get("source_name"):
+            node["source_name"] = data["source_name"]
         if data.get("tags"):
             node["tags"] = list(data["tags"])
         nodes.append(node)
