@@ -61,3 +61,9 @@ def record_run(report: RunReport, project: DbtProject, warehouse: Any) -> None:
     ``project`` is the parsed dbt project (``run_operation``, ``show``); ``warehouse`` the
     ``table`` IO manager, for direct queries where it has ``query`` (DuckDB), else None.
     """
+
+
+@hookspec
+def emit_lineage(report: RunReport, project: DbtProject) -> None:
+    """Send lineage for a finished run (the built-in emits OpenLineage events when
+    OpenLineage is configured)."""

@@ -24,6 +24,7 @@ DEFAULT_PLUGINS = (
     "dbt_braid.builtins.run_results",
     "dbt_braid.builtins.lineage",
     "dbt_braid.builtins.history",
+    "dbt_braid.builtins.openlineage",
 )
 
 

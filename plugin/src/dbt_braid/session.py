@@ -322,6 +322,7 @@ def execute(loaded: Loaded, plan: Plan, request: RunRequest) -> RunReport:
         report = _report(loaded, request, run_id, started, t0, results, engine.interrupted)
         pm.hook.write_artifacts(report=report)
         pm.hook.record_run(report=report, project=project, warehouse=io.get("table"))
+        pm.hook.emit_lineage(report=report, project=project)
     finally:
         close_io(io)
     return report

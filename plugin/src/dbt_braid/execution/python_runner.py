@@ -15,6 +15,7 @@ from dbt_braid.assets import PythonAsset, Relation
 from dbt_braid.execution.context import AssetContext
 from dbt_braid.execution.results import NodeResult
 from dbt_braid.io.base import IOManager, QueryRunner, StoredRef
+from dbt_braid.io.frames import columns_of
 
 
 def now_iso() -> str:
@@ -85,6 +86,7 @@ class PythonRunner:
             value = asset.function(**kwargs)
             stage = f"storing the result ({asset.io})"
             result.rows_written = self.io[asset.io].store(asset, value)
+            result.columns = columns_of(value)
             where = asset.relation or f"the {asset.io} store"
             if result.rows_written is not None:
                 result.message = f"wrote {result.rows_written} rows to {where}"

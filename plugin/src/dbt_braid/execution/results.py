@@ -26,6 +26,8 @@ class NodeResult:
     completed_at: str | None = None
     #: a Python asset's own traceback, when it raised
     traceback: str | None = field(default=None, repr=False)
+    #: (name, type) of the columns a Python asset wrote to a table
+    columns: list[tuple[str, str]] | None = field(default=None, repr=False)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -57,3 +57,19 @@ def _convert(value: Any) -> pa.Table | pa.RecordBatchReader:
         f"a source-table asset must return a DataFrame (pandas, polars or Arrow), "
         f"got {type(value).__module__}.{type(value).__qualname__}"
     )
+
+
+def columns_of(value: Any) -> list[tuple[str, str]] | None:
+    """(name, Arrow type) of a frame's columns, cheaply; None for anything else."""
+    try:
+        if isinstance(value, (pa.Table, pa.RecordBatchReader, pa.RecordBatch)):
+            schema = value.schema
+        elif type(value).__module__.startswith("pandas") and hasattr(value, "columns"):
+            schema = pa.Schema.from_pandas(value, preserve_index=None)
+        elif type(value).__module__.startswith("polars") and hasattr(value, "to_arrow"):
+            schema = value.head(0).to_arrow().schema
+        else:
+            return None
+    except (pa.ArrowException, TypeError, ValueError):
+        return None
+    return [(f.name, str(f.type)) for f in schema]

@@ -1,0 +1,223 @@
+"""OpenLineage events for every dbt node and Python asset that ran, through OpenLineage's client.
+
+Configured the standard ways (``OPENLINEAGE_URL``, ``OPENLINEAGE_CONFIG``, ``openlineage.yml``
+in the working directory or ``~/.openlineage``, ``OPENLINEAGE__TRANSPORT__*``); nothing is
+sent otherwise, and ``OPENLINEAGE_DISABLED=true`` turns it off. Each node's run has the braid
+run as its parent. Datasets are named as OpenLineage's dbt integration names them (namespace
+``duckdb://<path>`` or ``postgres://host:port``, name ``database.schema.identifier``), so a
+Python asset's output table is the same dataset as the dbt source that reads it. A value an
+exposure asset pickles is a dataset of namespace ``braid`` too, so the model -> predictions
+edge survives. Sending never fails a run: an unreachable backend is a warning.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from pathlib import Path
+from typing import Any
+
+import networkx as nx
+
+from dbt_braid import __version__, console
+from dbt_braid.dbt_project import DbtProject
+from dbt_braid.execution.results import NodeResult, RunReport
+from dbt_braid.hookspecs import hookimpl
+
+PRODUCER = f"urn:braid:dbt-braid:{__version__}"
+RAN = frozenset({"success", "error", "fail", "pass", "warn"})
+FAILED = frozenset({"error", "fail"})
+
+
+def configured() -> bool:
+    if os.environ.get("OPENLINEAGE_DISABLED", "").strip().lower() == "true":
+        return False
+    if os.environ.get("OPENLINEAGE_URL") or os.environ.get("OPENLINEAGE_CONFIG"):
+        return True
+    if any(key.startswith("OPENLINEAGE__TRANSPORT") for key in os.environ):
+        return True
+    homes = (Path.cwd() / "openlineage.yml", Path.home() / ".openlineage" / "openlineage.yml")
+    return any(p.is_file() for p in homes)
+
+
+def dataset_namespace(credentials: Any) -> str:
+    """Where tables live, as the OpenLineage dbt integration writes it; no credentials."""
+    kind = credentials.type
+    if kind == "duckdb":
+        path = getattr(credentials, "path", "")
+        return f"duckdb://{os.path.abspath(path) if path != ':memory:' else path}"
+    host = getattr(credentials, "host", None)
+    port = getattr(credentials, "port", None)
+    if host:
+        return f"{kind}://{host}:{port}" if port else f"{kind}://{host}"
+    return f"{kind}://{getattr(credentials, 'database', '') or ''}"
+
+
+class Namer:
+    """Datasets and job names for the nodes of one run."""
+
+    def __init__(self, graph: nx.DiGraph, project: DbtProject) -> None:
+        self.graph = graph
+        self.namespace = dataset_namespace(project.config.credentials)
+        self.job_namespace = os.environ.get("OPENLINEAGE_NAMESPACE", "default")
+        self.store = f"braid://{project.config.project_name}/{project.config.target_name}"
+
+    def dataset(self, uid: str) -> tuple[str, str] | None:
+        data = self.graph.nodes[uid]
+        if data.get("relation"):
+            return self.namespace, data["relation"]
+        if data["resource_type"] == "python":
+            return self.store, f"{data['package_name']}.{data['name']}"
+        return None
+
+    def job(self, uid: str) -> str:
+        data = self.graph.nodes[uid]
+        if data["resource_type"] == "python":
+            return uid
+        if data["resource_type"] == "test":
+            parents = [
+                p for p in self.graph.predecessors(uid) if self.graph.nodes[p].get("relation")
+            ]
+            base = self.graph.nodes[parents[0]]["relation"] if parents else data["package_name"]
+            return f"{base}.{data['name']}.test"
+        return str(data.get("relation") or uid)
+
+
+def _events(report: RunReport, project: DbtProject) -> list[Any]:
+    from openlineage.client.event_v2 import Job, Run, RunEvent, RunState
+    from openlineage.client.facet_v2 import job_type_job, parent_run
+
+    graph = report.graph
+    namer = Namer(graph, project)
+    parent_job = f"{project.config.project_name}.braid_{report.command}"
+    parent = parent_run.ParentRunFacet(
+        run=parent_run.Run(runId=report.run_id),
+        job=parent_run.Job(namespace=namer.job_namespace, name=parent_job),
+        producer=PRODUCER,
+    )
+    braid_type = job_type_job.JobTypeJobFacet(
+        processingType="BATCH", integration="BRAID", jobType="RUN", producer=PRODUCER
+    )
+    events = [
+        RunEvent(
+            eventType=RunState.START,
+            eventTime=report.started_at,
+            producer=PRODUCER,
+            run=Run(runId=report.run_id),
+            job=Job(namespace=namer.job_namespace, name=parent_job, facets={"jobType": braid_type}),
+        )
+    ]
+    for result in report.results:
+        if result.status not in RAN or result.unique_id not in graph:
+            continue
+        events.extend(_node_events(result, graph, namer, parent, report.run_id))
+    ended = RunState.COMPLETE if report.success and not report.interrupted else RunState.FAIL
+    events.append(
+        RunEvent(
+            eventType=ended,
+            eventTime=_last_time(report),
+            producer=PRODUCER,
+            run=Run(runId=report.run_id),
+            job=Job(namespace=namer.job_namespace, name=parent_job),
+        )
+    )
+    return events
+
+
+def _node_events(
+    result: NodeResult, graph: nx.DiGraph, namer: Namer, parent: Any, run_id: str
+) -> list[Any]:
+    from openlineage.client.event_v2 import (
+        InputDataset,
+        Job,
+        OutputDataset,
+        Run,
+        RunEvent,
+        RunState,
+    )
+    from openlineage.client.facet_v2 import job_type_job, schema_dataset
+
+    uid = result.unique_id
+    data = graph.nodes[uid]
+    inputs = []
+    for upstream in sorted(graph.predecessors(uid)):
+        if graph.nodes[upstream]["resource_type"] == "test":
+            continue
+        found = namer.dataset(upstream)
+        if found:
+            inputs.append(InputDataset(namespace=found[0], name=found[1]))
+    outputs = []
+    own = namer.dataset(uid) if data["resource_type"] != "test" else None
+    if own:
+        facets: dict[str, Any] = {}
+        if result.columns:
+            facets["schema"] = schema_dataset.SchemaDatasetFacet(
+                fields=[
+                    schema_dataset.SchemaDatasetFacetFields(name=n, type=t)
+                    for n, t in result.columns
+                ],
+                producer=PRODUCER,
+            )
+        outputs.append(OutputDataset(namespace=own[0], name=own[1], facets=facets))
+    job = Job(
+        namespace=namer.job_namespace,
+        name=namer.job(uid),
+        facets={
+            "jobType": job_type_job.JobTypeJobFacet(
+                processingType="BATCH",
+                integration="BRAID" if data["kind"] == "python" else "DBT",
+                jobType="PYTHON_ASSET"
+                if data["kind"] == "python"
+                else str(data["resource_type"]).upper(),
+                producer=PRODUCER,
+            )
+        },
+    )
+    node_run = str(uuid.uuid5(uuid.UUID(run_id), uid))
+    start = RunEvent(
+        eventType=RunState.START,
+        eventTime=result.started_at or _now(),
+        producer=PRODUCER,
+        run=Run(runId=node_run, facets={"parent": parent}),
+        job=job,
+        inputs=inputs,
+        outputs=outputs,
+    )
+    end_state = RunState.FAIL if result.status in FAILED else RunState.COMPLETE
+    end = RunEvent(
+        eventType=end_state,
+        eventTime=result.completed_at or _now(),
+        producer=PRODUCER,
+        run=Run(runId=node_run, facets={"parent": parent}),
+        job=job,
+        inputs=inputs,
+        outputs=outputs,
+    )
+    return [start, end]
+
+
+def _now() -> str:
+    from datetime import datetime, timezone
+
+    return datetime.now(timezone.utc).isoformat()
+
+
+def _last_time(report: RunReport) -> str:
+    times = [r.completed_at for r in report.results if r.completed_at]
+    return max(times) if times else _now()
+
+
+@hookimpl
+def emit_lineage(report: RunReport, project: DbtProject) -> None:
+    if not configured():
+        return
+    try:
+        from openlineage.client import OpenLineageClient
+
+        client = OpenLineageClient()
+        for event in _events(report, project):
+            client.emit(event)
+    except Exception as exc:  # lineage is a side channel: never fail the run for it
+        console.say(
+            f"braid: could not send OpenLineage events: {type(exc).__name__}: {exc}", err=True
+        )

@@ -1,0 +1,142 @@
+"""OpenLineage events from a real run of the integration project, captured by the client's
+file transport."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import uuid
+from pathlib import Path
+
+import pytest
+from conftest import BRAID, copy_integration_project
+
+PKG = "braid_integration_tests"
+UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+
+
+class It:
+    def __init__(self, tmp: Path) -> None:
+        self.root = copy_integration_project(tmp / "it")
+        self.db = tmp / "it.duckdb"
+        self.events = tmp / "events.jsonl"
+        self.config = tmp / "openlineage.yml"
+        self.config.write_text(
+            f"transport:\n  type: file\n  log_file_path: {self.events}\n  append: true\n")
+
+    def braid(self, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+        full = {k: v for k, v in os.environ.items() if not k.startswith("OPENLINEAGE")}
+        full.update({"BRAID_DUCKDB_PATH": str(self.db), **env})
+        done = subprocess.run([BRAID, *args, "--profiles-dir", str(self.root)], cwd=self.root,
+                              env=full, capture_output=True, text=True, timeout=600)
+        return done
+
+    def read_events(self) -> list[dict]:
+        return [json.loads(line) for line in self.events.read_text().splitlines() if line]
+
+
+@pytest.fixture(scope="module")
+def it(tmp_path_factory: pytest.TempPathFactory) -> It:
+    project = It(tmp_path_factory.mktemp("ol"))
+    for command in ("deps", "seed"):
+        assert project.braid(command).returncode == 0
+    done = project.braid("run", OPENLINEAGE_CONFIG=str(project.config))
+    assert done.returncode == 0, done.stdout + done.stderr
+    return project
+
+
+def test_start_and_complete_for_every_node_with_the_braid_run_as_parent(it) -> None:
+    events = it.read_events()
+    run = json.loads((it.root / "target/braid/run_results.json").read_text())
+    ran = {r["unique_id"] for r in run["results"] if r["status"] == "success"}
+    assert len(events) == 2 + 2 * len(ran)
+    parent = [e for e in events if e["run"]["runId"] == run["run_id"]]
+    assert [e["eventType"] for e in parent] == ["START", "COMPLETE"]
+    children = [e for e in events if e["run"]["runId"] != run["run_id"]]
+    by_run: dict[str, list[str]] = {}
+    for event in children:
+        assert event["run"]["facets"]["parent"]["run"]["runId"] == run["run_id"]
+        by_run.setdefault(event["run"]["runId"], []).append(event["eventType"])
+    assert all(types == ["START", "COMPLETE"] for types in by_run.values())
+    assert len(by_run) == len(ran)
+
+
+def test_events_have_the_shape_of_the_spec(it) -> None:
+    for event in it.read_events():
+        assert set(event) >= {"eventTime", "eventType", "producer", "run", "job", "inputs",
+                              "outputs", "schemaURL"}
+        assert event["schemaURL"].startswith("https://openlineage.io/spec/")
+        assert event["eventType"] in {"START", "COMPLETE", "FAIL"}
+        assert re.match(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?\+00:00$", event["eventTime"])
+        assert UUID.match(event["run"]["runId"]) and uuid.UUID(event["run"]["runId"])
+        assert event["job"]["namespace"] and event["job"]["name"]
+        assert re.match(r"^[a-z][a-z0-9+.-]*:", event["producer"])
+        for dataset in event["inputs"] + event["outputs"]:
+            assert set(dataset) >= {"namespace", "name"}
+            for facet in dataset.get("facets", {}).values():
+                assert facet["_producer"] and facet["_schemaURL"].startswith("https://")
+        assert "password" not in json.dumps(event).lower()
+
+
+def _producers(events: list[dict]) -> dict[tuple[str, str], str]:
+    return {(o["namespace"], o["name"]): e["job"]["name"]
+            for e in events for o in e["outputs"] if e["eventType"] == "START"}
+
+
+def test_python_output_is_the_same_dataset_dbt_reads(it) -> None:
+    events = it.read_events()
+    namespace = f"duckdb://{it.db}"
+    predicted = (namespace, f"{it.db.stem}.forecasting.predicted_orders")
+    assert _producers(events)[predicted] == f"python.{PKG}.predicted_orders"
+    summary = next(e for e in events if e["job"]["name"].endswith(".forecast_summary")
+                   and e["eventType"] == "START")
+    assert {"namespace": predicted[0], "name": predicted[1]} in [
+        {k: d[k] for k in ("namespace", "name")} for d in summary["inputs"]]
+    out = next(o for e in events for o in e["outputs"] if (o["namespace"], o["name"]) == predicted)
+    fields = {f["name"] for f in out["facets"]["schema"]["fields"]}
+    assert fields == {"forecast_date", "predicted_orders", "predicted_revenue"}
+
+
+def test_seeds_are_inputs(it) -> None:
+    events = it.read_events()
+    stg = next(e for e in events if e["job"]["name"].endswith(".stg_orders"))
+    assert [i["name"] for i in stg["inputs"]] == [f"{it.db.stem}.main.raw_orders"]
+
+
+def test_joined_event_graph_equals_lineage_edges(it) -> None:
+    events = [e for e in it.read_events() if e["eventType"] == "START"]
+    lineage = json.loads((it.root / "target/braid/lineage.json").read_text())
+    run = json.loads((it.root / "target/braid/run_results.json").read_text())
+    ran = {r["unique_id"] for r in run["results"]}
+    nodes = {n["unique_id"]: n for n in lineage["nodes"]}
+    # a dataset names the node that produces it: its relation, or a Python asset's store
+    by_dataset = {}
+    for uid, node in nodes.items():
+        if node.get("relation"):
+            by_dataset[node["relation"]] = uid
+        elif node["resource_type"] == "python":
+            by_dataset[f"{node['package_name']}.{node['name']}"] = uid
+    by_job = {}  # jobs are named by relation (as dbt-ol names them); Python assets by id
+    for uid, node in nodes.items():
+        if uid in ran:
+            python = node["resource_type"] == "python"
+            by_job[uid if python else node.get("relation") or uid] = uid
+    joined = {(by_dataset[i["name"]], by_job[e["job"]["name"]])
+              for e in events if e["job"]["name"] in by_job for i in e["inputs"]}
+    expected = {(e["from"], e["to"]) for e in lineage["edges"] if e["to"] in ran}
+    assert joined == expected
+
+
+def test_nothing_is_sent_unless_configured_and_a_dead_backend_is_a_warning(it) -> None:
+    before = it.events.read_text()
+    assert it.braid("run", "-s", "stg_orders").returncode == 0
+    assert it.braid("run", "-s", "stg_orders", OPENLINEAGE_CONFIG=str(it.config),
+                    OPENLINEAGE_DISABLED="true").returncode == 0
+    assert it.events.read_text() == before
+    # nothing listens on port 9: the run still succeeds
+    done = it.braid("run", "-s", "stg_orders", OPENLINEAGE_URL="http://127.0.0.1:9")
+    assert done.returncode == 0, done.stdout + done.stderr
+    run = json.loads((it.root / "target/braid/run_results.json").read_text())
+    assert [r["status"] for r in run["results"]] == ["success"]
