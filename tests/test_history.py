@@ -228,3 +228,27 @@ def test_history_lists_materializations_newest_first(shop) -> None:
     table = shop.braid("history", "-n", "3").stdout.splitlines()
     assert table[0].split()[:4] == ["completed_at", "node", "kind", "status"]
     assert len(table) == 2 + 3
+
+
+def test_seeds_loaded_without_the_recorder_are_unknown_not_stale(make_project) -> None:
+    project = make_project(SHOP)  # no on-run-end hook
+    assert project.braid("deps").returncode == 0
+    assert project.braid("seed").returncode == 0
+    assert project.braid("run").returncode == 0
+    now = status(project)
+    assert now["raw"]["state"] == "unknown"
+    assert {now[n]["state"] for n in ("base", "scored", "report", "side")} == {"fresh"}
+    done = project.braid("status", "-t", "no_such_target")
+    assert done.returncode == 2 and "no_such_target" in done.stdout + done.stderr
+
+
+def test_python_method_and_resource_type_filters(shop) -> None:
+    done = shop.braid("ls", "-s", "python:sc*", "python:base", "--output", "name")
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[-1] == "python:scored"  # the model named base is not a Python asset
+    assert "The selection criterion 'python:base' does not match any enabled nodes" in lines[0]
+    done = shop.braid("build", "-s", "+report", "--exclude-resource-type", "python")
+    assert done.returncode == 1  # report reads a table no Python asset has written yet
+    ran = json.loads((shop.root / "target/braid/run_results.json").read_text())["results"]
+    assert "scored" not in {r["name"] for r in ran}

@@ -10,6 +10,7 @@ import inspect
 import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Literal
 
 Kind = Literal["source", "exposure"]
@@ -78,9 +79,14 @@ def python_unique_id(package_name: str, name: str) -> str:
 
 
 def code_version(function: Callable[..., Any], python: str, params: Mapping[str, Any]) -> str:
-    """What must change for an asset to count as changed: its code, its path, its params."""
+    """What must change for an asset to count as changed: its code, its path, its params.
+
+    The code is the whole module the function lives in, so editing a helper beside it
+    counts too (helpers imported from other modules do not).
+    """
     try:
-        source = inspect.getsource(function)
+        file = inspect.getsourcefile(function)
+        source = Path(file).read_text(encoding="utf-8") if file else inspect.getsource(function)
     except (OSError, TypeError):
         source = getattr(function, "__qualname__", repr(function))
     payload = json.dumps([python, source, params], sort_keys=True, default=str)

@@ -208,8 +208,9 @@ def cmd_lineage(argv: Sequence[str]) -> int:
     parser.add_argument("-s", "--select", nargs="+", action="extend", default=[])
     parser.add_argument("--exclude", nargs="+", action="extend", default=[])
     parser.add_argument("--selector")
-    for flag in ("--project-dir", "--profiles-dir", "-t", "--target", "--vars"):
+    for flag in ("--project-dir", "--profiles-dir", "--vars"):
         parser.add_argument(flag)
+    parser.add_argument("-t", "--target")
     args = parser.parse_args(list(argv))
     loaded = session.load(
         DbtOptions(args.project_dir, args.profiles_dir, args.target, args.vars), "ls"
@@ -252,11 +253,17 @@ def cmd_history(command: str, argv: Sequence[str]) -> int:
     parser.add_argument("--selector")
     parser.add_argument("-o", "--output", choices=["table", "json"], default="table")
     parser.add_argument("-n", "--limit", type=int, default=50 if command == "history" else 0)
-    for flag in ("--project-dir", "--profiles-dir", "-t", "--target", "--vars"):
+    for flag in ("--project-dir", "--profiles-dir", "--vars"):
         parser.add_argument(flag)
+    parser.add_argument("-t", "--target")
     args = parser.parse_args(list(argv))
     options = DbtOptions(args.project_dir, args.profiles_dir, args.target, args.vars)
     loaded = session.load(options, "ls")
+    if "braid" not in loaded.project.package_roots():
+        raise BraidUserError(
+            f"braid {command}: the braid dbt package is not installed, so no "
+            "history is kept; add it to packages.yml and run braid deps"
+        )
     chosen = None
     if args.select or args.exclude or args.selector:
         selection = SelectionRequest(args.select, args.exclude, args.selector)
@@ -315,7 +322,11 @@ def summarize(report: object) -> int:
     console.say(f"lineage: {report.target_dir / 'lineage.json'}")
     if report.interrupted:
         console.say("braid: interrupted (Ctrl-C); what had not started was skipped")
-        return 130
+        # a Python asset still running is abandoned, not awaited: its write is one
+        # transaction, so the old table stays; results and history say it did not finish
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(130)
     return 0 if report.success else 1
 
 

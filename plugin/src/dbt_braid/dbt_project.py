@@ -108,7 +108,9 @@ class DbtProject:
 
     def parse(self) -> Any:
         """Parse once (writes target/manifest.json as ``dbt parse`` does)."""
-        result = dbtRunner().invoke(["parse", "--quiet", *self.options.common_args()])
+        result = dbtRunner().invoke(
+            ["parse", "--quiet", "--no-write-json", *self.options.common_args()]
+        )
         if not result.success or result.result is None:
             raise BraidUserError(f"dbt could not parse the project: {result.exception}")
         self.manifest = result.result
@@ -246,7 +248,16 @@ class DbtProject:
     def show(self, sql: str) -> list[dict[str, Any]]:
         """Rows of ``sql`` through dbt's adapter (``dbt show --inline``), for any warehouse."""
         result = dbtRunner(manifest=self.manifest).invoke(
-            ["show", "--inline", sql, "--limit", "-1", "--quiet", *self.options.common_args()]
+            [
+                "show",
+                "--inline",
+                sql,
+                "--limit",
+                "-1",
+                "--quiet",
+                "--no-write-json",
+                *self.options.common_args(),
+            ]
         )
         if not result.success or result.result is None:
             raise RuntimeError(f"dbt show failed: {result.exception}")

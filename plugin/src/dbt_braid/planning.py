@@ -104,15 +104,22 @@ def nearest_needs(
 
 
 def make_plan(
-    graph: nx.DiGraph, selected: Iterable[str], runnable_types: Collection[str] = ("model",)
+    graph: nx.DiGraph,
+    selected: Iterable[str],
+    runnable_types: Collection[str] = ("model",),
+    include_python: bool = True,
 ) -> Plan:
-    """Plan the selected nodes that can run: Python assets and dbt nodes of ``runnable_types``."""
+    """Plan the selected nodes that can run: Python assets (unless ``include_python`` is
+    false) and dbt nodes of ``runnable_types``."""
     nodes = graph.nodes
     planned = {
         u
         for u in selected
         if u in graph
-        and (nodes[u]["kind"] == PYTHON or nodes[u]["resource_type"] in runnable_types)
+        and (
+            (nodes[u]["kind"] == PYTHON and include_python)
+            or nodes[u]["resource_type"] in runnable_types
+        )
         # dbt compiles an ephemeral model into its children; it never runs on its own
         and nodes[u].get("materialized") != "ephemeral"
     }

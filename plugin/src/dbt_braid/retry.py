@@ -16,7 +16,7 @@ import yaml
 from dbt_braid.errors import BraidUserError
 from dbt_braid.planning import Plan, make_plan
 
-AGAIN = frozenset({"error", "fail", "skipped"})
+AGAIN = frozenset({"error", "fail", "skipped", "partial success"})
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from fnmatch import fnmatch
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -42,9 +43,12 @@ def _python_match(
 ) -> bool:
     method, value = spec.method, spec.value
     if method == MethodName.FQN:
+        # only the asset's own name (or package.name): dbt's fqn method never selects a
+        # source by its folder, and neither does braid select the asset standing in for one
         if asset.name == value:
             return True
-        return QualifiedNameSelectorMethod.node_is_match(None, value, list(fqn), False)  # type: ignore[arg-type]
+        fqn_ = [asset.package_name, asset.name]
+        return QualifiedNameSelectorMethod.node_is_match(None, value, fqn_, False)  # type: ignore[arg-type]
     if method == MethodName.Tag:
         return any(fnmatch(tag, value) for tag in asset.tags)
     if method == MethodName.Package:
@@ -52,13 +56,19 @@ def _python_match(
     if method == MethodName.ResourceType:
         return value == PYTHON_TYPE
     if method == MethodName.Path:
-        paths = {p.relative_to(root) for p in root.glob(value)}
+        paths = _globbed(root, value)
         module = Path(asset.module_file)
         return module in paths or any(parent in paths for parent in module.parents)
     if method == MethodName.File:
         module = Path(asset.module_file)
         return fnmatch(module.name, value) or fnmatch(module.stem, value)
     return False
+
+
+@lru_cache(maxsize=64)
+def _globbed(root: Path, pattern: str) -> frozenset[Path]:
+    """``path:`` globs once per pattern, not once per asset (a ``**`` glob walks the project)."""
+    return frozenset(p.relative_to(root) for p in root.glob(pattern))
 
 
 class BraidSelector(NodeSelector):
@@ -96,6 +106,12 @@ class BraidSelector(NodeSelector):
         }
         if spec.method == MethodName.ResourceType and spec.value == PYTHON_TYPE:
             return found
+        if spec.method == MethodName.Config and list(spec.method_arguments) == [PYTHON_KEY]:
+            return {
+                UniqueId(u)
+                for u, (asset, _) in self.python.items()
+                if fnmatch(asset.name, spec.value) and u in included_nodes
+            }
         if spec.method == MethodName.Config and list(spec.method_arguments) == [STATUS_KEY]:
             if spec.value not in ("stale", "fresh"):
                 raise BraidUserError(f"status:{spec.value}: use status:stale or status:fresh")
@@ -112,7 +128,8 @@ class BraidSelector(NodeSelector):
         direct, indirect = super().select_nodes_recursively(spec, warn_on_no_nodes)
         raw = getattr(spec, "raw", None)
         if getattr(spec, "expect_exists", False) and not direct and raw is not None:
-            self.unmatched.append(str(raw).replace(f"config.{STATUS_KEY}:", "status:"))
+            shown = str(raw).replace(f"config.{STATUS_KEY}:", "status:")
+            self.unmatched.append(shown.replace(f"config.{PYTHON_KEY}:", "python:"))
         return direct, indirect
 
 
@@ -128,12 +145,12 @@ class SelectionRequest:
     indirect_selection: str | None = None
 
 
-_PYTHON_NAME = re.compile(r"python:([A-Za-z_][A-Za-z0-9_]*)")
-
-
-#: braid's own ``status:stale|fresh`` method travels through dbt's parser as this config key
+#: braid's own methods travel through dbt's parser as config keys only BraidSelector answers:
+#: ``status:stale|fresh`` and ``python:NAME`` (how ``braid ls`` prints an asset; globs work)
 STATUS_KEY = "__braid_status"
+PYTHON_KEY = "__braid_python"
 _STATUS = re.compile(r"(?<![\w.])status:")
+_PYTHON = re.compile(r"(?<![\w.])python:")
 
 
 def _plain(values: Sequence[str]) -> list[str] | None:
@@ -141,7 +158,8 @@ def _plain(values: Sequence[str]) -> list[str] | None:
     ``braid ls`` prints an asset) is the bare name; ``status:`` is a config key only
     braid's selector answers."""
     return [
-        _STATUS.sub(f"config.{STATUS_KEY}:", _PYTHON_NAME.sub(r"\1", v)) for v in values
+        _STATUS.sub(f"config.{STATUS_KEY}:", _PYTHON.sub(f"config.{PYTHON_KEY}:", v))
+        for v in values
     ] or None
 
 
@@ -197,7 +215,13 @@ def previous_state(
     state = Path(request.state)
     if not state.is_dir():
         raise BraidUserError(f"--state {request.state}: no such directory")
-    return PreviousState(state_path=state, target_path=target_path, project_root=project_root)
+    try:
+        return PreviousState(state_path=state, target_path=target_path, project_root=project_root)
+    except Exception as exc:  # dbt reads the artifacts here; a bad one is the user's to fix
+        raise BraidUserError(
+            f"--state {request.state}: cannot read dbt's artifacts there: "
+            f"{' '.join(str(exc).split())}"
+        ) from None
 
 
 def select(

@@ -223,8 +223,9 @@ def select_nodes(loaded: Loaded, selection: SelectionRequest) -> tuple[set[str],
 def plan_run(loaded: Loaded, request: RunRequest) -> tuple[Plan, list[str]]:
     loaded.project.check_args(request.command, dbt_flags(request))
     selected, unmatched = select_nodes(loaded, request.selection)
-    types = runnable_types(request.command, request.selection.resource_types)
-    plan = make_plan(loaded.graph, selected, types)
+    wanted = request.selection.resource_types
+    types = runnable_types(request.command, wanted)
+    plan = make_plan(loaded.graph, selected, types, include_python=not wanted or "python" in wanted)
     return plan, unmatched
 
 

@@ -208,8 +208,21 @@ class Engine:
             with self.cond:
                 self.stopped = "skipped: interrupted (Ctrl-C)"
                 for uid in self.plan.order:
-                    dbt_node = self.graph.nodes[uid]["kind"] != "python"
-                    if dbt_node and uid not in self.results:
+                    data = self.graph.nodes[uid]
+                    if data["kind"] == "python" or uid in self.results:
+                        continue
+                    if uid in self.finished:
+                        # dbt reported it finished before the interrupt: keep what it said
+                        self._record(
+                            NodeResult(
+                                uid,
+                                data["name"],
+                                data["resource_type"],
+                                self.finished[uid],
+                                message="finished before the interrupt",
+                            )
+                        )
+                    else:
                         self._skip(uid, self.stopped)
                 self._schedule()
             self._drain()

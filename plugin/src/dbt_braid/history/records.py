@@ -43,6 +43,11 @@ def latest_success(rows: Iterable[Mapping[str, Any]]) -> dict[str, str]:
     return latest
 
 
+def has_version(data: Mapping[str, Any]) -> bool:
+    """Whether a node leaves something behind (an ephemeral model is compiled into others)."""
+    return data["resource_type"] in MATERIALIZING and data.get("materialized") != "ephemeral"
+
+
 def materializing_parents(graph: nx.DiGraph, uid: str) -> list[str]:
     """The nearest upstream nodes that have versions, looking through tests and sources."""
     found: list[str] = []
@@ -53,7 +58,7 @@ def materializing_parents(graph: nx.DiGraph, uid: str) -> list[str]:
         if node in seen:
             continue
         seen.add(node)
-        if graph.nodes[node]["resource_type"] in MATERIALIZING:
+        if has_version(graph.nodes[node]):
             found.append(node)
         elif graph.nodes[node]["resource_type"] == "test":
             continue
@@ -89,7 +94,9 @@ def history_rows(
     now_versions = dict(previous)
     nodes = []
     for result in report.results:
-        done = sql_time(result.completed_at)
+        # a skipped node never started: stamp it with the run's times so it sorts with its run
+        done = sql_time(result.completed_at) or run["completed_at"]
+        begun = sql_time(result.started_at) or run["started_at"]
         inputs = {}
         if result.unique_id in graph:
             inputs = {
@@ -103,7 +110,7 @@ def history_rows(
                 "name": result.name,
                 "kind": result.resource_type,
                 "status": result.status,
-                "started_at": sql_time(result.started_at),
+                "started_at": begun,
                 "completed_at": done,
                 "rows_written": result.rows_written,
                 "message": (result.message or "")[:2000] or None,

@@ -2,8 +2,9 @@
 
 A node is stale, with the first reason that applies: it was never materialized; its last
 attempt failed; its code changed since its last materialization (dbt's SQL checksum, or the
-Python function's source, path and params); an upstream node was materialized after it; an
-upstream node is itself stale. Otherwise it is fresh.
+Python function's module, path and params); an upstream node was materialized after it; an
+upstream node is itself stale. Otherwise it is fresh. A seed or snapshot with no record at
+all is "unknown" (loaded by plain dbt without the recorder) and makes nothing stale.
 """
 
 from __future__ import annotations
@@ -14,9 +15,11 @@ from typing import Any
 
 import networkx as nx
 
-from dbt_braid.history.records import MATERIALIZING, SUCCESS, materializing_parents
+from dbt_braid.history.records import SUCCESS, has_version, materializing_parents
 
 FAILED = frozenset({"error", "fail"})
+#: what braid run does not build itself, so may have been built unrecorded
+UNTRACKED = frozenset({"seed", "snapshot"})
 
 
 @dataclass(frozen=True)
@@ -26,7 +29,7 @@ class NodeStatus:
     kind: str
     last_run: str | None
     last_status: str | None
-    state: str  # "fresh" or "stale"
+    state: str  # "fresh", "stale" or "unknown"
     reason: str
 
     def to_dict(self) -> dict[str, Any]:
@@ -50,14 +53,24 @@ def node_statuses(
     wanted = set(only) if only is not None else None
     for uid in nx.topological_sort(graph):
         data = graph.nodes[uid]
-        if data["resource_type"] not in MATERIALIZING:
+        if not has_version(data):
             continue
         attempts = [r for r in by_node.get(uid, []) if r.get("status") != "skipped"]
         last = attempts[-1] if attempts else None
         successes = [r for r in attempts if r.get("status") in SUCCESS]
         good = successes[-1] if successes else None
         state, reason = "fresh", "up to date"
-        if good is None:
+        if good is None and not by_node.get(uid) and data["resource_type"] in UNTRACKED:
+            # loaded by a plain `dbt seed`/`dbt snapshot` without the on-run-end recorder:
+            # braid cannot tell, and says so rather than calling everything downstream stale
+            state, reason = (
+                "unknown",
+                (
+                    "no materialization recorded (braid build records it, or add the "
+                    "on-run-end hook braid.record_dbt_results)"
+                ),
+            )
+        elif good is None:
             state, reason = "stale", "never materialized"
             if last is not None:
                 reason += f" (last attempt {last.get('status')}: {last.get('message') or ''})"

@@ -22,9 +22,12 @@ def history_schema(project: DbtProject) -> tuple[str | None, str]:
     cli_vars = getattr(config, "cli_vars", None) or {}
     schema = cli_vars.get("braid_history_schema")
     if schema is None:
+        # as the macro sees it (it runs in package braid): braid-scoped, then global vars
         project_vars = getattr(getattr(config, "vars", None), "vars", None) or {}
-        schema = (project_vars.get(config.project_name) or {}).get("braid_history_schema")
-        schema = schema or project_vars.get("braid_history_schema")
+        for scope in (project_vars.get("braid") or {}, project_vars):
+            if isinstance(scope, dict) and scope.get("braid_history_schema"):
+                schema = scope["braid_history_schema"]
+                break
     credentials = config.credentials
     return getattr(credentials, "database", None), schema or credentials.schema
 
@@ -55,7 +58,18 @@ def write(
 def read(
     project: DbtProject, warehouse: Any | None, table: str = NODE_RUNS, where: str = ""
 ) -> list[dict[str, Any]]:
-    """Rows of a history table ([] before anything was recorded)."""
+    """Rows of a history table for this target ([] before anything was recorded).
+
+    Targets are kept apart: a dev run must not make prod look fresh.
+    """
+    if not where:
+        target = str(project.config.target_name).replace("'", "''")
+        runs = _quoted(project, RUNS)
+        where = (
+            f"where target_name = '{target}'"
+            if table == RUNS
+            else f"where run_id in (select run_id from {runs} where target_name = '{target}')"
+        )
     sql = f"select * from {_quoted(project, table)} {where}"
     try:
         if warehouse is not None and hasattr(warehouse, "query"):
