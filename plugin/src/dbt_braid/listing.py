@@ -14,7 +14,7 @@ from typing import Any
 import networkx as nx
 
 from dbt_braid.assets import PythonAsset
-from dbt_braid.graph import PYTHON
+from dbt_braid.graph import COLLECTIONS, PYTHON
 
 OUTPUTS = ("selector", "name", "json", "path")
 #: the keys ``dbt ls --output json`` prints by default
@@ -95,16 +95,7 @@ def python_dict(asset: PythonAsset, graph: nx.DiGraph) -> dict[str, Any]:
 
 
 def _dbt_node(manifest: Any, uid: str) -> Any:
-    for table in (
-        "nodes",
-        "sources",
-        "exposures",
-        "metrics",
-        "semantic_models",
-        "saved_queries",
-        "unit_tests",
-        "functions",
-    ):
+    for table in COLLECTIONS:
         found = (getattr(manifest, table, None) or {}).get(uid)
         if found is not None:
             return found
