@@ -3,6 +3,10 @@
 # real DuckDB files, then the dbt-facing tests again on dbt-core 1.10 (the oldest supported:
 # 1.10 and 1.11 differ in how they parse meta). BRAID_DBT110=0 skips that second pass.
 set -euo pipefail
+# the HTML lineage page is tested in a real headless Chromium (Debian's, driven by Selenium)
+if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then
+  apt-get update -qq && apt-get install -y -qq chromium chromium-driver
+fi
 source "$(dirname "$0")/bootstrap.sh"
 make_venv "${BRAID_VENV:-$REPO/.venv}"
 cd "$REPO"

@@ -188,14 +188,15 @@ def cmd_retry(argv: Sequence[str]) -> int:
     return summarize(report)
 
 
-LINEAGE_FORMATS = {"json": "json", "mermaid": "mmd", "dot": "dot"}
+LINEAGE_FORMATS = {"json": "json", "mermaid": "mmd", "dot": "dot", "html": "html"}
 
 
 def cmd_lineage(argv: Sequence[str]) -> int:
-    """Write the unified graph (or the selected part of it) as JSON, Mermaid or Graphviz."""
+    """Write the unified graph (or the selected part of it) as JSON, Mermaid, Graphviz or a
+    self-contained HTML page (with each node's last status from braid's history)."""
     import json
 
-    from dbt_braid import lineage_views, session
+    from dbt_braid import lineage_html, lineage_views, session
     from dbt_braid.builtins.lineage import lineage_payload
 
     parser = _Parser(
@@ -226,6 +227,21 @@ def cmd_lineage(argv: Sequence[str]) -> int:
         text = lineage_views.to_mermaid(payload)
     elif args.format == "dot":
         text = lineage_views.to_dot(payload)
+    elif args.format == "html":
+        statuses = None
+        if "braid" in loaded.project.package_roots():
+            try:
+                rows = session.read_history(loaded)
+            except Exception as exc:  # a picture of the graph is still worth writing
+                console.say(f"braid lineage: history not read ({exc}); showing no history",
+                            err=True)
+                rows = []
+            statuses = session.statuses(loaded, rows) if rows else None
+        functions = {uid: asset.python for uid, asset in loaded.assets.items()}
+        text = lineage_html.to_html(
+            lineage_html.with_python_functions(payload, functions), statuses,
+            f"braid lineage: {loaded.project.config.project_name}",
+        )
     else:
         text = json.dumps(payload, indent=2) + "\n"
     if args.output == "-":

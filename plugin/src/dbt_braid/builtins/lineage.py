@@ -1,6 +1,7 @@
 """Writes ``target/braid/lineage.json``: the unified graph of dbt nodes and Python assets.
 
-Tests are left out: they check data, they do not make it. Everything else the manifest
+Tests and hook operations are left out: they check or act on data, they do not
+make it. Everything else the manifest
 knows (models, seeds, snapshots, sources, exposures) and every Python asset is a node.
 """
 
@@ -14,7 +15,7 @@ from dbt_braid.builtins.artifacts import write_json
 from dbt_braid.execution.results import RunReport
 from dbt_braid.hookspecs import hookimpl
 
-SKIPPED_TYPES = frozenset({"test", "unit_test"})
+SKIPPED_TYPES = frozenset({"test", "unit_test", "operation"})
 
 
 def lineage_payload(graph: nx.DiGraph) -> dict[str, Any]:
