@@ -174,26 +174,19 @@ def _node_events(
         },
     )
     node_run = str(uuid.uuid5(uuid.UUID(run_id), uid))
-    start = RunEvent(
-        eventType=RunState.START,
-        eventTime=result.started_at or _now(),
-        producer=PRODUCER,
-        run=Run(runId=node_run, facets={"parent": parent}),
-        job=job,
-        inputs=inputs,
-        outputs=outputs,
-    )
     end_state = RunState.FAIL if result.status in FAILED else RunState.COMPLETE
-    end = RunEvent(
-        eventType=end_state,
-        eventTime=result.completed_at or _now(),
-        producer=PRODUCER,
-        run=Run(runId=node_run, facets={"parent": parent}),
-        job=job,
-        inputs=inputs,
-        outputs=outputs,
-    )
-    return [start, end]
+    return [
+        RunEvent(
+            eventType=state,
+            eventTime=moment or _now(),
+            producer=PRODUCER,
+            run=Run(runId=node_run, facets={"parent": parent}),
+            job=job,
+            inputs=inputs,
+            outputs=outputs,
+        )
+        for state, moment in ((RunState.START, result.started_at), (end_state, result.completed_at))
+    ]
 
 
 def _now() -> str:
