@@ -72,11 +72,14 @@
   Insert run rows and node rows (lists of mappings with the tables' columns), in chunks
   of `chunk` rows per statement: one round trip per chunk, not per row.
 -#}
-{% macro insert_history(runs, nodes, chunk=500) %}
-  {{ return(adapter.dispatch('insert_history', 'braid')(runs, nodes, chunk)) }}
+{% macro insert_history(runs, nodes, chunk=500, nodes_file=none) %}
+  {% if nodes_file is none %}
+    {{ return(adapter.dispatch('insert_history', 'braid')(runs, nodes, chunk)) }}
+  {% endif %}
+  {{ return(adapter.dispatch('insert_history', 'braid')(runs, nodes, chunk, nodes_file)) }}
 {% endmacro %}
 
-{% macro default__insert_history(runs, nodes, chunk=500) %}
+{% macro default__insert_history(runs, nodes, chunk=500, nodes_file=none) %}
   {% do braid.ensure_history() %}
   {%- set run_columns = [('run_id', 'string'), ('command', 'string'), ('selection', 'string'),
       ('target_name', 'string'), ('started_at', 'timestamp'), ('completed_at', 'timestamp'),
@@ -98,6 +101,34 @@
       {%- endcall %}
     {% endfor %}
   {% endfor %}
+  {% do adapter.commit() %}
+{% endmacro %}
+
+
+{#-
+  DuckDB reads the node rows from a newline-delimited JSON file braid wrote
+  (nodes_file): one INSERT ... SELECT, however many nodes ran, instead of rendering every
+  row as SQL text. DuckDB's read_json:
+  https://duckdb.org/docs/data/json/loading_json
+-#}
+{% macro duckdb__insert_history(runs, nodes, chunk=500, nodes_file=none) %}
+  {% if nodes_file is none %}
+    {% do braid.default__insert_history(runs, nodes, chunk) %}
+    {{ return('') }}
+  {% endif %}
+  {% do braid.default__insert_history(runs, [], chunk) %}
+  {% call statement('braid_insert_node_runs_file') -%}
+    insert into {{ braid.history_relation('braid_node_runs') }}
+      (run_id, unique_id, name, kind, status, started_at, completed_at, rows_written,
+       message, code_version, input_versions)
+    select run_id, unique_id, name, kind, status, started_at, completed_at, rows_written,
+           message, code_version, input_versions
+    from read_json('{{ nodes_file | replace("'", "''") }}', format = 'newline_delimited',
+      columns = {run_id: 'VARCHAR', unique_id: 'VARCHAR', name: 'VARCHAR', kind: 'VARCHAR',
+                 status: 'VARCHAR', started_at: 'TIMESTAMP', completed_at: 'TIMESTAMP',
+                 rows_written: 'BIGINT', message: 'VARCHAR', code_version: 'VARCHAR',
+                 input_versions: 'VARCHAR'})
+  {%- endcall %}
   {% do adapter.commit() %}
 {% endmacro %}
 

@@ -7,6 +7,9 @@ chunked inserts), so any warehouse dbt supports can keep braid's history. Readin
 
 from __future__ import annotations
 
+import json
+import tempfile
+from pathlib import Path
 from typing import Any
 
 from dbt_braid.dbt_project import DbtProject
@@ -47,7 +50,16 @@ def write(
             "the braid dbt package is not installed, so runs are not recorded; add it to "
             "packages.yml and run braid deps"
         )
-    result = project.run_operation("braid.insert_history", {"runs": runs, "nodes": nodes})
+    if project.config.credentials.type == "duckdb" and nodes:
+        # DuckDB loads the rows from a file in one statement (duckdb__insert_history)
+        with tempfile.TemporaryDirectory(prefix="braid-history-") as folder:
+            path = Path(folder) / "node_runs.ndjson"
+            path.write_text("".join(json.dumps(n, default=str) + "\n" for n in nodes))
+            result = project.run_operation(
+                "braid.insert_history", {"runs": runs, "nodes": [], "nodes_file": str(path)}
+            )
+    else:
+        result = project.run_operation("braid.insert_history", {"runs": runs, "nodes": nodes})
     if result.success:
         return None
     return " ".join(
