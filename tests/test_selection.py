@@ -286,3 +286,32 @@ def test_state_method_agrees_with_dbt(tmp_path) -> None:
         got = braid_ls(loaded, select=select, state=str(state))
         assert sorted(got) == sorted(expected), select
         assert "braid_integration_tests.marts.fct_orders" in got
+
+
+def test_result_method_sees_every_batch_of_a_braid_run(make_project) -> None:
+    """dbt's target/run_results.json covers all batches, so result: works after braid run."""
+    project = make_project({
+        "models/bad.sql": "select * from no_such_table",
+        "models/a.sql": "select 1 as id",
+        "models/b.sql": "select * from {{ source('py', 'p') }}",
+        "models/sources.yml": """
+            version: 2
+            sources:
+              - name: py
+                tables:
+                  - name: p
+                    config: {meta: {braid: {python: p.make, depends_on: [a]}}}
+            """,
+        "python_assets/p.py": "def make(a):\n    return a\n",
+    })
+    assert project.braid("run").returncode == 1  # bad fails in batch 0; b runs in batch 1
+    dbt_results = json.loads((project.root / "target" / "run_results.json").read_text())
+    assert {r["unique_id"] for r in dbt_results["results"]} == {
+        "model.proj.bad", "model.proj.a", "model.proj.b"}
+    done = project.braid("ls", "-s", "result:error", "result:success", "--state",
+                         str(project.root / "target"), "--output", "name")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert set(done.stdout.split()) >= {"bad", "a", "b"}
+    done = project.braid("ls", "-s", "result:error", "--state", str(project.root / "target"),
+                         "--output", "name", "--resource-type", "model")
+    assert done.stdout.split()[-1:] == ["bad"]

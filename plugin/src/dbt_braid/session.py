@@ -289,6 +289,7 @@ def execute(loaded: Loaded, plan: Plan, request: RunRequest) -> RunReport:
             pm.hook.after_asset(asset=loaded.assets[result.unique_id], result=result)
 
     flags = dbt_flags(request)
+    dbt_results: list[Any] = []
 
     def run_batch(index: int, nodes: list[str], notify: Any) -> list[NodeResult]:
         console.say(
@@ -302,6 +303,8 @@ def execute(loaded: Loaded, plan: Plan, request: RunRequest) -> RunReport:
                 notify(info.unique_id, info.node_status)
 
         result = project.invoke(request.command, nodes, flags, [callback])
+        if getattr(result.result, "results", None) is not None:
+            dbt_results.append(result.result)
         if isinstance(result.exception, KeyboardInterrupt):
             raise KeyboardInterrupt
         return _dbt_results(result, nodes, project.invocations - 1, graph)
@@ -320,6 +323,7 @@ def execute(loaded: Loaded, plan: Plan, request: RunRequest) -> RunReport:
     )
     try:
         results = engine.run()
+        write_dbt_run_results(project, dbt_results)
         report = _report(loaded, request, run_id, started, t0, results, engine.interrupted)
         pm.hook.write_artifacts(report=report)
         pm.hook.record_run(report=report, project=project, warehouse=io.get("table"))
@@ -327,6 +331,25 @@ def execute(loaded: Loaded, plan: Plan, request: RunRequest) -> RunReport:
     finally:
         close_io(io)
     return report
+
+
+def write_dbt_run_results(project: DbtProject, batches: list[Any]) -> None:
+    """One dbt-format target/run_results.json for all the run's batches.
+
+    Each invocation wrote its own over the last one; dbt's ``result:`` selector, ``dbt retry``
+    and tools reading dbt's artifacts expect the whole run there (Python assets are braid's:
+    they are in target/braid/run_results.json).
+    """
+    if len(batches) < 2:
+        return
+    from dbt.artifacts.schemas.run import RunExecutionResult
+
+    merged = RunExecutionResult(
+        results=[r for batch in batches for r in batch.results],
+        elapsed_time=sum(float(batch.elapsed_time or 0) for batch in batches),
+        args=batches[-1].args,
+    )
+    merged.write(str(project.target_dir / "run_results.json"))
 
 
 def _report(
