@@ -17,9 +17,11 @@ _lock = threading.Lock()
 def say(message: str = "", err: bool = False) -> None:
     stamp = datetime.now().strftime("%H:%M:%S")
     stream = sys.stderr if err else sys.stdout
+    text = "".join(f"{stamp}  {line}\n" if line else "\n" for line in message.splitlines() or [""])
     with _lock:
-        for line in message.splitlines() or [""]:
-            print(f"{stamp}  {line}" if line else "", file=stream, flush=True)
+        # one write per message: dbt logs from other threads between our lines
+        stream.write(text)
+        stream.flush()
 
 
 def dots(left: str, right: str, width: int = 80) -> str:

@@ -38,9 +38,7 @@ from dbt_braid.graph import UnifiedGraph
 PYTHON_TYPE = "python"
 
 
-def _python_match(
-    asset: PythonAsset, fqn: Sequence[str], spec: SelectionCriteria, root: Path
-) -> bool:
+def _python_match(asset: PythonAsset, spec: SelectionCriteria, root: Path) -> bool:
     method, value = spec.method, spec.value
     if method == MethodName.FQN:
         # only the asset's own name (or package.name): dbt's fqn method never selects a
@@ -86,13 +84,8 @@ class BraidSelector(NodeSelector):
         super().__init__(Graph(unified.dbt_view), manifest, previous_state)
         #: dbt_view unique_id -> "fresh" | "stale", for the status: method
         self.states = dict(states or {})
-        #: declaring unique_id -> (asset, the declaring resource's fqn)
-        self.python: dict[str, tuple[PythonAsset, tuple[str, ...]]] = {}
-        for asset in assets.values():
-            declaring = manifest.sources.get(asset.declared_by) or manifest.exposures.get(
-                asset.declared_by
-            )
-            self.python[asset.declared_by] = (asset, tuple(declaring.fqn))
+        #: declaring unique_id -> the asset standing in for it
+        self.python: dict[str, PythonAsset] = {a.declared_by: a for a in assets.values()}
         self.root = root
         self.unmatched: list[str] = []
 
@@ -101,15 +94,15 @@ class BraidSelector(NodeSelector):
     ) -> set[UniqueId]:
         found = {
             UniqueId(uid)
-            for uid, (asset, fqn) in self.python.items()
-            if uid in included_nodes and _python_match(asset, fqn, spec, self.root)
+            for uid, asset in self.python.items()
+            if uid in included_nodes and _python_match(asset, spec, self.root)
         }
         if spec.method == MethodName.ResourceType and spec.value == PYTHON_TYPE:
             return found
         if spec.method == MethodName.Config and list(spec.method_arguments) == [PYTHON_KEY]:
             return {
                 UniqueId(u)
-                for u, (asset, _) in self.python.items()
+                for u, asset in self.python.items()
                 if fnmatch(asset.name, spec.value) and u in included_nodes
             }
         if spec.method == MethodName.Config and list(spec.method_arguments) == [STATUS_KEY]:
