@@ -16,6 +16,20 @@ REPO = Path(__file__).resolve().parents[1]
 INTEGRATION = REPO / "integration_tests"
 
 
+#: a Python source table ``py.p`` that copies model ``a`` (tests add ``a`` and readers of p)
+SOURCE_P_FROM_A = {
+    "models/sources.yml": """
+        version: 2
+        sources:
+          - name: py
+            tables:
+              - name: p
+                config: {meta: {braid: {python: p.make, depends_on: [a]}}}
+        """,
+    "python_assets/p.py": "def make(a):\n    return a\n",
+}
+
+
 def copy_integration_project(dest: Path) -> Path:
     """integration_tests/ copied to ``dest`` (tests never write into the checkout), with
     its ``packages.yml`` pointing at this repository."""

@@ -9,7 +9,7 @@ import subprocess
 import time
 
 import pytest
-from conftest import BRAID, Project
+from conftest import BRAID, SOURCE_P_FROM_A, Project
 
 
 def results(project: Project) -> dict[str, dict]:
@@ -303,15 +303,7 @@ def test_batches_run_exactly_the_planned_nodes(make_project) -> None:
         "models/a.sql": "select 1 as id",
         "models/a/b.sql": "select id + 1 as id from {{ source('py', 'p') }}",
         "models/a/unselected.sql": "select 3 as id",
-        "models/sources.yml": """
-            version: 2
-            sources:
-              - name: py
-                tables:
-                  - name: p
-                    config: {meta: {braid: {python: p.make, depends_on: [a]}}}
-            """,
-        "python_assets/p.py": "def make(a):\n    return a\n",
+        **SOURCE_P_FROM_A,
     })
     done = project.braid("run", "-s", "path:models/a.sql", "p", "b")
     assert done.returncode == 0, done.stdout + done.stderr

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import REPO, copy_integration_project
+from conftest import REPO, SOURCE_P_FROM_A, copy_integration_project
 
 sys.path.insert(0, str(REPO / "bench"))
 from dbt_braid import listing, session  # noqa: E402
@@ -294,15 +294,7 @@ def test_result_method_sees_every_batch_of_a_braid_run(make_project) -> None:
         "models/bad.sql": "select * from no_such_table",
         "models/a.sql": "select 1 as id",
         "models/b.sql": "select * from {{ source('py', 'p') }}",
-        "models/sources.yml": """
-            version: 2
-            sources:
-              - name: py
-                tables:
-                  - name: p
-                    config: {meta: {braid: {python: p.make, depends_on: [a]}}}
-            """,
-        "python_assets/p.py": "def make(a):\n    return a\n",
+        **SOURCE_P_FROM_A,
     })
     assert project.braid("run").returncode == 1  # bad fails in batch 0; b runs in batch 1
     dbt_results = json.loads((project.root / "target" / "run_results.json").read_text())
