@@ -132,3 +132,28 @@ def _unfreeze_gc_at_exit():
 
     gc.unfreeze()
     gc.collect()
+
+
+@pytest.fixture(scope="session")
+def pg_server():
+    """A PostgreSQL server for the tests (tests/pgserver.py). It fails, not skips, in CI."""
+    import pgserver
+
+    try:
+        server = pgserver.start()
+    except (pgserver.PgUnavailable, OSError, subprocess.SubprocessError) as exc:
+        if os.environ.get("CI"):
+            pytest.fail(f"PostgreSQL is required in CI and could not start: {exc}")
+        pytest.skip(f"no PostgreSQL server: {exc}")
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def pg_database(pg_server, request):
+    """A new, empty database on the test server; its name."""
+    import re
+    import uuid
+
+    name = re.sub(r"[^a-z0-9_]", "_", request.node.name.lower())[:40]
+    return pg_server.create_database(f"t_{name}_{uuid.uuid4().hex[:6]}")

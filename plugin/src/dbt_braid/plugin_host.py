@@ -19,7 +19,10 @@ from dbt_braid import hookspecs
 log = logging.getLogger("braid")
 
 DEFAULT_PLUGINS = (
+    # the generic table IO first: a later registration of a name is tried before it
+    "dbt_braid.io.generic_table",
     "dbt_braid.io.duckdb_table",
+    "dbt_braid.io.postgres_table",
     "dbt_braid.io.pickle_store",
     "dbt_braid.builtins.run_results",
     "dbt_braid.builtins.lineage",

@@ -17,17 +17,14 @@ import duckdb
 
 from dbt_braid.assets import PythonAsset, Relation
 from dbt_braid.hookspecs import hookimpl
+from dbt_braid.io import adapter_sql
 from dbt_braid.io.base import IOEnv, StoredRef
 from dbt_braid.io.frames import to_arrow, wants
 
 
-def quote(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
 def qualified(relation: Relation) -> str:
-    parts = [relation.database, relation.schema, relation.identifier]
-    return ".".join(quote(p) for p in parts if p)
+    """The relation quoted by dbt-duckdb's adapter (embedded quotes doubled)."""
+    return adapter_sql.render(adapter_sql.adapter_class("duckdb"), relation)
 
 
 class DuckDBTableIO:
@@ -75,7 +72,9 @@ class DuckDBTableIO:
             if kind == "polars":
                 return result.pl()
             if kind == "arrow":
-                return result.arrow()
+                # a Table (DuckDB >= 1.4 names it to_arrow_table; .arrow() became a reader)
+                to_table = getattr(result, "to_arrow_table", None) or result.fetch_arrow_table
+                return to_table()
             return result.df()
         finally:
             cur.close()
@@ -86,7 +85,7 @@ class DuckDBTableIO:
         data = to_arrow(value)
         relation = asset.relation
         target = qualified(relation)
-        schema = ".".join(quote(p) for p in (relation.database, relation.schema) if p)
+        schema = adapter_sql.schema_of(adapter_sql.adapter_class("duckdb"), relation)
         cur = self._cursor()
         try:
             self._ensure_schema(cur, schema)

@@ -1,0 +1,222 @@
+"""The ``table`` IO manager for any dbt adapter: plain DB-API through the adapter's connection.
+
+It is the fallback behind the warehouse-specific managers (DuckDB's Arrow scan, PostgreSQL's
+COPY): slower, because rows travel as bound parameters in batches, but it needs nothing
+from the warehouse beyond SQL and a DB-API driver, which is what dbt's SQL adapters have.
+
+A write loads the rows into a new table beside the target, then drops the old table and
+renames the new one into place, and commits once. Where the warehouse's DDL is
+transactional (PostgreSQL, DuckDB, Redshift) readers see the old table or the new one,
+never a half-written one; elsewhere the old table is dropped only after every row of the
+new one has landed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import decimal
+import sys
+import uuid
+from typing import Any
+
+import pandas as pd
+import pyarrow as pa
+
+from dbt_braid.assets import PythonAsset, Relation
+from dbt_braid.hookspecs import hookimpl
+from dbt_braid.io import adapter_sql
+from dbt_braid.io.base import IOEnv, StoredRef
+from dbt_braid.io.frames import to_arrow, wants
+
+#: rows bound per executemany() call
+INSERT_BATCH = 2_000
+
+#: DB-API paramstyle -> placeholder for the n-th parameter (0-based)
+PLACEHOLDERS = {
+    "qmark": lambda n: "?",
+    "format": lambda n: "%s",
+    "pyformat": lambda n: "%s",
+    "numeric": lambda n: f":{n + 1}",
+    "named": lambda n: f":p{n}",
+}
+
+
+def paramstyle(handle: Any, adapter_type: str) -> str:
+    """The DB-API paramstyle of the driver behind ``handle``.
+
+    dbt wraps some drivers' connections; the driver module is found from the handle's or its
+    cursor's class (or the object they wrap), and declares ``paramstyle`` (PEP 249).
+    """
+    candidates = [handle, getattr(handle, "_conn", None), getattr(handle, "_handle", None)]
+    try:
+        cursor = handle.cursor()
+        candidates += [cursor, getattr(cursor, "_cursor", None)]
+    except Exception:  # noqa: BLE001 - only a hint
+        pass
+    for obj in candidates:
+        if obj is None:
+            continue
+        root = type(obj).__module__.split(".")[0]
+        style = getattr(sys.modules.get(root), "paramstyle", None)
+        if isinstance(style, str) and style in PLACEHOLDERS:
+            return style
+    return "qmark" if adapter_type == "duckdb" else "format"
+
+
+class GenericTableIO:
+    """Reads and replaces tables through any dbt SQL adapter's DB-API connection."""
+
+    def __init__(self, env: IOEnv) -> None:
+        self.adapter_type = env.adapter_type
+        self.credentials = env.credentials
+        self.adapter = adapter_sql.adapter_class(env.adapter_type)
+        #: the connection's own database, left out of rendered names (adapter_sql.render)
+        self.database = getattr(env.credentials, "database", None)
+
+    def _connection(self) -> Any:
+        return adapter_sql.dbapi_connection(self.adapter_type, self.credentials)
+
+    def load(self, ref: StoredRef, annotation: Any = None) -> Any:
+        if ref.relation is None:
+            raise ValueError(f"{ref.unique_id} has no table to read")
+        sql = f"select * from {adapter_sql.render(self.adapter, ref.relation, self.database)}"
+        try:
+            frame = self.query(sql)
+        except Exception as exc:
+            if _missing(exc):
+                raise LookupError(
+                    f"table {ref.relation} does not exist; build it first: braid run -s "
+                    f"+{ref.name}"
+                ) from None
+            raise
+        kind = wants(annotation)
+        if kind == "pandas":
+            return frame
+        table = pa.Table.from_pandas(frame, preserve_index=False)
+        if kind == "polars":
+            import polars as pl
+
+            return pl.from_arrow(table)
+        return table
+
+    def query(self, sql: str) -> pd.DataFrame:
+        """Run ``sql`` and return its rows as pandas (decimals as floats, as DuckDB gives)."""
+        with self._connection() as handle:
+            cursor = handle.cursor()
+            try:
+                cursor.execute(sql)
+                names = [d[0] for d in cursor.description or []]
+                rows = cursor.fetchall() if names else []
+            finally:
+                _rollback(handle)
+        frame = pd.DataFrame.from_records(rows, columns=names)
+        for name in names:
+            column = frame[name]
+            if column.dtype == object and any(isinstance(v, decimal.Decimal) for v in column):
+                frame[name] = pd.to_numeric(column, errors="coerce").astype("float64")
+        return frame
+
+    def store(self, asset: PythonAsset, value: Any) -> int | None:
+        if asset.relation is None:
+            raise ValueError(f"{asset.unique_id} is not a source table; it has no relation")
+        data = to_arrow(value)
+        columns_of = adapter_sql.plain_columns(data)
+        columns = [
+            (adapter_sql.quote(self.adapter, f.name), adapter_sql.column_type(self.adapter, f.type))
+            for f in columns_of
+        ]
+        relation = asset.relation
+        target = adapter_sql.render(self.adapter, relation, self.database)
+        new_name = f"braid_new_{uuid.uuid4().hex[:12]}"
+        new = adapter_sql.render(
+            self.adapter, Relation(relation.database, relation.schema, new_name), self.database)
+        with self._connection() as handle:
+            schema = adapter_sql.schema_of(self.adapter, relation, self.database)
+            self._ensure_schema(handle, schema)
+            style = PLACEHOLDERS[paramstyle(handle, self.adapter_type)]
+            insert = (
+                f"insert into {new} ({', '.join(c for c, _ in columns)}) values "
+                f"({', '.join(style(i) for i in range(len(columns)))})"
+            )
+            cursor = handle.cursor()
+            written = 0
+            try:
+                _begin(handle, cursor)
+                cursor.execute(
+                    f"create table {new} ({', '.join(f'{c} {t}' for c, t in columns)})"
+                )
+                for batch in adapter_sql.batches(data, columns_of, INSERT_BATCH):
+                    rows = list(zip(*(col.to_pylist() for col in batch.columns), strict=True))
+                    if rows:
+                        cursor.executemany(insert, rows)
+                    written += batch.num_rows
+                cursor.execute(f"drop table if exists {target}")
+                final_name = adapter_sql.quote(self.adapter, relation.identifier)
+                cursor.execute(f"alter table {new} rename to {final_name}")
+                _commit(handle, cursor)
+            except BaseException:
+                _rollback(handle)
+                self._drop_quietly(handle, new)
+                raise
+        return written
+
+    @staticmethod
+    def _ensure_schema(handle: Any, schema: str) -> None:
+        """Create the schema in its own transaction (a concurrent creator may win the race)."""
+        cursor = handle.cursor()
+        try:
+            _begin(handle, cursor)
+            cursor.execute(f"create schema if not exists {schema}")
+            _commit(handle, cursor)
+        except Exception:  # noqa: BLE001 - it exists now, or the create table will say why
+            _rollback(handle)
+
+    @staticmethod
+    def _drop_quietly(handle: Any, relation: str) -> None:
+        """Remove a half-loaded table where the DDL was not rolled back with the transaction."""
+        try:
+            cursor = handle.cursor()
+            _begin(handle, cursor)
+            cursor.execute(f"drop table if exists {relation}")
+            _commit(handle, cursor)
+        except Exception:  # noqa: BLE001 - the connection may be gone; nothing more to do
+            _rollback(handle)
+
+
+def _begin(handle: Any, cursor: Any) -> None:
+    """Start a transaction.
+
+    PEP 249 connections open one implicitly unless autocommit is on; a driver without that
+    notion (DuckDB's connection, as dbt-duckdb wraps it) starts one on request.
+    """
+    if hasattr(handle, "autocommit"):
+        if handle.autocommit is True:
+            handle.autocommit = False
+    elif hasattr(cursor, "begin"):
+        cursor.begin()
+
+
+def _commit(handle: Any, cursor: Any) -> None:
+    (handle.commit if hasattr(handle, "commit") else cursor.commit)()
+
+
+def _rollback(handle: Any) -> None:
+    with contextlib.suppress(Exception):  # no transaction was open
+        handle.rollback()
+
+
+def _missing(exc: BaseException) -> bool:
+    text = str(exc).lower()
+    return "does not exist" in text or "not found" in text or "catalog error" in text
+
+
+def _factory(env: IOEnv) -> GenericTableIO | None:
+    try:
+        return GenericTableIO(env)
+    except Exception:  # noqa: BLE001 - not a SQL adapter dbt can load here
+        return None
+
+
+@hookimpl
+def register_io_managers(register: Any) -> None:
+    register("table", _factory, writes_table=True)
