@@ -3,9 +3,15 @@
 # real DuckDB files, then the dbt-facing tests again on dbt-core 1.10 (the oldest supported:
 # 1.10 and 1.11 differ in how they parse meta). BRAID_DBT110=0 skips that second pass.
 set -euo pipefail
-# the HTML lineage page is tested in a real headless Chromium (Debian's, driven by Selenium)
-if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then
-  apt-get update -qq && apt-get install -y -qq chromium chromium-driver
+# From Debian's packages, when missing: Chromium for the HTML lineage page (driven by
+# Selenium), and PostgreSQL, of which the tests start a throwaway server on a free port
+# (tests/pgserver.py; with CI set, the suite fails rather than skips without one).
+missing=()
+command -v chromium >/dev/null || missing+=(chromium)
+command -v chromedriver >/dev/null || missing+=(chromium-driver)
+compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || missing+=(postgresql)
+if [ ${#missing[@]} -gt 0 ]; then
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}"
 fi
 source "$(dirname "$0")/bootstrap.sh"
 make_venv "${BRAID_VENV:-$REPO/.venv}"

@@ -1,7 +1,10 @@
-"""The seed scenario end to end: integration_tests/ run by the real ``braid run`` on DuckDB.
+"""The seed scenario end to end: integration_tests/ run by the real ``braid run``.
 
-The project is copied into a temp folder (tests never write into the checkout) and used
-there as a user would: its own profiles.yml, the default pickle store in .braid/.
+Every test runs twice, once per target of the project's profiles.yml: ``duckdb`` (a DuckDB
+file) and ``postgres`` (a fresh database on the tests' PostgreSQL server, tests/pgserver.py),
+with the same assertions. The project is copied into a temp folder (tests never write into
+the checkout) and used there as a user would: its own profiles.yml, the default pickle
+store in .braid/.
 """
 
 from __future__ import annotations
@@ -10,8 +13,10 @@ import csv
 import json
 import os
 import subprocess
+import uuid
 from datetime import date, timedelta
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import jsonschema
@@ -24,8 +29,10 @@ PKG = "braid_integration_tests"
 
 
 class IntegrationProject:
-    def __init__(self, tmp: Path) -> None:
+    def __init__(self, tmp: Path, target: str, pg: Any = None) -> None:
         self.tmp = tmp
+        self.target = target
+        self.pg = pg
         self.root = copy_integration_project(tmp / "it")
         self.db = tmp / "it.duckdb"
         self.env = {
@@ -33,17 +40,46 @@ class IntegrationProject:
             "BRAID_DUCKDB_PATH": str(self.db),
             "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
         }
+        if target == "postgres":
+            self.database = pg.create_database(f"it_{uuid.uuid4().hex[:8]}")
+            self.env.update(pg.env(self.database))
+            self.schema = "braid_it"
+        else:
+            self.database = self.db.stem
+            self.schema = "main"
 
     def braid(self, *args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([BRAID, *args, "--profiles-dir", str(self.root)], cwd=self.root,
-                              env=self.env, capture_output=True, text=True, timeout=600)
+        return subprocess.run(
+            [BRAID, *args, "--profiles-dir", str(self.root), "--target", self.target],
+            cwd=self.root, env=self.env, capture_output=True, text=True, timeout=600)
 
     def sql(self, query: str) -> list[tuple]:
+        if self.target == "postgres":
+            con = self.pg.connect(self.database)
+            try:
+                cur = con.cursor()
+                cur.execute(query)
+                return cur.fetchall()
+            finally:
+                con.close()
         con = duckdb.connect(str(self.db), read_only=True)
         try:
             return con.execute(query).fetchall()
         finally:
             con.close()
+
+    def model(self, name: str) -> str:
+        """A model's relation, as SQL."""
+        return f"{self.schema}.{name}"
+
+    def source(self, schema: str, name: str) -> str:
+        """A source table's relation (a Python asset's output), as SQL."""
+        return f"{self.database}.{schema}.{name}"
+
+    @property
+    def store(self) -> Path:
+        """Where the pickle IO manager keeps this target's values."""
+        return self.root / ".braid" / "store" / self.target / PKG
 
     def run_results(self) -> dict:
         return json.loads((self.root / "target" / "braid" / "run_results.json").read_text())
@@ -52,9 +88,10 @@ class IntegrationProject:
         return json.loads((self.root / "target" / "braid" / "lineage.json").read_text())
 
 
-@pytest.fixture(scope="module")
-def it(tmp_path_factory: pytest.TempPathFactory) -> IntegrationProject:
-    project = IntegrationProject(tmp_path_factory.mktemp("it"))
+@pytest.fixture(scope="module", params=["duckdb", "postgres"])
+def it(request, tmp_path_factory: pytest.TempPathFactory) -> IntegrationProject:
+    pg = request.getfixturevalue("pg_server") if request.param == "postgres" else None
+    project = IntegrationProject(tmp_path_factory.mktemp("it"), request.param, pg)
     for command in (("deps",), ("seed",)):
         done = project.braid(*command)
         assert done.returncode == 0, done.stdout + done.stderr
@@ -109,55 +146,55 @@ def test_results_are_in_dependency_order(full_run) -> None:
 
 
 def test_predictions_table_contents(it, full_run) -> None:
-    db = it.db.stem
-    (last_day,) = it.sql("select max(order_date) from main.fct_daily_orders")[0]
+    (last_day,) = it.sql(f"select max(order_date) from {it.model('fct_daily_orders')}")[0]
     rows = it.sql(f"select forecast_date, predicted_orders, predicted_revenue "
-                  f"from {db}.forecasting.predicted_orders order by 1")
+                  f"from {it.source('forecasting', 'predicted_orders')} order by 1")
     assert len(rows) == 30
     last_day = last_day.date() if hasattr(last_day, "date") else last_day
     assert [r[0] for r in rows] == [last_day + timedelta(days=i + 1) for i in range(30)]
     assert all(isinstance(r[0], date) for r in rows)
     assert all(r[1] >= 0 and r[2] >= 0 for r in rows)
     # the trend is real: predictions sit near recent daily order counts
-    (recent,) = it.sql("select avg(n_orders) from main.fct_daily_orders "
-                       "where order_date > (select max(order_date) - interval 60 day "
-                       "from main.fct_daily_orders)")[0]
+    daily = it.model("fct_daily_orders")
+    (recent,) = it.sql(f"select avg(n_orders) from {daily} where order_date > "
+                       f"(select max(order_date) - interval '60 days' from {daily})")[0]
     mean_pred = sum(r[1] for r in rows) / 30
-    assert 0.5 * recent < mean_pred < 1.5 * recent
+    assert 0.5 * float(recent) < mean_pred < 1.5 * float(recent)
 
 
 def test_dbt_model_downstream_of_predictions(it, full_run) -> None:
-    weeks = it.sql("select forecast_days, predicted_orders, predicted_revenue "
-                   "from main.forecast_summary order by week_start")
+    weeks = it.sql(f"select forecast_days, predicted_orders, predicted_revenue "
+                   f"from {it.model('forecast_summary')} order by week_start")
     assert sum(w[0] for w in weeks) == 30
     (total_orders, total_revenue) = it.sql(
         f"select sum(predicted_orders), sum(predicted_revenue) "
-        f"from {it.db.stem}.forecasting.predicted_orders")[0]
+        f"from {it.source('forecasting', 'predicted_orders')}")[0]
     assert float(sum(w[1] for w in weeks)) == pytest.approx(total_orders, abs=0.5)
     assert float(sum(w[2] for w in weeks)) == pytest.approx(total_revenue, abs=1.0)
 
 
 def test_independent_python_branch_feeds_dbt(it, full_run) -> None:
     (n, missing, wrong) = it.sql(
-        "select count(*), count(*) filter (where rate_to_usd is null), "
-        "count(*) filter (where abs(amount_usd - round(amount * rate_to_usd, 2)) > 0.01) "
-        "from main.fct_orders_usd")[0]
-    (orders,) = it.sql("select count(*) from main.fct_orders")[0]
+        "select count(*), count(*) filter (where rate_to_usd is null), count(*) filter "
+        "(where abs(amount_usd - round(cast(amount * rate_to_usd as numeric), 2)) > 0.01) "
+        f"from {it.model('fct_orders_usd')}")[0]
+    (orders,) = it.sql(f"select count(*) from {it.model('fct_orders')}")[0]
     assert n == orders > 1000
     assert missing == 0 and wrong == 0
-    rates = dict(it.sql(f"select currency, rate_to_usd from {it.db.stem}.reference.exchange_rates"))
+    rates = dict(it.sql(
+        f"select currency, rate_to_usd from {it.source('reference', 'exchange_rates')}"))
     with (IT / "data" / "exchange_rates.csv").open() as fh:
         expected = {row["currency"]: float(row["rate_to_usd"]) for row in csv.DictReader(fh)}
     assert rates == expected
 
 
 def test_exposure_assets_store_and_export(it, full_run) -> None:
-    model_file = it.root / ".braid" / "store" / "duckdb" / PKG / "order_forecast_model.pkl"
+    model_file = it.store / "order_forecast_model.pkl"
     assert model_file.stat().st_size > 0
     export = it.root / "target" / "exports" / "forecast_summary.csv"
     with export.open() as fh:
         exported = list(csv.DictReader(fh))
-    assert len(exported) == it.sql("select count(*) from main.forecast_summary")[0][0]
+    assert len(exported) == it.sql(f"select count(*) from {it.model('forecast_summary')}")[0][0]
 
 
 def test_run_results_match_schema(full_run) -> None:
@@ -177,7 +214,7 @@ def test_lineage_unifies_both_kinds(it, full_run) -> None:
     # the source that declares the asset is not a second node; the asset carries its relation
     assert f"source.{PKG}.forecasting.predicted_orders" not in nodes
     assert f"exposure.{PKG}.order_forecast_model" not in nodes
-    assert nodes[asset]["relation"] == f"{it.db.stem}.forecasting.predicted_orders"
+    assert nodes[asset]["relation"] == f"{it.database}.forecasting.predicted_orders"
     assert nodes[asset]["declared_by"] == f"source.{PKG}.forecasting.predicted_orders"
     chain = [f"model.{PKG}.fct_daily_orders", f"python.{PKG}.order_forecast_model", asset,
              f"model.{PKG}.forecast_summary", f"python.{PKG}.daily_orders_export"]
@@ -207,7 +244,7 @@ def test_exclude_and_graph_operator(it, full_run) -> None:
 def test_pickle_store_survives_dbt_clean(it, full_run) -> None:
     assert it.braid("clean").returncode == 0
     assert not (it.root / "target").exists()
-    assert (it.root / ".braid" / "store" / "duckdb" / PKG / "order_forecast_model.pkl").exists()
+    assert (it.store / "order_forecast_model.pkl").exists()
     assert it.braid("deps").returncode == 0  # clean removed dbt_packages/ too
     done = it.braid("run", "-s", "predicted_orders")
     assert done.returncode == 0, done.stdout + done.stderr
@@ -217,3 +254,66 @@ def test_pickle_store_survives_dbt_clean(it, full_run) -> None:
 def test_demo_output_says_where_results_are(full_run) -> None:
     done, _ = full_run
     assert "run_results.json" in done.stdout and "lineage.json" in done.stdout
+
+
+def test_history_records_every_node_of_the_run(it, full_run) -> None:
+    _, results = full_run
+    run_id = results["run_id"]
+    recorded = dict(it.sql(f"select unique_id, status from {it.model('braid_node_runs')} "
+                           f"where run_id = '{run_id}'"))
+    assert recorded == {r["unique_id"]: r["status"] for r in results["results"]}
+    (command, status) = it.sql(f"select command, status from {it.model('braid_runs')} "
+                               f"where run_id = '{run_id}'")[0]
+    assert (command, status) == ("braid run", "success")
+    done = it.braid("history", "-s", "predicted_orders", "--output", "json")
+    assert done.returncode == 0, done.stdout + done.stderr
+    rows = [json.loads(line) for line in done.stdout.splitlines()]
+    assert run_id in {r["run_id"] for r in rows}
+    assert {r["name"] for r in rows} == {"predicted_orders"}
+
+
+def test_status_is_fresh_after_a_full_run(it, full_run) -> None:
+    # earlier tests ran parts of the project out of order; run all of it again
+    assert it.braid("run").returncode == 0
+    done = it.braid("status", "--output", "json")
+    assert done.returncode == 0, done.stdout + done.stderr
+    states = {d["name"]: d["state"] for d in map(json.loads, done.stdout.splitlines())}
+    assert states["predicted_orders"] == states["fct_orders_usd"] == "fresh"
+    assert set(states.values()) == {"fresh"}
+
+
+def test_failed_loader_keeps_its_table_and_retry_finishes_the_run(it, full_run) -> None:
+    rates_file = it.root / "data" / "exchange_rates.csv"
+    rates = it.source("reference", "exchange_rates")
+    before = sorted(it.sql(f"select currency, rate_to_usd from {rates}"))
+    kept = rates_file.read_text()
+    rates_file.unlink()
+    try:
+        done = it.braid("run", "-s", "exchange_rates+")
+        assert done.returncode == 1, done.stdout + done.stderr
+        statuses = {r["name"]: r["status"] for r in it.run_results()["results"]}
+        assert statuses == {"exchange_rates": "error", "fct_orders_usd": "skipped"}
+        assert sorted(it.sql(f"select currency, rate_to_usd from {rates}")) == before
+    finally:
+        rates_file.write_text(kept)
+    done = it.braid("retry")
+    assert done.returncode == 0, done.stdout + done.stderr
+    retried = it.run_results()
+    assert retried["command"] == "retry"
+    assert {r["name"]: r["status"] for r in retried["results"]} == {
+        "exchange_rates": "success", "fct_orders_usd": "success"}
+    assert "Nothing to retry" in it.braid("retry").stdout
+
+
+def test_plain_dbt_run_records_history_through_on_run_end(it, full_run) -> None:
+    dbt = str(Path(BRAID).with_name("dbt"))
+    done = subprocess.run([dbt, "run", "-s", "stg_customers", "--profiles-dir", str(it.root),
+                           "--target", it.target], cwd=it.root, env=it.env, capture_output=True,
+                          text=True, timeout=600)
+    assert done.returncode == 0, done.stdout + done.stderr
+    runs = it.sql(f"select run_id, command, status from {it.model('braid_runs')} "
+                  "where command = 'dbt run'")
+    assert len(runs) == 1 and runs[0][2] == "success"
+    nodes = it.sql(f"select unique_id, status from {it.model('braid_node_runs')} "
+                   f"where run_id = '{runs[0][0]}'")
+    assert nodes == [(f"model.{PKG}.stg_customers", "success")]

@@ -165,15 +165,21 @@ def cmd_retry(argv: Sequence[str]) -> int:
     from dbt_braid import retry, session
 
     where = _Parser(prog="braid retry", description="Run again what failed or was skipped.")
-    where.add_argument("--project-dir")
-    where.add_argument("--profiles-dir")
+    # as dbt retry: where the project is, and the flags a retry may change; the rest (the
+    # selection above all) comes from the last run
+    overrides = ("--project-dir", "--profiles-dir", "--target", "--threads", "--vars")
+    for flag in overrides:
+        where.add_argument(flag, *(["-t"] if flag == "--target" else []))
+    where.add_argument("--fail-fast", "-x", action="store_true")
     mine = where.parse_args(list(argv))
     last = retry.last_run(Path(mine.project_dir or "."))
     command, old_argv = last.command, list(last.argv)
-    for flag in ("--project-dir", "--profiles-dir"):
+    for flag in overrides:
         value = getattr(mine, flag[2:].replace("-", "_"))
         if value is not None:
-            old_argv += [flag, value]
+            old_argv += [flag, value]  # a repeated flag: the last one wins
+    if mine.fail_fast:
+        old_argv.append("--fail-fast")
     options, request = _run_request(command, old_argv)
     request.label = "retry"
     if not last.again:

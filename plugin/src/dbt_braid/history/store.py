@@ -36,9 +36,14 @@ def history_schema(project: DbtProject) -> tuple[str | None, str]:
 
 
 def _quoted(project: DbtProject, table: str) -> str:
+    """The history table as SQL, quoted by the target's adapter."""
+    from dbt_braid.assets import Relation
+    from dbt_braid.io import adapter_sql
+
     database, schema = history_schema(project)
-    parts = [p for p in (database, schema, table) if p]
-    return ".".join('"' + p.replace('"', '""') + '"' for p in parts)
+    credentials = project.config.credentials
+    adapter = adapter_sql.adapter_class(credentials.type)
+    return adapter_sql.render(adapter, Relation(database, schema, table))
 
 
 def write(
