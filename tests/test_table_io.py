@@ -10,6 +10,7 @@ PostgreSQL; the generic one on DuckDB too, as the second adapter it must serve.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 import signal
 import subprocess
@@ -258,3 +259,73 @@ def test_unsupported_column_type_is_a_clear_error(managers) -> None:
     frame = pa.table({"blob": pa.array([[1, 2], [3]])})
     with pytest.raises(TypeError, match="list"):
         manager.store(asset(Relation(db, "io_test", "lists")), frame)
+
+
+ODD_PROJECT = {
+    "profiles.yml": """
+        odd:
+          target: duckdb
+          outputs:
+            duckdb:
+              type: duckdb
+              path: "{{ env_var('BRAID_TEST_DB') }}"
+            postgres:
+              type: postgres
+              host: "{{ env_var('BRAID_PG_HOST', '127.0.0.1') }}"
+              port: "{{ env_var('BRAID_PG_PORT', '5432') | as_number }}"
+              user: "{{ env_var('BRAID_PG_USER', 'postgres') }}"
+              password: "{{ env_var('BRAID_PG_PASSWORD', '') }}"
+              dbname: "{{ env_var('BRAID_PG_DATABASE', 'test') }}"
+              schema: public
+        """,
+    "models/sources.yml": """
+        version: 2
+        sources:
+          - name: odd
+            schema: Mixed Schema
+            quoting: {database: true, schema: true, identifier: true}
+            tables:
+              - name: odd_table
+                identifier: Odd Table Name
+                config: {meta: {braid: {python: make.odd}}}
+        """,
+    "python_assets/make.py": """
+        import pandas as pd
+
+
+        def odd():
+            return pd.DataFrame({"Value": [1, 2, 3], "with space": ["a", "b", "c"]})
+        """,
+    "models/reader.sql": """
+        {{ config(materialized='table') }}
+        select sum("Value") as total, count("with space") as n from {{ source('odd', 'odd_table') }}
+        """,
+}
+
+
+@pytest.mark.parametrize("target", ["duckdb", "postgres"])
+def test_mixed_case_and_spaced_names_reach_dbt_models(make_project, request, target) -> None:
+    """A Python asset writes a source whose schema and table names need quoting; the dbt
+    model downstream reads it through source() on both warehouses."""
+    env = {}
+    if target == "postgres":
+        server = request.getfixturevalue("pg_server")
+        env = server.env(request.getfixturevalue("pg_database"))
+    project = make_project(ODD_PROJECT, name="odd")
+    done = project.braid("run", "--target", target, env=env)
+    assert done.returncode == 0, done.stdout + done.stderr
+    results = json.loads((project.root / "target/braid/run_results.json").read_text())
+    assert {r["name"]: r["status"] for r in results["results"]} == {
+        "odd_table": "success", "reader": "success"}
+    query = 'select total, n from reader'
+    if target == "postgres":
+        con = server.connect(env["BRAID_PG_DATABASE"])
+        try:
+            cur = con.cursor()
+            cur.execute(query)
+            rows = cur.fetchall()
+        finally:
+            con.close()
+    else:
+        rows = project.sql(query)
+    assert rows == [(6, 3)]
