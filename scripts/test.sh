@@ -16,7 +16,7 @@ fi
 source "$(dirname "$0")/bootstrap.sh"
 make_venv "${BRAID_VENV:-$REPO/.venv}"
 cd "$REPO"
-ruff check plugin tests python_assets integration_tests
+ruff check plugin tests python_assets integration_tests bench examples
 mypy --config-file plugin/pyproject.toml plugin/src/dbt_braid
 pytest -q -p no:cacheprovider "$@" tests
 if [ "${BRAID_DBT110:-1}" = 1 ]; then

@@ -19,6 +19,7 @@ from typing import Any
 from dbt_braid import __version__, console, listing
 from dbt_braid.dbt_project import DbtOptions
 from dbt_braid.errors import BraidUserError
+from dbt_braid.execution.executors import DEFAULT_EXECUTOR
 from dbt_braid.selection import SelectionRequest
 
 USAGE = f"""braid {__version__}: dbt with Python assets.
@@ -32,6 +33,7 @@ usage: braid <command> [dbt flags]
   status   per node: last run, result, fresh or stale and why (-s; select status:stale)
   retry    run again exactly what failed or was skipped in the last run
   lineage  write the graph of dbt nodes and Python assets (--format json|mermaid|dot)
+  plugins  the braid plugins installed and loaded (--all adds the built-ins)
   <other>  any other dbt command (deps, seed, test, parse, ...) passes straight to dbt
 
 braid <command> -h lists the flags of run, build and ls.
@@ -85,6 +87,8 @@ def command_parser(command: str) -> argparse.ArgumentParser:
         p.add_argument("--threads", type=int, help="dbt threads; Python assets in parallel too")
         p.add_argument("-f", "--full-refresh", action="store_true")
         p.add_argument("-x", "--fail-fast", action="store_true")
+        p.add_argument("--executor", default=None,
+                       help="what runs the Python assets (a plugin's executor; default threads)")
     return p
 
 
@@ -142,6 +146,7 @@ def _run_request(command: str, argv: Sequence[str]) -> tuple[DbtOptions, Any]:
         full_refresh=args.full_refresh,
         fail_fast=args.fail_fast,
         argv=list(argv),
+        executor=args.executor or DEFAULT_EXECUTOR,
     )
     return options, request
 
@@ -361,6 +366,35 @@ def passthrough(argv: Sequence[str]) -> int:
     return 2 if result.exception is not None else 1
 
 
+def cmd_plugins(argv: Sequence[str]) -> int:
+    """``braid plugins``: what is loaded, its version and the hooks it implements."""
+    import json
+
+    from dbt_braid.plugin_host import get_plugin_manager
+
+    parser = _Parser(prog="braid plugins", description="List the loaded braid plugins.")
+    parser.add_argument("--all", action="store_true", help="the built-in plugins too")
+    parser.add_argument("-o", "--output", choices=["table", "json"], default="table")
+    for flag in ("--project-dir", "--profiles-dir"):  # accepted as everywhere; not needed
+        parser.add_argument(flag, help=argparse.SUPPRESS)
+    args = parser.parse_args(list(argv))
+    plugins = [p for p in get_plugin_manager().describe() if args.all or not p.builtin]
+    if args.output == "json":
+        print(json.dumps([p.to_dict() for p in plugins], indent=2))
+        return 0
+    if not plugins:
+        print("No third-party braid plugins are installed (braid plugins --all lists the "
+              "built-ins).")
+        return 0
+    for p in plugins:
+        version = f" {p.version}" if p.version else ""
+        origin = f" from {p.distribution}{version}" if p.distribution else ""
+        kind = " (built-in)" if p.builtin else ""
+        print(f"{p.name}{origin}{kind}")
+        print(f"  failed to load: {p.error}" if p.error else f"  hooks: {', '.join(p.hooks)}")
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     try:
@@ -383,6 +417,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_history(command, rest)
         if command == "lineage":
             return cmd_lineage(rest)
+        if command == "plugins":
+            return cmd_plugins(rest)
         return passthrough(argv)
     except BraidUserError as exc:
         for problem in exc.problems:

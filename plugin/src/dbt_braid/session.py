@@ -22,6 +22,7 @@ from dbt_braid.dbt_project import DbtOptions, DbtProject
 from dbt_braid.declarations import misplaced_declarations, read_declarations
 from dbt_braid.errors import BraidUserError
 from dbt_braid.execution.engine import Engine
+from dbt_braid.execution.executors import DEFAULT_EXECUTOR, collect_executors
 from dbt_braid.execution.python_runner import PythonRunner, now_iso, relation_of
 from dbt_braid.execution.results import NodeResult, RunReport
 from dbt_braid.graph import PYTHON, UnifiedGraph, build_graph, check_acyclic
@@ -115,6 +116,8 @@ class RunRequest:
     argv: list[str] = field(default_factory=list)
     #: what the run is called in results and history when not the command (``retry``)
     label: str | None = None
+    #: the registered executor that runs the Python assets (``--executor``)
+    executor: str = DEFAULT_EXECUTOR
 
 
 def _utc(moment: datetime) -> datetime:
@@ -271,22 +274,29 @@ def execute(loaded: Loaded, plan: Plan, request: RunRequest) -> RunReport:
                 StoredRef(uid, data["name"], data["package_name"], relation_of(data["relation"])),
                 "table",
             )
-    _check_io(plan, loaded, io, refs)
     pm = get_plugin_manager()
+    executors = collect_executors(pm)
+    try:
+        _check_io(plan, loaded, io, refs)
+        if request.executor not in executors.factories:
+            executors.make(request.executor, 1)  # raises: unknown executor, nothing has run
+    except BaseException:
+        close_io(io)
+        raise
     python = PythonRunner(
         refs=refs,
         io=io,
         run_id=run_id,
         target=project.target(),
         project_dir=project.project_root,
-        before=lambda asset: pm.hook.before_asset(asset=asset, run_id=run_id),
+        before=lambda asset: pm.hook.before_python_asset(asset=asset, run_id=run_id),
     )
     progress = console.Progress(len(plan.python), lambda uid: graph.nodes[uid]["name"])
 
     def on_result(result: NodeResult) -> None:
         if result.resource_type == "python":
             progress.finished(result)
-            pm.hook.after_asset(asset=loaded.assets[result.unique_id], result=result)
+            pm.hook.after_python_asset(asset=loaded.assets[result.unique_id], result=result)
 
     flags = dbt_flags(request)
     dbt_results: list[Any] = []
@@ -302,12 +312,15 @@ def execute(loaded: Loaded, plan: Plan, request: RunRequest) -> RunReport:
                 info = event.data.node_info
                 notify(info.unique_id, info.node_status)
 
+        pm.hook.before_dbt_batch(run_id=run_id, batch_index=index, unique_ids=list(nodes))
         result = project.invoke(request.command, nodes, flags, [callback])
         if getattr(result.result, "results", None) is not None:
             dbt_results.append(result.result)
         if isinstance(result.exception, KeyboardInterrupt):
             raise KeyboardInterrupt
-        return _dbt_results(result, nodes, project.invocations - 1, graph)
+        batch_results = _dbt_results(result, nodes, project.invocations - 1, graph)
+        pm.hook.after_dbt_batch(run_id=run_id, batch_index=index, results=batch_results)
+        return batch_results
 
     threads = request.threads or int(project.config.threads or 1)
     engine = Engine(
@@ -320,14 +333,19 @@ def execute(loaded: Loaded, plan: Plan, request: RunRequest) -> RunReport:
         fail_fast=request.fail_fast,
         on_result=on_result,
         on_start=progress.started,
+        executor=lambda n: executors.make(request.executor, n),
     )
     try:
+        pm.hook.start_run(run_id=run_id, command=request.label or request.command, plan=plan,
+                          project=project)
         results = engine.run()
         write_dbt_run_results(project, dbt_results)
         report = _report(loaded, request, run_id, started, t0, results, engine.interrupted)
+        report.target_dir.mkdir(parents=True, exist_ok=True)  # every writer may rely on it
         pm.hook.write_artifacts(report=report)
         pm.hook.record_run(report=report, project=project, warehouse=io.get("table"))
         pm.hook.emit_lineage(report=report, project=project)
+        pm.hook.finish_run(report=report)
     finally:
         close_io(io)
     return report

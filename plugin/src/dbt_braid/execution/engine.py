@@ -1,9 +1,10 @@
-"""The scheduler: dbt batches one at a time on this thread, Python assets in a pool.
+"""The scheduler: dbt batches one at a time on this thread, Python assets in an executor.
 
 dbt's in-process invocations are not thread-safe, so batches run here, in order. Python
-assets run in a thread pool of ``threads`` workers and start as soon as everything they need
-has finished: dbt's per-node ``NodeFinished`` events count, so an asset does not wait for the
-rest of a batch it does not read from. A batch starts once the Python assets upstream of it
+assets run in the run's executor (a thread pool of ``threads`` workers unless a plugin's
+says otherwise) and start as soon as everything they need has finished: dbt's per-node
+``NodeFinished`` events count, so an asset does not wait for the rest of a batch it does
+not read from. A batch starts once the Python assets upstream of it
 are done. A failure skips what is downstream of it; independent branches go on unless
 ``fail_fast``. Ctrl-C stops scheduling: what has not started is skipped and the run ends
 with the results it has.
@@ -17,7 +18,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Mapping
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Executor, ThreadPoolExecutor
 from functools import partial
 from typing import Any
 
@@ -45,6 +46,7 @@ class Engine:
         fail_fast: bool = False,
         on_result: Callable[[NodeResult], None] = lambda r: None,
         on_start: Callable[[str], None] = lambda uid: None,
+        executor: Callable[[int], Executor] | None = None,
     ) -> None:
         self.plan = plan
         self.graph = graph
@@ -64,7 +66,11 @@ class Engine:
         self.stopped: str | None = None
         self.interrupted = False
         self._outbox: list[tuple[Callable[..., Any], tuple[Any, ...]]] = []
-        self._pool: ThreadPoolExecutor | None = None
+        #: makes the run's executor for Python assets from ``threads`` (a plugin's, or a
+        #: thread pool)
+        self.make_executor = executor or (
+            lambda n: ThreadPoolExecutor(max_workers=n, thread_name_prefix="braid-py"))
+        self._pool: Executor | None = None
 
     # ----- under self.cond -----
     def _later(self, fn: Callable[..., Any], *args: Any) -> None:
@@ -163,7 +169,7 @@ class Engine:
 
     # ----- the run -----
     def run(self) -> list[NodeResult]:
-        pool = ThreadPoolExecutor(max_workers=self.threads, thread_name_prefix="braid-py")
+        pool = self.make_executor(self.threads)
         self._pool = pool
         try:
             with self.cond:
