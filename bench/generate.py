@@ -74,7 +74,7 @@ def write_project(
             materialized = "table" if rng.random() < 0.3 else "view"
             tags = sorted(set(rng.sample(TAGS, k=rng.randint(0, 2))))
             config = f"{{{{ config(materialized='{materialized}', tags={tags}) }}}}\n"
-            body = " union all ".join(f"select 1 as id from {r} limit 1" for r in refs)
+            body = " union all ".join(f"(select 1 as id from {r} limit 1)" for r in refs)
             (folder / f"{model}.sql").write_text(config + f"select * from ({body}) as u\n")
             schema_lines += [f"  - name: {model}"]
             if rng.random() < 0.2:
