@@ -140,3 +140,34 @@ def test_nothing_is_sent_unless_configured_and_a_dead_backend_is_a_warning(it) -
     assert done.returncode == 0, done.stdout + done.stderr
     run = json.loads((it.root / "target/braid/run_results.json").read_text())
     assert [r["status"] for r in run["results"]] == ["success"]
+
+
+def test_static_lineage_as_openlineage_job_events(it) -> None:
+    """braid lineage --format openlineage: a JobEvent per node that builds something, with
+    the datasets the run events use; joined, they give lineage.json's edges."""
+    done = it.braid("lineage", "--format", "openlineage", "--output", "-")
+    assert done.returncode == 0, done.stdout + done.stderr
+    events = [json.loads(line) for line in done.stdout.splitlines()]
+    lineage = json.loads((it.root / "target/braid/lineage.json").read_text())
+    nodes = {n["unique_id"]: n for n in lineage["nodes"]}
+    builders = {u for u, n in nodes.items()
+                if n["resource_type"] in ("model", "seed", "snapshot", "python")}
+    assert len(events) == len(builders)
+    for event in events:
+        assert "run" not in event and "eventType" not in event
+        assert event["schemaURL"].endswith("#/$defs/JobEvent")
+        assert event["job"]["facets"]["jobType"]["integration"] in ("DBT", "BRAID")
+    # the same datasets as the run's events (plus the seeds, which braid run does not load)
+    run_outputs = {(o["namespace"], o["name"]) for e in it.read_events() for o in e["outputs"]}
+    static_outputs = {(o["namespace"], o["name"]) for e in events for o in e["outputs"]}
+    seeds = {n["relation"] for n in nodes.values() if n["resource_type"] == "seed"}
+    assert {name for _, name in static_outputs - run_outputs} == seeds
+    assert run_outputs <= static_outputs
+    produced = {o["name"]: e["job"]["name"] for e in events for o in e["outputs"]}
+    joined = {(produced[i["name"]], e["job"]["name"]) for e in events for i in e["inputs"]
+              if i["name"] in produced}
+    job_of = {(n.get("relation") if n["resource_type"] != "python" else u): u
+              for u, n in nodes.items()}
+    expected = {(a, b) for a, b in ((e["from"], e["to"]) for e in lineage["edges"])
+                if a in builders and b in builders}
+    assert {(job_of[a], job_of[b]) for a, b in joined} == expected

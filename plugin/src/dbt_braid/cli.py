@@ -32,7 +32,8 @@ usage: braid <command> [dbt flags]
   history  materializations of the selected nodes, newest first (-s, --output json)
   status   per node: last run, result, fresh or stale and why (-s; select status:stale)
   retry    run again exactly what failed or was skipped in the last run
-  lineage  write the graph of dbt nodes and Python assets (--format json|mermaid|dot)
+  lineage  write the graph of dbt nodes and Python assets
+           (--format json|mermaid|dot|html|openlineage)
   plugins  the braid plugins installed and loaded (--all adds the built-ins)
   <other>  any other dbt command (deps, seed, test, parse, ...) passes straight to dbt
 
@@ -199,12 +200,14 @@ def cmd_retry(argv: Sequence[str]) -> int:
     return summarize(report)
 
 
-LINEAGE_FORMATS = {"json": "json", "mermaid": "mmd", "dot": "dot", "html": "html"}
+LINEAGE_FORMATS = {"json": "json", "mermaid": "mmd", "dot": "dot", "html": "html",
+                   "openlineage": "openlineage.jsonl"}
 
 
 def cmd_lineage(argv: Sequence[str]) -> int:
-    """Write the unified graph (or the selected part of it) as JSON, Mermaid, Graphviz or a
-    self-contained HTML page (with each node's last status from braid's history)."""
+    """Write the unified graph (or the selected part of it) as JSON, Mermaid, Graphviz, a
+    self-contained HTML page (with each node's last status from braid's history) or
+    OpenLineage static lineage (one JobEvent per node that builds something)."""
     import json
 
     from dbt_braid import lineage_html, lineage_views, session
@@ -234,7 +237,13 @@ def cmd_lineage(argv: Sequence[str]) -> int:
         )
         _report_unmatched(unmatched)
         payload = lineage_views.restrict(payload, chosen)
-    if args.format == "mermaid":
+    if args.format == "openlineage":
+        from dbt_braid.builtins import openlineage
+
+        kept = {n["unique_id"] for n in payload["nodes"]}
+        text = openlineage.to_json_lines(
+            openlineage.static_events(loaded.graph, loaded.project, kept))
+    elif args.format == "mermaid":
         text = lineage_views.to_mermaid(payload)
     elif args.format == "dot":
         text = lineage_views.to_dot(payload)

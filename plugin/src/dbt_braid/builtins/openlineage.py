@@ -124,20 +124,13 @@ def _events(report: RunReport, project: DbtProject) -> list[Any]:
     return events
 
 
-def _node_events(
-    result: NodeResult, graph: nx.DiGraph, namer: Namer, parent: Any, run_id: str
-) -> list[Any]:
-    from openlineage.client.event_v2 import (
-        InputDataset,
-        Job,
-        OutputDataset,
-        Run,
-        RunEvent,
-        RunState,
-    )
-    from openlineage.client.facet_v2 import job_type_job, schema_dataset
+def _datasets(
+    uid: str, graph: nx.DiGraph, namer: Namer, columns: list[tuple[str, str]] | None = None
+) -> tuple[list[Any], list[Any]]:
+    """A node's input datasets (what it reads) and output datasets (what it writes)."""
+    from openlineage.client.event_v2 import InputDataset, OutputDataset
+    from openlineage.client.facet_v2 import schema_dataset
 
-    uid = result.unique_id
     data = graph.nodes[uid]
     inputs = []
     for upstream in sorted(graph.predecessors(uid)):
@@ -150,29 +143,45 @@ def _node_events(
     own = namer.dataset(uid) if data["resource_type"] != "test" else None
     if own:
         facets: dict[str, Any] = {}
-        if result.columns:
+        if columns:
             facets["schema"] = schema_dataset.SchemaDatasetFacet(
-                fields=[
-                    schema_dataset.SchemaDatasetFacetFields(name=n, type=t)
-                    for n, t in result.columns
-                ],
+                fields=[schema_dataset.SchemaDatasetFacetFields(name=n, type=t)
+                        for n, t in columns],
                 producer=PRODUCER,
             )
         outputs.append(OutputDataset(namespace=own[0], name=own[1], facets=facets))
-    job = Job(
+    return inputs, outputs
+
+
+def _job(uid: str, graph: nx.DiGraph, namer: Namer) -> Any:
+    """The node's OpenLineage job, with a job-type facet telling dbt and Python apart."""
+    from openlineage.client.event_v2 import Job
+    from openlineage.client.facet_v2 import job_type_job
+
+    data = graph.nodes[uid]
+    python = data["kind"] == "python"
+    return Job(
         namespace=namer.job_namespace,
         name=namer.job(uid),
         facets={
             "jobType": job_type_job.JobTypeJobFacet(
                 processingType="BATCH",
-                integration="BRAID" if data["kind"] == "python" else "DBT",
-                jobType="PYTHON_ASSET"
-                if data["kind"] == "python"
-                else str(data["resource_type"]).upper(),
+                integration="BRAID" if python else "DBT",
+                jobType="PYTHON_ASSET" if python else str(data["resource_type"]).upper(),
                 producer=PRODUCER,
             )
         },
     )
+
+
+def _node_events(
+    result: NodeResult, graph: nx.DiGraph, namer: Namer, parent: Any, run_id: str
+) -> list[Any]:
+    from openlineage.client.event_v2 import Run, RunEvent, RunState
+
+    uid = result.unique_id
+    inputs, outputs = _datasets(uid, graph, namer, result.columns)
+    job = _job(uid, graph, namer)
     node_run = str(uuid.uuid5(uuid.UUID(run_id), uid))
     end_state = RunState.FAIL if result.status in FAILED else RunState.COMPLETE
     return [
@@ -187,6 +196,37 @@ def _node_events(
         )
         for state, moment in ((RunState.START, result.started_at), (end_state, result.completed_at))
     ]
+
+
+#: the nodes that are jobs in static lineage: they build something
+JOB_TYPES = frozenset({"model", "seed", "snapshot", "python"})
+
+
+def static_events(graph: nx.DiGraph, project: DbtProject, nodes: set[str] | None = None
+                  ) -> list[Any]:
+    """The graph as OpenLineage static lineage: one JobEvent per node that builds something
+    (no run: ``braid lineage --format openlineage``), datasets named as the run events name
+    them, so a backend joins the two."""
+    from openlineage.client.event_v2 import JobEvent
+
+    namer = Namer(graph, project)
+    moment = _now()
+    events = []
+    for uid in nx.topological_sort(graph):
+        data = graph.nodes[uid]
+        if data["resource_type"] not in JOB_TYPES or (nodes is not None and uid not in nodes):
+            continue
+        inputs, outputs = _datasets(uid, graph, namer)
+        events.append(JobEvent(eventTime=moment, producer=PRODUCER, job=_job(uid, graph, namer),
+                               inputs=inputs, outputs=outputs))
+    return events
+
+
+def to_json_lines(events: list[Any]) -> str:
+    """Events as newline-delimited JSON, as the client's file transport writes them."""
+    from openlineage.client.serde import Serde
+
+    return "".join(Serde.to_json(e) + "\n" for e in events)
 
 
 def _now() -> str:
