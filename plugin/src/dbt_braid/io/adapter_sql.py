@@ -12,11 +12,12 @@ from __future__ import annotations
 import contextlib
 import decimal
 from collections.abc import Iterator
-from typing import Any
-
-import pyarrow as pa
+from typing import TYPE_CHECKING, Any
 
 from dbt_braid.assets import Relation
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 
 def adapter_class(adapter_type: str) -> Any:
@@ -86,6 +87,7 @@ def column_type(adapter_cls: Any, arrow_type: pa.DataType) -> str:
     precision and scale.
     """
     import agate
+    import pyarrow as pa
 
     def ask(hook: str, value: Any, kind: Any) -> str:
         table = agate.Table([[value]], ["c"], [kind])
@@ -122,6 +124,7 @@ def plain_columns(data: pa.Table | pa.RecordBatchReader) -> pa.Schema:
     Every adapter's timestamp hook is the zone-less kind, so aware timestamps are stored as
     their UTC wall-clock time (what dbt's seeds and most warehouses do with them).
     """
+    import pyarrow as pa
     fields = []
     for f in data.schema:
         t = f.type.value_type if pa.types.is_dictionary(f.type) else f.type
@@ -135,6 +138,7 @@ def batches(
     data: pa.Table | pa.RecordBatchReader, schema: pa.Schema, rows: int
 ) -> Iterator[pa.RecordBatch]:
     """``data`` in batches of at most ``rows`` rows, cast to ``schema``."""
+    import pyarrow as pa
     source = data.to_batches(max_chunksize=rows) if isinstance(data, pa.Table) else data
     for batch in source:
         if batch.schema != schema:
@@ -147,6 +151,7 @@ def batches(
 
 
 def _plain(column: pa.Array, target: pa.DataType) -> pa.Array:
+    import pyarrow as pa
     if pa.types.is_dictionary(column.type):
         column = column.dictionary_decode()
     if pa.types.is_timestamp(column.type) and column.type.tz is not None:

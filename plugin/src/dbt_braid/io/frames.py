@@ -6,9 +6,11 @@ pandas, polars and pyarrow all convert to and from it cheaply.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pyarrow as pa
+if TYPE_CHECKING:
+    import pyarrow as pa
+
 
 
 def wants(annotation: Any) -> str:
@@ -29,6 +31,7 @@ def wants(annotation: Any) -> str:
 
 def to_arrow(value: Any) -> pa.Table | pa.RecordBatchReader:
     """A returned frame as Arrow, checked; TypeError/ValueError saying what to fix."""
+    import pyarrow as pa
     data = _convert(value)
     if not data.schema.names:
         raise ValueError("the returned frame has no columns; return at least one column")
@@ -42,6 +45,7 @@ def to_arrow(value: Any) -> pa.Table | pa.RecordBatchReader:
 
 
 def _convert(value: Any) -> pa.Table | pa.RecordBatchReader:
+    import pyarrow as pa
     if isinstance(value, (pa.Table, pa.RecordBatchReader)):
         return value
     if isinstance(value, pa.RecordBatch):
@@ -61,6 +65,7 @@ def _convert(value: Any) -> pa.Table | pa.RecordBatchReader:
 
 def columns_of(value: Any) -> list[tuple[str, str]] | None:
     """(name, Arrow type) of a frame's columns, cheaply; None for anything else."""
+    import pyarrow as pa
     try:
         if isinstance(value, (pa.Table, pa.RecordBatchReader, pa.RecordBatch)):
             schema = value.schema

@@ -17,16 +17,16 @@ import contextlib
 import decimal
 import sys
 import uuid
-from typing import Any
-
-import pandas as pd
-import pyarrow as pa
+from typing import TYPE_CHECKING, Any
 
 from dbt_braid.assets import PythonAsset, Relation
 from dbt_braid.hookspecs import hookimpl
 from dbt_braid.io import adapter_sql
 from dbt_braid.io.base import IOEnv, StoredRef
 from dbt_braid.io.frames import to_arrow, wants
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 #: rows bound per executemany() call
 INSERT_BATCH = 2_000
@@ -77,6 +77,7 @@ class GenericTableIO:
         return adapter_sql.dbapi_connection(self.adapter_type, self.credentials)
 
     def load(self, ref: StoredRef, annotation: Any = None) -> Any:
+        import pyarrow as pa
         if ref.relation is None:
             raise ValueError(f"{ref.unique_id} has no table to read")
         sql = f"select * from {adapter_sql.render(self.adapter, ref.relation, self.database)}"
@@ -101,6 +102,7 @@ class GenericTableIO:
 
     def query(self, sql: str) -> pd.DataFrame:
         """Run ``sql`` and return its rows as pandas (decimals as floats, as DuckDB gives)."""
+        import pandas as pd
         with self._connection() as handle:
             cursor = handle.cursor()
             try:

@@ -14,12 +14,10 @@ If anything fails, or the process dies, nothing is committed and the old table s
 
 from __future__ import annotations
 
+import functools
 import io
 import uuid
-from typing import Any
-
-import pyarrow as pa
-import pyarrow.csv as pacsv
+from typing import TYPE_CHECKING, Any
 
 from dbt_braid.assets import PythonAsset, Relation
 from dbt_braid.hookspecs import hookimpl
@@ -28,30 +26,43 @@ from dbt_braid.io.base import IOEnv, StoredRef
 from dbt_braid.io.frames import to_arrow, wants
 from dbt_braid.io.generic_table import GenericTableIO
 
+if TYPE_CHECKING:
+    import pyarrow as pa
+
 #: rows per COPY statement: bounds the CSV buffer held in memory at once
 COPY_BATCH = 200_000
 
-#: PostgreSQL type OIDs read back as typed Arrow columns; everything else comes as text
-ARROW_OF_OID: dict[int, pa.DataType] = {
-    16: pa.bool_(),
-    20: pa.int64(),
-    21: pa.int16(),
-    23: pa.int32(),
-    700: pa.float32(),
-    701: pa.float64(),
-    1700: pa.float64(),  # numeric, as DuckDB hands decimals to pandas
-    1082: pa.date32(),
-    1083: pa.time64("us"),
-    1114: pa.timestamp("us"),
-    1184: pa.timestamp("us"),  # timestamptz, selected as UTC wall-clock time
-    25: pa.string(),
-    1042: pa.string(),
-    1043: pa.string(),
-}
+
+@functools.cache
+def arrow_of_oid() -> dict[int, pa.DataType]:
+    """PostgreSQL type OIDs read back as typed Arrow columns; everything else comes as text.
+
+    A function, not a constant: pyarrow is imported when a table is read, not when braid
+    starts.
+    """
+    import pyarrow as pa
+
+    return {
+        16: pa.bool_(),
+        20: pa.int64(),
+        21: pa.int16(),
+        23: pa.int32(),
+        700: pa.float32(),
+        701: pa.float64(),
+        1700: pa.float64(),  # numeric, as DuckDB hands decimals to pandas
+        1082: pa.date32(),
+        1083: pa.time64("us"),
+        1114: pa.timestamp("us"),
+        1184: pa.timestamp("us"),  # timestamptz, selected as UTC wall-clock time
+        25: pa.string(),
+        1042: pa.string(),
+        1043: pa.string(),
+    }
 
 
 def pg_type(t: pa.DataType) -> str:
     """PostgreSQL column type for an Arrow type (after :func:`adapter_sql.plain_columns`)."""
+    import pyarrow as pa
     if pa.types.is_boolean(t):
         return "boolean"
     if pa.types.is_int8(t) or pa.types.is_int16(t) or pa.types.is_uint8(t):
@@ -179,6 +190,7 @@ class PostgresTableIO(GenericTableIO):
         data: pa.Table | pa.RecordBatchReader,
         schema: pa.Schema,
     ) -> int:
+        import pyarrow.csv as pacsv
         statement = (
             f"copy {target} ({', '.join(c for c, _ in columns)}) from stdin with (format csv)"
         )
@@ -203,14 +215,16 @@ def _select_expr(adapter: Any, name: str, oid: int) -> str:
     column = adapter_sql.quote(adapter, name)
     if oid == 1184:
         return f"({column} at time zone 'UTC')"
-    if oid in ARROW_OF_OID:
+    if oid in arrow_of_oid():
         return column
     return f"{column}::text"
 
 
 def _parse_csv(data: bytes, described: list[tuple[str, int]]) -> pa.Table:
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
     names = [n for n, _ in described]
-    types = {f"c{i}": ARROW_OF_OID.get(oid, pa.string()) for i, (_, oid) in enumerate(described)}
+    types = {f"c{i}": arrow_of_oid().get(oid, pa.string()) for i, (_, oid) in enumerate(described)}
     if not data:
         return pa.table({n: pa.array([], type=types[f"c{i}"]) for i, n in enumerate(names)})
     table = pacsv.read_csv(
