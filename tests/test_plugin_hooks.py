@@ -17,32 +17,24 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import Project, project_files
+from conftest import SOURCE_P_FROM_A, Project, project_files
 from dbt_braid import hookimpl
 from dbt_braid.cli import main
 from dbt_braid.plugin_host import get_plugin_manager
 
 FILES = {
+    **SOURCE_P_FROM_A,
     "models/a.sql": "select 1 as id union all select 2",
     "models/b.sql": "select count(*) as n from {{ source('py', 'p') }}",
-    "models/sources.yml": """
+    "models/exposures.yml": """
         version: 2
-        sources:
-          - name: py
-            tables:
-              - name: p
-                config: {meta: {braid: {python: p.make, depends_on: [a]}}}
         exposures:
           - name: report
             type: analysis
             owner: {name: me}
-            config: {meta: {braid: {python: p.report, depends_on: [b]}}}
+            config: {meta: {braid: {python: reports.report, depends_on: [b]}}}
         """,
-    "python_assets/p.py": """
-        def make(a):
-            return a
-
-
+    "python_assets/reports.py": """
         def report(b):
             return {"rows": int(b["n"].iloc[0])}
         """,
@@ -237,10 +229,10 @@ class JsonLinesPlugin:
 
 
 def test_hook_register_io_managers(project: Project) -> None:
-    yml = project.root / "models" / "sources.yml"
+    yml = project.root / "models" / "exposures.yml"
     original = yml.read_text()
-    yml.write_text(original.replace("python: p.report, depends_on: [b]",
-                                    "python: p.report, depends_on: [b], io: jsonl"))
+    yml.write_text(original.replace("python: reports.report, depends_on: [b]",
+                                    "python: reports.report, depends_on: [b], io: jsonl"))
     try:
         assert run_in_process(project, "run", "-s", "report", plugin=JsonLinesPlugin()) == 0
     finally:
