@@ -329,3 +329,17 @@ def test_mixed_case_and_spaced_names_reach_dbt_models(make_project, request, tar
     else:
         rows = project.sql(query)
     assert rows == [(6, 3)]
+
+
+def test_postgres_profile_with_autocommit_true(pg_server, pg_database, tmp_path) -> None:
+    """dbt-postgres's ``autocommit: true`` opens connections in autocommit mode; writes are
+    still one transaction and reads still typed."""
+    credentials = pg_credentials(pg_server, pg_database)
+    credentials.autocommit = True
+    manager = PostgresTableIO(env_for("postgres", credentials, tmp_path))
+    relation = Relation(pg_database, "io_test", "auto")
+    manager.store(asset(relation), pd.DataFrame({"v": [1, 2, 3]}))
+    with pytest.raises(Exception, match="half-way"):
+        manager.store(asset(relation), failing_stream(pd.DataFrame({"v": [7]})))
+    back = manager.load(ref(relation))
+    assert back["v"].tolist() == [1, 2, 3] and str(back["v"].dtype) == "int64"

@@ -103,6 +103,7 @@ class PostgresTableIO(GenericTableIO):
 
         source = adapter_sql.render(self.adapter, ref.relation, self.database)
         with self._connection() as handle:
+            handle.autocommit = False  # `set local` below needs a transaction (autocommit: true)
             cursor = handle.cursor()
             try:
                 try:
