@@ -131,12 +131,11 @@ def _load_entry_points(pm: BraidPluginManager) -> None:
 
 def _check_pending(pm: BraidPluginManager) -> None:
     """A hook implementation braid has no spec for is an error naming plugin and hook."""
-    known = [name for name in dir(hookspecs) if hasattr(getattr(pm.hook, name, None), "spec")
-             and getattr(pm.hook, name).spec is not None]
+    callers = {n: c for n, c in vars(pm.hook).items() if isinstance(c, pluggy.HookCaller)}
+    known = sorted(n for n, c in callers.items() if c.spec is not None)
     problems = []
-    for name in dir(pm.hook):
-        caller = getattr(pm.hook, name)
-        if not isinstance(caller, pluggy.HookCaller) or caller.spec is not None:
+    for name, caller in callers.items():
+        if caller.spec is not None:
             continue
         for impl in caller.get_hookimpls():
             if getattr(impl, "optionalhook", False):

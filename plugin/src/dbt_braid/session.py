@@ -278,8 +278,7 @@ def execute(loaded: Loaded, plan: Plan, request: RunRequest) -> RunReport:
     executors = collect_executors(pm)
     try:
         _check_io(plan, loaded, io, refs)
-        if request.executor not in executors.factories:
-            executors.make(request.executor, 1)  # raises: unknown executor, nothing has run
+        executors.check(request.executor)
     except BaseException:
         close_io(io)
         raise

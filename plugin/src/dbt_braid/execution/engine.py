@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Mapping
-from concurrent.futures import Executor, ThreadPoolExecutor
+from concurrent.futures import Executor
 from functools import partial
 from typing import Any
 
@@ -46,7 +46,7 @@ class Engine:
         fail_fast: bool = False,
         on_result: Callable[[NodeResult], None] = lambda r: None,
         on_start: Callable[[str], None] = lambda uid: None,
-        executor: Callable[[int], Executor] | None = None,
+        executor: Callable[[int], Executor],
     ) -> None:
         self.plan = plan
         self.graph = graph
@@ -66,10 +66,8 @@ class Engine:
         self.stopped: str | None = None
         self.interrupted = False
         self._outbox: list[tuple[Callable[..., Any], tuple[Any, ...]]] = []
-        #: makes the run's executor for Python assets from ``threads`` (a plugin's, or a
-        #: thread pool)
-        self.make_executor = executor or (
-            lambda n: ThreadPoolExecutor(max_workers=n, thread_name_prefix="braid-py"))
+        #: makes the run's executor for Python assets from ``threads`` (register_executors)
+        self.make_executor = executor
         self._pool: Executor | None = None
 
     # ----- under self.cond -----

@@ -29,12 +29,16 @@ class ExecutorRegistry:
     def register(self, name: str, factory: ExecutorFactory) -> None:
         self.factories[name] = factory
 
-    def make(self, name: str, threads: int) -> Executor:
+    def check(self, name: str) -> None:
+        """An unknown executor is a usage error, raised before anything runs."""
         if name not in self.factories:
             raise BraidUserError(
                 f"--executor: unknown executor {name!r}; registered: "
                 f"{', '.join(sorted(self.factories))} (executors come from braid plugins)"
             )
+
+    def make(self, name: str, threads: int) -> Executor:
+        self.check(name)
         return self.factories[name](max(1, threads))
 
 

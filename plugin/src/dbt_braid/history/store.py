@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from dbt_braid.dbt_project import DbtProject
+from dbt_braid.io.base import is_missing_relation
 
 RUNS = "braid_runs"
 NODE_RUNS = "braid_node_runs"
@@ -93,9 +94,8 @@ def read(
             rows: list[dict[str, Any]] = warehouse.query(sql).to_dict("records")
         else:
             rows = project.show(sql)
-    except Exception as exc:  # the table does not exist yet: nothing recorded
-        text = str(exc).lower()
-        if "does not exist" in text or "not found" in text or "catalog error" in text:
+    except Exception as exc:
+        if is_missing_relation(exc):  # nothing recorded yet
             return []
         raise
     return [{k: _plain(v) for k, v in row.items()} for row in rows]

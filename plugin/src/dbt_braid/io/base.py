@@ -31,6 +31,20 @@ class StoredRef:
     relation: Relation | None = None
 
 
+def not_built(ref: StoredRef) -> LookupError:
+    """The error a table manager raises for an input whose table is not there yet."""
+    return LookupError(
+        f"table {ref.relation} does not exist; build it first: braid run -s +{ref.name}"
+    )
+
+
+def is_missing_relation(exc: BaseException) -> bool:
+    """Whether a warehouse error says the relation does not exist (the wording differs per
+    warehouse: PostgreSQL, DuckDB's catalog error, others' "not found")."""
+    text = str(exc).lower()
+    return "does not exist" in text or "not found" in text or "catalog error" in text
+
+
 class IOManager(Protocol):
     """Loads upstream values and stores an asset's result."""
 

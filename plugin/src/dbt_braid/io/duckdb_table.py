@@ -18,7 +18,7 @@ import duckdb
 from dbt_braid.assets import PythonAsset, Relation
 from dbt_braid.hookspecs import hookimpl
 from dbt_braid.io import adapter_sql
-from dbt_braid.io.base import IOEnv, StoredRef
+from dbt_braid.io.base import IOEnv, StoredRef, not_built
 from dbt_braid.io.frames import to_arrow, wants
 
 
@@ -65,9 +65,7 @@ class DuckDBTableIO:
             try:
                 result = cur.sql(f"select * from {qualified(ref.relation)}")
             except duckdb.CatalogException:
-                raise LookupError(
-                    f"table {ref.relation} does not exist; build it first: braid run -s +{ref.name}"
-                ) from None
+                raise not_built(ref) from None
             kind = wants(annotation)
             if kind == "polars":
                 return result.pl()

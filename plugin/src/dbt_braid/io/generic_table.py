@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 from dbt_braid.assets import PythonAsset, Relation
 from dbt_braid.hookspecs import hookimpl
 from dbt_braid.io import adapter_sql
-from dbt_braid.io.base import IOEnv, StoredRef
+from dbt_braid.io.base import IOEnv, StoredRef, is_missing_relation, not_built
 from dbt_braid.io.frames import to_arrow, wants
 
 if TYPE_CHECKING:
@@ -84,11 +84,8 @@ class GenericTableIO:
         try:
             frame = self.query(sql)
         except Exception as exc:
-            if _missing(exc):
-                raise LookupError(
-                    f"table {ref.relation} does not exist; build it first: braid run -s "
-                    f"+{ref.name}"
-                ) from None
+            if is_missing_relation(exc):
+                raise not_built(ref) from None
             raise
         kind = wants(annotation)
         if kind == "pandas":
@@ -205,11 +202,6 @@ def _commit(handle: Any, cursor: Any) -> None:
 def _rollback(handle: Any) -> None:
     with contextlib.suppress(Exception):  # no transaction was open
         handle.rollback()
-
-
-def _missing(exc: BaseException) -> bool:
-    text = str(exc).lower()
-    return "does not exist" in text or "not found" in text or "catalog error" in text
 
 
 def _factory(env: IOEnv) -> GenericTableIO | None:

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 from dbt_braid.assets import PythonAsset, Relation
 from dbt_braid.hookspecs import hookimpl
 from dbt_braid.io import adapter_sql
-from dbt_braid.io.base import IOEnv, StoredRef
+from dbt_braid.io.base import IOEnv, StoredRef, not_built
 from dbt_braid.io.frames import to_arrow, wants
 from dbt_braid.io.generic_table import GenericTableIO
 
@@ -109,10 +109,7 @@ class PostgresTableIO(GenericTableIO):
                 try:
                     cursor.execute(f"select * from {source} limit 0")
                 except psycopg2.errors.UndefinedTable:
-                    raise LookupError(
-                        f"table {ref.relation} does not exist; build it first: braid run -s "
-                        f"+{ref.name}"
-                    ) from None
+                    raise not_built(ref) from None
                 described = [(d[0], d[1]) for d in cursor.description or []]
                 selected = ", ".join(_select_expr(self.adapter, n, oid) for n, oid in described)
                 buffer = io.BytesIO()
