@@ -125,6 +125,7 @@ def plain_columns(data: pa.Table | pa.RecordBatchReader) -> pa.Schema:
     their UTC wall-clock time (what dbt's seeds and most warehouses do with them).
     """
     import pyarrow as pa
+
     fields = []
     for f in data.schema:
         t = f.type.value_type if pa.types.is_dictionary(f.type) else f.type
@@ -139,6 +140,7 @@ def batches(
 ) -> Iterator[pa.RecordBatch]:
     """``data`` in batches of at most ``rows`` rows, cast to ``schema``."""
     import pyarrow as pa
+
     source = data.to_batches(max_chunksize=rows) if isinstance(data, pa.Table) else data
     for batch in source:
         if batch.schema != schema:
@@ -152,6 +154,7 @@ def batches(
 
 def _plain(column: pa.Array, target: pa.DataType) -> pa.Array:
     import pyarrow as pa
+
     if pa.types.is_dictionary(column.type):
         column = column.dictionary_decode()
     if pa.types.is_timestamp(column.type) and column.type.tz is not None:

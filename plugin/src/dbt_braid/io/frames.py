@@ -32,6 +32,7 @@ def wants(annotation: Any) -> str:
 def to_arrow(value: Any) -> pa.Table | pa.RecordBatchReader:
     """A returned frame as Arrow, checked; TypeError/ValueError saying what to fix."""
     import pyarrow as pa
+
     data = _convert(value)
     if not data.schema.names:
         raise ValueError("the returned frame has no columns; return at least one column")
@@ -46,6 +47,7 @@ def to_arrow(value: Any) -> pa.Table | pa.RecordBatchReader:
 
 def _convert(value: Any) -> pa.Table | pa.RecordBatchReader:
     import pyarrow as pa
+
     if isinstance(value, (pa.Table, pa.RecordBatchReader)):
         return value
     if isinstance(value, pa.RecordBatch):
@@ -66,6 +68,7 @@ def _convert(value: Any) -> pa.Table | pa.RecordBatchReader:
 def columns_of(value: Any) -> list[tuple[str, str]] | None:
     """(name, Arrow type) of a frame's columns, cheaply; None for anything else."""
     import pyarrow as pa
+
     try:
         if isinstance(value, (pa.Table, pa.RecordBatchReader, pa.RecordBatch)):
             schema = value.schema

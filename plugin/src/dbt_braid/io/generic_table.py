@@ -73,11 +73,18 @@ class GenericTableIO:
         #: the connection's own database, left out of rendered names (adapter_sql.render)
         self.database = getattr(env.credentials, "database", None)
 
+    def _staging(self, relation: Relation) -> str:
+        """A new table beside ``relation`` that a write fills before it is swapped in."""
+        name = f"braid_new_{uuid.uuid4().hex[:12]}"
+        return adapter_sql.render(
+            self.adapter, Relation(relation.database, relation.schema, name), self.database)
+
     def _connection(self) -> Any:
         return adapter_sql.dbapi_connection(self.adapter_type, self.credentials)
 
     def load(self, ref: StoredRef, annotation: Any = None) -> Any:
         import pyarrow as pa
+
         if ref.relation is None:
             raise ValueError(f"{ref.unique_id} has no table to read")
         sql = f"select * from {adapter_sql.render(self.adapter, ref.relation, self.database)}"
@@ -100,6 +107,7 @@ class GenericTableIO:
     def query(self, sql: str) -> pd.DataFrame:
         """Run ``sql`` and return its rows as pandas (decimals as floats, as DuckDB gives)."""
         import pandas as pd
+
         with self._connection() as handle:
             cursor = handle.cursor()
             try:
@@ -126,9 +134,7 @@ class GenericTableIO:
         ]
         relation = asset.relation
         target = adapter_sql.render(self.adapter, relation, self.database)
-        new_name = f"braid_new_{uuid.uuid4().hex[:12]}"
-        new = adapter_sql.render(
-            self.adapter, Relation(relation.database, relation.schema, new_name), self.database)
+        new = self._staging(relation)
         with self._connection() as handle:
             schema = adapter_sql.schema_of(self.adapter, relation, self.database)
             self._ensure_schema(handle, schema)

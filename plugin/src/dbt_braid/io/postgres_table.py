@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import functools
 import io
-import uuid
 from typing import TYPE_CHECKING, Any
 
 from dbt_braid.assets import PythonAsset, Relation
@@ -63,6 +62,7 @@ def arrow_of_oid() -> dict[int, pa.DataType]:
 def pg_type(t: pa.DataType) -> str:
     """PostgreSQL column type for an Arrow type (after :func:`adapter_sql.plain_columns`)."""
     import pyarrow as pa
+
     if pa.types.is_boolean(t):
         return "boolean"
     if pa.types.is_int8(t) or pa.types.is_int16(t) or pa.types.is_uint8(t):
@@ -148,9 +148,7 @@ class PostgresTableIO(GenericTableIO):
                     cursor.execute(f"truncate table {target}")
                     written = self._copy(cursor, target, columns, data, schema)
                 else:
-                    new_name = f"braid_new_{uuid.uuid4().hex[:12]}"
-                    new = adapter_sql.render(self.adapter, Relation(
-                        relation.database, relation.schema, new_name), self.database)
+                    new = self._staging(relation)
                     cursor.execute(
                         f"create table {new} ({', '.join(f'{c} {t}' for c, t in columns)})")
                     written = self._copy(cursor, new, columns, data, schema)
@@ -189,6 +187,7 @@ class PostgresTableIO(GenericTableIO):
         schema: pa.Schema,
     ) -> int:
         import pyarrow.csv as pacsv
+
         statement = (
             f"copy {target} ({', '.join(c for c, _ in columns)}) from stdin with (format csv)"
         )
@@ -221,6 +220,7 @@ def _select_expr(adapter: Any, name: str, oid: int) -> str:
 def _parse_csv(data: bytes, described: list[tuple[str, int]]) -> pa.Table:
     import pyarrow as pa
     import pyarrow.csv as pacsv
+
     names = [n for n, _ in described]
     types = {f"c{i}": arrow_of_oid().get(oid, pa.string()) for i, (_, oid) in enumerate(described)}
     if not data:
