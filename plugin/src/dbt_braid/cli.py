@@ -88,7 +88,7 @@ def command_parser(command: str) -> argparse.ArgumentParser:
         p.add_argument("--threads", type=int, help="dbt threads; Python assets in parallel too")
         p.add_argument("-f", "--full-refresh", action="store_true")
         p.add_argument("-x", "--fail-fast", action="store_true")
-        p.add_argument("--executor", default=None,
+        p.add_argument("--executor", default=DEFAULT_EXECUTOR,
                        help="what runs the Python assets (a plugin's executor; default threads)")
     return p
 
@@ -147,7 +147,7 @@ def _run_request(command: str, argv: Sequence[str]) -> tuple[DbtOptions, Any]:
         full_refresh=args.full_refresh,
         fail_fast=args.fail_fast,
         argv=list(argv),
-        executor=args.executor or DEFAULT_EXECUTOR,
+        executor=args.executor,
     )
     return options, request
 
