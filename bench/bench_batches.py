@@ -27,7 +27,7 @@ from generate import write_project
 
 def bench(models: int, rounds: int) -> None:
     from dbt.cli.main import dbtRunner
-    from dbt_braid.dbt_project import DbtOptions, DbtProject
+    from dbt_braid.dbtcore.project import DbtOptions, DbtProject
 
     with tempfile.TemporaryDirectory() as folder:
         root = write_project(Path(folder) / f"p{models}", models, seed=2)

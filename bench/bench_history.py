@@ -20,7 +20,7 @@ import uuid
 from pathlib import Path
 
 from dbt.cli.main import dbtRunner
-from dbt_braid.dbt_project import DbtOptions, DbtProject
+from dbt_braid.dbtcore.project import DbtOptions, DbtProject
 from dbt_braid.history import store
 
 REPO = Path(__file__).resolve().parents[1]

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from dbt_braid import __version__, console, listing
-from dbt_braid.dbt_project import DbtOptions
+from dbt_braid.dbtcore.project import DbtOptions
 from dbt_braid.errors import BraidUserError
 from dbt_braid.execution.executors import DEFAULT_EXECUTOR
 from dbt_braid.selection import SelectionRequest
@@ -411,7 +411,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(USAGE)
             return 0
         if argv[0] in ("--version", "-V", "version"):
+            from dbt_braid.dbtcore.versions import version_lines
+
             print(f"braid {__version__}")
+            for line in version_lines():
+                print(line)
             if argv[0] == "version":
                 return passthrough(["--version"])
             return 0

@@ -1,9 +1,9 @@
 """Find ``meta.braid`` declarations in a parsed dbt manifest.
 
-dbt 1.10 and 1.11 merge a resource's top-level ``meta:`` and ``config: meta:`` differently
-(one keeps them apart, the other copies one over the other), so both are read here and the
-``braid`` mappings are merged key by key, ``config.meta`` winning. Nothing is validated here:
-:mod:`dbt_braid.resolve` does that, so that every problem can be reported at once.
+A block may sit under a resource's top-level ``meta:`` or ``config: meta:``; dbt releases
+treat the two differently, so :func:`dbt_braid.dbtcore.versions.braid_meta` reads both.
+Nothing is validated here: :mod:`dbt_braid.resolve` does that, so that every problem can be
+reported at once.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from dbt_braid.assets import Relation
+from dbt_braid.dbtcore.versions import braid_meta
 
 META_KEY = "braid"
 
@@ -44,24 +45,6 @@ class Declaration:
         return f"{self.kind} {self.name}"
 
 
-def merged_braid_meta(meta: Mapping[str, Any] | None, config_meta: Mapping[str, Any] | None) -> Any:
-    """The ``braid`` block from ``meta`` and ``config.meta``; ``None`` when neither has one."""
-    top = (meta or {}).get(META_KEY)
-    conf = (config_meta or {}).get(META_KEY)
-    if top is None:
-        return conf
-    if conf is None:
-        return top
-    if isinstance(top, Mapping) and isinstance(conf, Mapping):
-        return {**top, **conf}
-    return conf
-
-
-def _config_meta(resource: Any) -> Mapping[str, Any] | None:
-    config = getattr(resource, "config", None)
-    return getattr(config, "meta", None) if config is not None else None
-
-
 def _owner(owner: Any) -> dict[str, Any]:
     if owner is None:
         return {}
@@ -74,7 +57,7 @@ def read_declarations(sources: Iterable[Any], exposures: Iterable[Any]) -> list[
     """Every source table and exposure of the manifest that carries a ``braid`` meta block."""
     found: list[Declaration] = []
     for src in sources:
-        meta = merged_braid_meta(src.meta, _config_meta(src))
+        meta = braid_meta(src, META_KEY)
         if meta is None:
             continue
         found.append(
@@ -92,7 +75,7 @@ def read_declarations(sources: Iterable[Any], exposures: Iterable[Any]) -> list[
             )
         )
     for exp in exposures:
-        meta = merged_braid_meta(exp.meta, _config_meta(exp))
+        meta = braid_meta(exp, META_KEY)
         if meta is None:
             continue
         found.append(
@@ -126,7 +109,7 @@ def misplaced_declarations(nodes: Iterable[Any]) -> list[Declaration]:
         kind = str(getattr(node.resource_type, "value", node.resource_type))
         if kind not in ("model", "seed", "snapshot"):
             continue
-        meta = merged_braid_meta(getattr(node, "meta", None), _config_meta(node))
+        meta = braid_meta(node, META_KEY)
         if meta is not None:
             found.append(
                 Declaration(

@@ -16,6 +16,7 @@ from typing import Any
 import networkx as nx
 
 from dbt_braid.assets import PythonAsset
+from dbt_braid.dbtcore.versions import GRAPH_COLLECTIONS, graph_collection
 from dbt_braid.errors import BraidUserError, Problem
 
 #: Graph node kinds: who runs it.
@@ -34,19 +35,6 @@ def _relation(node: Any) -> str | None:
         return None
     database = getattr(node, "database", None)
     return ".".join(p for p in (database, schema, identifier) if p)
-
-
-#: the manifest's collections of graph members, as dbt's Linker links them
-COLLECTIONS = (
-    "nodes",
-    "sources",
-    "exposures",
-    "metrics",
-    "semantic_models",
-    "saved_queries",
-    "unit_tests",
-    "functions",
-)
 
 
 @dataclass
@@ -115,7 +103,7 @@ def build_graph(
             view.add_edge(to_dbt.get(upstream, upstream), asset.declared_by)
     if test_deps:
         _add_python_test_edges(view, test_deps, set(to_braid))
-    tables = [getattr(manifest, name, None) or {} for name in COLLECTIONS]
+    tables = [graph_collection(manifest, name) for name in GRAPH_COLLECTIONS]
     for uid in view.nodes:
         for table in tables:
             if uid in table:

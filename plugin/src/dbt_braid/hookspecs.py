@@ -23,7 +23,7 @@ import pluggy
 
 if TYPE_CHECKING:
     from dbt_braid.assets import PythonAsset
-    from dbt_braid.dbt_project import DbtProject
+    from dbt_braid.dbtcore.project import DbtProject
     from dbt_braid.execution.results import NodeResult, RunReport
     from dbt_braid.planning import Plan
 

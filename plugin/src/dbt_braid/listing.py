@@ -8,16 +8,23 @@ declaring YAML file in path output, and a JSON object in the same shape in json 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from typing import Any
 
 import networkx as nx
 
 from dbt_braid.assets import PythonAsset
-from dbt_braid.graph import COLLECTIONS, PYTHON
+from dbt_braid.dbtcore.versions import (
+    GRAPH_COLLECTIONS,
+    graph_collection,
+    ls_default_keys,
+    ls_json,
+)
+from dbt_braid.graph import PYTHON
 
 OUTPUTS = ("selector", "name", "json", "path")
-#: the keys ``dbt ls --output json`` prints by default
+#: the keys of a Python asset's line in `ls --output json` (dbt's own defaults; dbt nodes use
+#: the installed dbt's list, dbtcore.versions.ls_default_keys)
 DEFAULT_KEYS = (
     "alias",
     "name",
@@ -63,9 +70,11 @@ def dependency_order(graph: nx.DiGraph, selected: set[str]) -> list[str]:
     return list(nx.lexicographical_topological_sort(sub))
 
 
-def _json_keys(node_dict: Mapping[str, Any], keys: Sequence[str]) -> dict[str, Any]:
+def _json_keys(
+    node_dict: Mapping[str, Any], keys: Sequence[str], default: Collection[str] = DEFAULT_KEYS
+) -> dict[str, Any]:
     if not keys:
-        return {k: v for k, v in node_dict.items() if k in DEFAULT_KEYS}
+        return {k: v for k, v in node_dict.items() if k in default}
     out: dict[str, Any] = {}
     for key in keys:
         value: Any = node_dict
@@ -95,8 +104,8 @@ def python_dict(asset: PythonAsset, graph: nx.DiGraph) -> dict[str, Any]:
 
 
 def _dbt_node(manifest: Any, uid: str) -> Any:
-    for table in COLLECTIONS:
-        found = (getattr(manifest, table, None) or {}).get(uid)
+    for table in GRAPH_COLLECTIONS:
+        found = graph_collection(manifest, table).get(uid)
         if found is not None:
             return found
     raise KeyError(uid)
@@ -143,5 +152,5 @@ def render(
             from dbt.utils import JSONEncoder
 
             yield json.dumps(
-                _json_keys(node.to_dict(omit_none=False), output_keys), cls=JSONEncoder
+                _json_keys(ls_json(node), output_keys, ls_default_keys()), cls=JSONEncoder
             )

@@ -32,6 +32,7 @@ from dbt.graph.selector_spec import SelectionCriteria, SelectionSpec
 from dbt_common.events.contextvars import task_contextvars
 
 from dbt_braid.assets import PythonAsset
+from dbt_braid.dbtcore.versions import node_selector_kwargs
 from dbt_braid.errors import BraidUserError
 from dbt_braid.graph import UnifiedGraph
 
@@ -80,8 +81,11 @@ class BraidSelector(NodeSelector):
         root: Path,
         previous_state: PreviousState | None = None,
         states: Mapping[str, str] | None = None,
+        selectors: Mapping[str, Any] | None = None,
     ) -> None:
-        super().__init__(Graph(unified.dbt_view), manifest, previous_state)
+        super().__init__(
+            Graph(unified.dbt_view), manifest, previous_state, **node_selector_kwargs(selectors)
+        )
         #: dbt_view unique_id -> "fresh" | "stale", for the status: method
         self.states = dict(states or {})
         #: declaring unique_id -> the asset standing in for it
@@ -225,13 +229,15 @@ def select(
     root: Path,
     state: PreviousState | None = None,
     states: Mapping[str, str] | None = None,
+    selectors: Mapping[str, Any] | None = None,
 ) -> tuple[set[str], list[str]]:
     """(selected braid unique_ids, the selection criteria that matched nothing).
 
     ``states``: braid unique_id -> "fresh" | "stale", when the selection uses ``status:``.
+    ``selectors``: the project's selectors.yml definitions, for dbt's ``selector:`` method.
     """
     dbt_states = {unified.to_dbt.get(u, u): st for u, st in (states or {}).items()}
-    selector = BraidSelector(unified, manifest, assets, root, state, dbt_states)
+    selector = BraidSelector(unified, manifest, assets, root, state, dbt_states, selectors)
     try:
         with task_contextvars(project_root=str(root)):
             chosen = selector.get_selected(spec, warn_on_no_nodes=False)

@@ -18,7 +18,7 @@ import networkx as nx
 
 from dbt_braid import console
 from dbt_braid.assets import PythonAsset
-from dbt_braid.dbt_project import DbtOptions, DbtProject
+from dbt_braid.dbtcore.project import DbtOptions, DbtProject
 from dbt_braid.declarations import misplaced_declarations, read_declarations
 from dbt_braid.errors import BraidUserError
 from dbt_braid.execution.engine import Engine
@@ -220,6 +220,7 @@ def select_nodes(loaded: Loaded, selection: SelectionRequest) -> tuple[set[str],
         project.project_root,
         state,
         states,
+        getattr(project.config, "selectors", None),
     )
 
 

@@ -6,7 +6,7 @@ from importlib.metadata import version
 from typing import Any
 
 from dbt_braid import __version__, console
-from dbt_braid.dbt_project import DbtProject
+from dbt_braid.dbtcore.project import DbtProject
 from dbt_braid.execution.results import RunReport
 from dbt_braid.history import records, store
 from dbt_braid.hookspecs import hookimpl

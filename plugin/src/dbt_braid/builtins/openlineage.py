@@ -20,7 +20,7 @@ from typing import Any
 import networkx as nx
 
 from dbt_braid import __version__, console
-from dbt_braid.dbt_project import DbtProject
+from dbt_braid.dbtcore.project import DbtProject
 from dbt_braid.execution.results import NodeResult, RunReport
 from dbt_braid.hookspecs import hookimpl
 

@@ -12,7 +12,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from dbt_braid.dbt_project import DbtProject
+from dbt_braid.dbtcore.project import DbtProject
 from dbt_braid.io.base import is_missing_relation
 
 RUNS = "braid_runs"

@@ -25,7 +25,7 @@ from typing import Any
 
 import yaml
 from dbt.cli.main import dbtRunner, dbtRunnerResult
-
+from dbt_braid.dbtcore.versions import GRAPH_COLLECTIONS, graph_collection
 from dbt_braid.errors import BraidUserError
 
 _FORCED: ContextVar[frozenset[str] | None] = ContextVar("braid_forced_selection", default=None)
@@ -140,16 +140,10 @@ class DbtProject:
         manifest = self.manifest
         for source in manifest.sources.values():
             linker.add_node(source.unique_id)
-        for collection in (
-            manifest.nodes,
-            manifest.semantic_models,
-            manifest.exposures,
-            getattr(manifest, "functions", {}),
-            manifest.metrics,
-            manifest.unit_tests,
-            manifest.saved_queries,
-        ):
-            for node in collection.values():
+        for name in GRAPH_COLLECTIONS:
+            if name == "sources":
+                continue
+            for node in graph_collection(manifest, name).values():
                 linker.link_node(node, manifest)
         if with_test_edges:
             linker.add_test_edges(self.manifest)
