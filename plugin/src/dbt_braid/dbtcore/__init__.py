@@ -1,0 +1,1 @@
+"""Everything braid asks of dbt-core, and what differs between its releases."""
