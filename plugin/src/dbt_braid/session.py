@@ -18,9 +18,11 @@ import networkx as nx
 
 from dbt_braid import console
 from dbt_braid.assets import PythonAsset
+from dbt_braid.dbtcore.patches import HookPlan
 from dbt_braid.dbtcore.project import DbtOptions, DbtProject
 from dbt_braid.declarations import misplaced_declarations, read_declarations
 from dbt_braid.errors import BraidUserError
+from dbt_braid.execution.context import RunFlags
 from dbt_braid.execution.engine import Engine
 from dbt_braid.execution.executors import DEFAULT_EXECUTOR, collect_executors
 from dbt_braid.execution.python_runner import PythonRunner, now_iso, relation_of
@@ -290,6 +292,7 @@ def execute(loaded: Loaded, plan: Plan, request: RunRequest) -> RunReport:
         target=project.target(),
         project_dir=project.project_root,
         before=lambda asset: pm.hook.before_python_asset(asset=asset, run_id=run_id),
+        context_extras=_context_extras(project, request),
     )
     progress = console.Progress(len(plan.python), lambda uid: graph.nodes[uid]["name"])
 
@@ -300,6 +303,7 @@ def execute(loaded: Loaded, plan: Plan, request: RunRequest) -> RunReport:
 
     flags = dbt_flags(request)
     dbt_results: list[Any] = []
+    last_batch = len(plan.batches) - 1
 
     def run_batch(index: int, nodes: list[str], notify: Any) -> list[NodeResult]:
         console.say(
@@ -313,7 +317,12 @@ def execute(loaded: Loaded, plan: Plan, request: RunRequest) -> RunReport:
                 notify(info.unique_id, info.node_status)
 
         pm.hook.before_dbt_batch(run_id=run_id, batch_index=index, unique_ids=list(nodes))
-        result = project.invoke(request.command, nodes, flags, [callback])
+        hook_plan = HookPlan(
+            start=not dbt_results,
+            end=index == last_batch,
+            earlier=tuple(r for batch in dbt_results for r in batch.results),
+        )
+        result = project.invoke(request.command, nodes, flags, [callback], hook_plan)
         if getattr(result.result, "results", None) is not None:
             dbt_results.append(result.result)
         if isinstance(result.exception, KeyboardInterrupt):
@@ -339,7 +348,11 @@ def execute(loaded: Loaded, plan: Plan, request: RunRequest) -> RunReport:
         pm.hook.start_run(run_id=run_id, command=request.label or request.command, plan=plan,
                           project=project)
         results = engine.run()
-        write_dbt_run_results(project, dbt_results)
+        if dbt_results and not engine.interrupted:
+            _finish_hooks(project, request, plan, dbt_results, flags)
+        write_dbt_run_results(
+            project, request, dbt_results, results, time.perf_counter() - t0
+        )
         report = _report(loaded, request, run_id, started, t0, results, engine.interrupted)
         report.target_dir.mkdir(parents=True, exist_ok=True)  # every writer may rely on it
         pm.hook.write_artifacts(report=report)
@@ -351,23 +364,73 @@ def execute(loaded: Loaded, plan: Plan, request: RunRequest) -> RunReport:
     return report
 
 
-def write_dbt_run_results(project: DbtProject, batches: list[Any]) -> None:
-    """One dbt-format target/run_results.json for all the run's batches.
-
-    Each invocation wrote its own over the last one; dbt's ``result:`` selector, ``dbt retry``
-    and tools reading dbt's artifacts expect the whole run there (Python assets are braid's:
-    they are in target/braid/run_results.json).
-    """
-    if len(batches) < 2:
-        return
-    from dbt.artifacts.schemas.run import RunExecutionResult
-
-    merged = RunExecutionResult(
-        results=[r for batch in batches for r in batch.results],
-        elapsed_time=sum(float(batch.elapsed_time or 0) for batch in batches),
-        args=batches[-1].args,
+def _context_extras(project: DbtProject, request: RunRequest) -> Any:
+    """``context.vars``, ``context.flags`` and ``context.ref``/``source`` for each asset."""
+    flags = RunFlags(
+        full_refresh=request.full_refresh,
+        empty="--empty" in project.options.extra,
+        target=project.config.target_name,
+        command=request.command,
     )
-    merged.write(str(project.target_dir / "run_results.json"))
+    return lambda asset: {
+        "vars": project.asset_vars(asset.package_name),
+        "flags": flags,
+        "_relations": project.relation_sql,
+    }
+
+
+def _finish_hooks(
+    project: DbtProject, request: RunRequest, plan: Plan, dbt_results: list[Any],
+    flags: list[str],
+) -> None:
+    """The project's on-run-end hooks, when the last planned batch did not run them (it was
+    skipped entirely): one more invocation that runs the hooks and no node."""
+    ran_end = any(
+        str(getattr(r.node, "unique_id", "")).startswith("operation.")
+        and "on-run-end" in (getattr(r.node, "tags", None) or [])
+        for batch in dbt_results for r in batch.results
+    )
+    if ran_end or not project.has_hooks("on-run-end"):
+        return
+    some_node = next(r.node.unique_id for batch in dbt_results for r in batch.results
+                     if not r.node.unique_id.startswith("operation."))
+    earlier = tuple(r for batch in dbt_results for r in batch.results)
+    result = project.invoke(request.command, [some_node], flags, (),
+                            HookPlan(start=False, end=True, earlier=earlier, nodes=False))
+    if getattr(result.result, "results", None) is not None:
+        dbt_results.append(result.result)
+
+
+def write_dbt_run_results(
+    project: DbtProject,
+    request: RunRequest,
+    batches: list[Any],
+    results: list[NodeResult],
+    elapsed: float,
+) -> None:
+    """dbt's target/run_results.json for the whole run (dbtcore.artifacts says why)."""
+    from dbt_braid.dbtcore import artifacts
+
+    reported = {r.node.unique_id for batch in batches for r in batch.results}
+    manifest = project.manifest
+    skipped = [
+        artifacts.skipped_result(manifest.nodes[r.unique_id], r.message or "skipped")
+        for r in results
+        if r.resource_type != "python" and r.unique_id not in reported
+        and r.unique_id in manifest.nodes
+    ]
+    selection = request.selection
+    args: dict[str, Any] = {
+        "which": request.command,
+        "select": list(selection.select),
+        "exclude": list(selection.exclude),
+        "vars": project.options.user_vars(),
+    }
+    if selection.selector:
+        args["selector"] = selection.selector
+    artifacts.write_run_results(
+        project.target_dir / "run_results.json", batches, skipped, args, round(elapsed, 3)
+    )
 
 
 def _report(

@@ -2,63 +2,58 @@
 
 dbt's in-process invocations are not thread-safe, so one instance is driven from one thread
 at a time (the engine's main thread). The manifest from the single ``parse`` is passed to
-every later invocation, which skips parsing.
-
-Each batch is a set of unique_ids that braid already chose with dbt's own selector. dbt's
-selection syntax has no exact "this node" method (``fqn:`` matches prefixes, so model ``a``
-would also pull in ``models/a/*``), and evaluating thousands of criteria costs seconds on a
-large project. So for its own invocations braid hands dbt the node set directly:
-:func:`exact_selection` makes ``NodeSelector.get_selected`` return it (after dbt's own
-resource-type filtering), and only while braid's invocation runs on this thread.
+every later invocation, which skips parsing. Each batch runs exactly the unique_ids braid
+chose, with the project hooks the run's position calls for (:mod:`.patches`).
 """
 
 from __future__ import annotations
 
 import gc
 import json
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
-from contextvars import ContextVar
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import yaml
 from dbt.cli.main import dbtRunner, dbtRunnerResult
+
+from dbt_braid.dbtcore.patches import HookPlan, exact_selection, hooks
 from dbt_braid.dbtcore.versions import GRAPH_COLLECTIONS, graph_collection
 from dbt_braid.errors import BraidUserError
 
-_FORCED: ContextVar[frozenset[str] | None] = ContextVar("braid_forced_selection", default=None)
-_patched = False
 
+def flags_for(command: str, argv: Sequence[str]) -> list[str]:
+    """The flags of ``argv`` (the user's flags braid does not read) that dbt's ``command``
+    accepts, with their values: e.g. ``--no-partial-parse`` and ``--target-path`` reach the
+    one parse, while ``--full-refresh`` does not. Arity comes from dbt's own click options."""
+    from dbt.cli.main import cli
 
-def _install_exact_selection() -> None:
-    global _patched
-    if _patched:
-        return
-    from dbt.graph.selector import NodeSelector
+    def options(name: str) -> dict[str, Any]:
+        found: dict[str, Any] = {}
+        group = cli.commands.get(name)
+        for param in getattr(group, "params", []):
+            for opt in [*getattr(param, "opts", []), *getattr(param, "secondary_opts", [])]:
+                found[opt] = param
+        return found
 
-    original = NodeSelector.get_selected
-
-    def get_selected(self: Any, spec: Any, warn_on_no_nodes: bool = True) -> Any:
-        forced = _FORCED.get()
-        if forced is None:
-            return original(self, spec, warn_on_no_nodes)
-        return self.filter_selection({u for u in forced if u in self.graph})
-
-    NodeSelector.get_selected = get_selected  # type: ignore[method-assign]
-    _patched = True
-
-
-@contextmanager
-def exact_selection(nodes: Iterable[str]) -> Iterator[None]:
-    """While active (on this thread), dbt's node selection returns exactly ``nodes``."""
-    _install_exact_selection()
-    token = _FORCED.set(frozenset(nodes))
-    try:
-        yield
-    finally:
-        _FORCED.reset(token)
+    wanted = options(command)
+    every = {**options("run"), **options("build"), **wanted}
+    out: list[str] = []
+    i = 0
+    while i < len(argv):
+        token = argv[i]
+        name = token.split("=", 1)[0]
+        param = every.get(name)
+        takes_value = (
+            param is not None and not getattr(param, "is_flag", False) and "=" not in token
+            and getattr(param, "nargs", 1) != 0
+        )
+        chunk = list(argv[i : i + 2]) if takes_value else [token]
+        if name in wanted:
+            out += chunk
+        i += len(chunk)
+    return out
 
 
 @dataclass(frozen=True)
@@ -72,18 +67,28 @@ class DbtOptions:
     threads: int | None = None
     #: other dbt flags, passed to every invocation after the command
     extra: tuple[str, ...] = ()
+    profile: str | None = None
 
     def common_args(self, extra_vars: Mapping[str, Any] | None = None) -> list[str]:
         args: list[str] = []
         for flag, value in (
             ("--project-dir", self.project_dir),
             ("--profiles-dir", self.profiles_dir),
+            ("--profile", self.profile),
             ("--target", self.target),
             ("--vars", self.merged_vars(extra_vars)),
         ):
             if value is not None:
                 args += [flag, value]
         return args
+
+    def user_vars(self) -> dict[str, Any]:
+        """The user's --vars as a mapping (empty when none)."""
+        try:
+            found = yaml.safe_load(self.vars) if self.vars else {}
+        except yaml.YAMLError:
+            return {}
+        return found if isinstance(found, dict) else {}
 
     def merged_vars(self, extra: Mapping[str, Any] | None = None) -> str | None:
         """The user's --vars with braid's own added (as YAML/JSON, which dbt reads)."""
@@ -109,7 +114,8 @@ class DbtProject:
     def parse(self) -> Any:
         """Parse once (writes target/manifest.json as ``dbt parse`` does)."""
         result = dbtRunner().invoke(
-            ["parse", "--quiet", "--no-write-json", *self.options.common_args()]
+            ["parse", "--quiet", "--no-write-json", *self.options.common_args(),
+             *flags_for("parse", self.options.extra)]
         )
         if not result.success or result.result is None:
             raise BraidUserError(f"dbt could not parse the project: {result.exception}")
@@ -148,6 +154,50 @@ class DbtProject:
         if with_test_edges:
             linker.add_test_edges(self.manifest)
         return linker.graph
+
+    def asset_vars(self, package_name: str) -> dict[str, Any]:
+        """What ``var()`` answers in a model of ``package_name``: the root project's vars,
+        that package's scoped vars over them, the user's ``--vars`` over both."""
+        root = getattr(getattr(self.config, "vars", None), "vars", None) or {}
+        scoped = root.get(package_name)
+        return {**root, **(scoped if isinstance(scoped, dict) else {}),
+                **self.options.user_vars()}
+
+    def relation_sql(self, kind: str, name: str) -> str | None:
+        """``ref`` (a model, seed or snapshot by name) or ``source`` (``src.table``): its
+        relation quoted as the target's adapter quotes it; None when there is none."""
+        from dbt_braid.assets import Relation
+        from dbt_braid.io import adapter_sql
+
+        found: Any = None
+        if kind == "source":
+            found = next((s for s in self.manifest.sources.values()
+                          if f"{s.source_name}.{s.name}" == name), None)
+        else:
+            root = self.config.project_name
+            candidates = [
+                n for n in self.manifest.nodes.values()
+                if n.name == name and str(getattr(n.resource_type, "value", n.resource_type))
+                in ("model", "seed", "snapshot")
+            ]
+            candidates.sort(key=lambda n: n.package_name != root)
+            found = candidates[0] if candidates else None
+        if found is None:
+            return None
+        identifier = getattr(found, "identifier", None) or found.alias
+        # database.schema.identifier, as {{ ref() }} renders in a model
+        return adapter_sql.render(
+            adapter_sql.adapter_class(self.config.credentials.type),
+            Relation(found.database, found.schema, identifier),
+        )
+
+    def has_hooks(self, kind: str) -> bool:
+        """Whether the project (or a package) defines ``on-run-start``/``on-run-end`` hooks."""
+        return any(
+            str(getattr(n.resource_type, "value", n.resource_type)) == "operation"
+            and kind in (n.tags or [])
+            for n in self.manifest.nodes.values()
+        )
 
     def test_deps(self) -> dict[str, list[str]]:
         """Each data test and the nodes it tests."""
@@ -217,6 +267,7 @@ class DbtProject:
         nodes: Sequence[str],
         flags: Sequence[str] = (),
         callbacks: Sequence[Callable[[Any], None]] = (),
+        hook_plan: HookPlan | None = None,
     ) -> dbtRunnerResult:
         """One dbt invocation of exactly ``nodes`` (unique_ids) with the parsed manifest."""
         # the --select value is never evaluated (exact_selection answers instead); it keeps
@@ -224,7 +275,7 @@ class DbtProject:
         args = self.run_args(command, ["fqn:*"], flags)
         self.invocations += 1
         runner = dbtRunner(manifest=self.manifest, callbacks=list(callbacks))
-        with exact_selection(nodes):
+        with exact_selection(nodes), hooks(hook_plan):
             return runner.invoke(args)
 
     def run_operation(self, macro: str, args: Mapping[str, Any]) -> dbtRunnerResult:
@@ -235,6 +286,8 @@ class DbtProject:
             "--args",
             json.dumps(args, default=str),
             "--quiet",
+            # braid's bookkeeping must not replace the run's target/run_results.json
+            "--no-write-json",
             *self.options.common_args(),
         ]
         return dbtRunner(manifest=self.manifest).invoke(command)

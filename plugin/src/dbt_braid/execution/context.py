@@ -1,14 +1,29 @@
-"""The ``context`` argument a Python asset may ask for (SPEC §3)."""
+"""The ``context`` argument a Python asset may ask for (SPEC §3).
+
+Import it for type hints as ``from dbt_braid import AssetContext``.
+"""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from dbt_braid.io.base import QueryRunner
+
+
+@dataclass(frozen=True)
+class RunFlags:
+    """The dbt flags of the run, as an asset may want to honour them."""
+
+    full_refresh: bool = False
+    empty: bool = False
+    #: the target's name (``-t``), e.g. ``dev`` or ``ci``
+    target: str | None = None
+    #: ``run`` or ``build``
+    command: str = "run"
 
 
 @dataclass(frozen=True)
@@ -24,7 +39,31 @@ class AssetContext:
     target: Mapping[str, Any]
     #: the root dbt project's folder (relative paths in params are relative to it)
     project_dir: Path
+    #: dbt's ``var()`` as a model of the asset's package sees it: the project's vars, the
+    #: package-scoped ones over them, ``--vars`` over both
+    vars: Mapping[str, Any] = field(default_factory=dict)
+    #: the run's flags: ``full_refresh``, ``empty``, ``target`` (name), ``command``
+    flags: RunFlags = field(default_factory=lambda: RunFlags())
     _warehouse: QueryRunner | None = field(default=None, repr=False)
+    #: ("ref", name) or ("source", "src.table") -> the relation as the target quotes it
+    _relations: Callable[[str, str], str | None] = field(
+        default=lambda kind, name: None, repr=False
+    )
+
+    def ref(self, name: str) -> str:
+        """The relation of a dbt model, seed or snapshot, quoted for the target's SQL, as
+        ``{{ ref(name) }}`` renders in a model: ``context.sql(f"select * from {...}")``."""
+        found = self._relations("ref", name)
+        if found is None:
+            raise KeyError(f"context.ref({name!r}): no model, seed or snapshot named {name!r}")
+        return found
+
+    def source(self, source_name: str, table_name: str) -> str:
+        """The relation of a source table (Python-written ones too), quoted for the target."""
+        found = self._relations("source", f"{source_name}.{table_name}")
+        if found is None:
+            raise KeyError(f"context.source({source_name!r}, {table_name!r}): no such source")
+        return found
 
     def sql(self, query: str) -> Any:
         """Run SQL in the target warehouse (the connection dbt's adapter uses); a DataFrame back."""

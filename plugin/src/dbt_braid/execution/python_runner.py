@@ -45,6 +45,7 @@ class PythonRunner:
         target: Mapping[str, Any],
         project_dir: Path,
         before: Callable[[PythonAsset], None] = lambda a: None,
+        context_extras: Callable[[PythonAsset], Mapping[str, Any]] = lambda a: {},
     ) -> None:
         #: unique_id -> (where its value is, the IO manager that reads it)
         self.refs = refs
@@ -53,6 +54,8 @@ class PythonRunner:
         self.target = target
         self.project_dir = project_dir
         self.before = before
+        #: the asset -> further AssetContext fields (vars, flags, relation lookups)
+        self.context_extras = context_extras
         warehouse = io.get("table")
         self.warehouse: QueryRunner | None = warehouse if hasattr(warehouse, "query") else None  # type: ignore[assignment]
 
@@ -80,6 +83,7 @@ class PythonRunner:
                     target=dict(self.target),
                     project_dir=self.project_dir,
                     _warehouse=self.warehouse,
+                    **self.context_extras(asset),
                 )
             self.before(asset)
             stage = "running"

@@ -1,0 +1,91 @@
+"""The ``braid`` command: ``braid <dbt command> [dbt flags]``.
+
+``run``, ``build``, ``ls``, ``retry``, ``lineage``, ``history``, ``status`` and ``plugins``
+are braid's own (:mod:`.commands`, flags read in :mod:`.flags`); any other command passes
+straight to dbt, in-process. Exit codes follow dbt: 0 all succeeded, 1 a node failed, 2 the
+invocation or a declaration is invalid (reported before anything runs, one line per
+problem, no traceback).
+"""
+
+from __future__ import annotations
+
+import gc
+import os
+import sys
+from collections.abc import Sequence
+
+from dbt_braid import __version__
+from dbt_braid.cli.commands import (
+    cmd_history,
+    cmd_lineage,
+    cmd_ls,
+    cmd_plugins,
+    cmd_retry,
+    cmd_run,
+    passthrough,
+)
+from dbt_braid.errors import BraidUserError
+
+USAGE = f"""braid {__version__}: dbt with Python assets.
+
+usage: braid <command> [dbt flags]
+
+  run      run the selected dbt models and Python assets in dependency order
+  build    the same with seeds, snapshots and tests, as dbt build
+  ls       list the selection across dbt nodes and Python assets (--output name|json|path)
+  history  materializations of the selected nodes, newest first (-s, --output json)
+  status   per node: last run, result, fresh or stale and why (-s; select status:stale)
+  retry    run again exactly what failed or was skipped in the last run
+  lineage  write the graph of dbt nodes and Python assets
+           (--format json|mermaid|dot|html|openlineage)
+  plugins  the braid plugins installed and loaded (--all adds the built-ins)
+  <other>  any other dbt command (deps, seed, test, parse, ...) passes straight to dbt
+
+braid <command> -h lists the flags of run, build and ls.
+"""
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    try:
+        if not argv or argv[0] in ("-h", "--help", "help"):
+            print(USAGE)
+            return 0
+        if argv[0] in ("--version", "-V", "version"):
+            from dbt_braid.dbtcore.versions import version_lines
+
+            print(f"braid {__version__}")
+            for line in version_lines():
+                print(line)
+            if argv[0] == "version":
+                return passthrough(["--version"])
+            return 0
+        command, rest = argv[0], argv[1:]
+        if command in ("run", "build"):
+            return cmd_run(command, rest)
+        if command in ("ls", "list"):
+            return cmd_ls(rest)
+        if command == "retry":
+            return cmd_retry(rest)
+        if command in ("history", "status"):
+            return cmd_history(command, rest)
+        if command == "lineage":
+            return cmd_lineage(rest)
+        if command == "plugins":
+            return cmd_plugins(rest)
+        return passthrough(argv)
+    except BraidUserError as exc:
+        for problem in exc.problems:
+            print(str(problem), file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("braid: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        # the reader went away (braid ls | head): not an error; keep Python quiet at exit
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0
+    finally:
+        # DbtProject.parse froze the manifest for the garbage collector; hand it back so
+        # that native extensions (DuckDB's) are torn down cleanly at exit
+        gc.unfreeze()
+

@@ -1,0 +1,163 @@
+"""The flags of braid's own commands, read as dbt reads them.
+
+braid reads the dbt flags it needs itself (selection, target, threads...) and passes every
+other flag to dbt untouched; no abbreviations are accepted (``--profile`` is dbt's own flag,
+not a prefix of ``--profiles-dir``). ``braid run -h`` shows dbt's own flags for the command,
+read from dbt's click command so the help cannot drift.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Sequence
+from typing import Any
+
+from dbt_braid import listing
+from dbt_braid.dbtcore.project import DbtOptions
+from dbt_braid.errors import BraidUserError
+from dbt_braid.execution.executors import DEFAULT_EXECUTOR
+from dbt_braid.selection import SelectionRequest
+
+DESCRIPTIONS = {
+    "run": "Run dbt models and Python assets together, in dependency order.",
+    "build": "Build seeds, snapshots, models, tests and Python assets, as dbt build.",
+    "ls": "List the selected dbt nodes and Python assets, in dependency order.",
+}
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse as dbt's click reads flags: no abbreviations, errors as one line (exit 2)."""
+
+    #: the dbt command whose own flags ``-h`` lists after braid's
+    dbt_command: str | None = None
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("allow_abbrev", False)
+        super().__init__(*args, **kwargs)
+
+    def format_help(self) -> str:
+        mine = super().format_help()
+        return mine + "\n" + dbt_flags_help(self.dbt_command) if self.dbt_command else mine
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        name = self.prog.split()[-1]
+        raise BraidUserError(f"braid {name}: {message}; see braid {name} -h")
+
+
+def command_parser(command: str) -> Parser:
+    """dbt's flags for ``command`` that braid reads itself; others go to dbt untouched."""
+    p = Parser(
+        prog=f"braid {command}",
+        description=DESCRIPTIONS[command],
+    )
+    p.dbt_command = command
+    p.add_argument(
+        "-s",
+        "--select",
+        "-m",
+        "--models",
+        nargs="+",
+        action="extend",
+        default=[],
+        help="dbt selection syntax over dbt nodes and Python assets",
+    )
+    p.add_argument("--exclude", nargs="+", action="extend", default=[])
+    p.add_argument("--selector", help="a selector defined in selectors.yml")
+    p.add_argument("--state", help="artifacts of an earlier run, for state: and result:")
+    p.add_argument("--indirect-selection", choices=["eager", "cautious", "buildable", "empty"])
+    p.add_argument("-t", "--target")
+    p.add_argument("--profiles-dir")
+    p.add_argument("--profile", help="the profile of profiles.yml to use (dbt's --profile)")
+    p.add_argument("--project-dir")
+    p.add_argument("--vars")
+    if command in ("build", "ls"):
+        for flag in ("--resource-type", "--resource-types"):
+            p.add_argument(flag, dest="resource_types", nargs="+", action="extend", default=[])
+        for flag in ("--exclude-resource-type", "--exclude-resource-types"):
+            p.add_argument(
+                flag, dest="exclude_resource_types", nargs="+", action="extend", default=[]
+            )
+    if command == "ls":
+        p.add_argument("-o", "--output", choices=listing.OUTPUTS, default="selector")
+        p.add_argument("--output-keys", nargs="+", action="extend", default=[])
+    else:
+        p.add_argument("--threads", type=int, help="dbt threads; Python assets in parallel too")
+        p.add_argument("-f", "--full-refresh", action="store_true")
+        p.add_argument("-x", "--fail-fast", action="store_true")
+        p.add_argument("--executor", default=DEFAULT_EXECUTOR,
+                       help="what runs the Python assets (a plugin's executor; default threads)")
+    return p
+
+
+def dbt_flags_help(command: str) -> str:
+    import click
+    from dbt.cli.main import cli
+
+    dbt_command = cli.commands.get("list" if command == "ls" else command)
+    if dbt_command is None:
+        return ""
+    ctx = click.Context(dbt_command, info_name=f"dbt {command}")
+    formatter = ctx.make_formatter()
+    dbt_command.format_options(ctx, formatter)
+    return (
+        f"Every flag braid does not read itself goes to dbt unchanged. "
+        f"dbt's own flags for `dbt {command}`:\n\n" + formatter.getvalue()
+    )
+
+
+def _resource_types(args: argparse.Namespace, default: frozenset[str]) -> tuple[str, ...]:
+    chosen = set(getattr(args, "resource_types", []) or [])
+    if "all" in chosen:
+        chosen = set(listing.ALL_TYPES)
+    types = chosen or set(default)
+    types -= set(getattr(args, "exclude_resource_types", []) or [])
+    unknown = types - listing.ALL_TYPES
+    if unknown:
+        raise BraidUserError(
+            f"--resource-type: unknown {', '.join(sorted(unknown))}; "
+            f"choose from {', '.join(sorted(listing.ALL_TYPES))}"
+        )
+    return tuple(sorted(types))
+
+
+def options_and_selection(
+    command: str, argv: Sequence[str]
+) -> tuple[argparse.Namespace, DbtOptions, SelectionRequest]:
+    args, extra = command_parser(command).parse_known_args(list(argv))
+    threads = getattr(args, "threads", None)
+    if threads is not None and threads < 1:
+        raise BraidUserError(f"braid {command}: --threads must be at least 1")
+    if args.state:
+        extra += ["--state", args.state]
+    options = DbtOptions(
+        args.project_dir, args.profiles_dir, args.target, args.vars, threads, tuple(extra),
+        profile=args.profile,
+    )
+    types: tuple[str, ...] = ()
+    if command == "ls":
+        types = _resource_types(args, listing.DEFAULT_TYPES)
+    elif command == "build" and (args.resource_types or args.exclude_resource_types):
+        types = _resource_types(args, listing.ALL_TYPES)
+    selection = SelectionRequest(
+        args.select, args.exclude, args.selector, args.state, types, args.indirect_selection
+    )
+    return args, options, selection
+
+
+
+def run_request(command: str, argv: Sequence[str]) -> tuple[DbtOptions, Any]:
+    from dbt_braid import session
+
+    args, options, selection = options_and_selection(command, argv)
+    request = session.RunRequest(
+        command=command,
+        selection=selection,
+        threads=args.threads,
+        full_refresh=args.full_refresh,
+        fail_fast=args.fail_fast,
+        argv=list(argv),
+        executor=args.executor,
+    )
+    return options, request
+
+

@@ -1,0 +1,113 @@
+"""What braid changes inside dbt, for braid's own in-process invocations only.
+
+Both changes are context variables read by patched dbt methods; outside a braid invocation
+(plain ``dbt`` commands in the same process, ``braid deps``) dbt behaves as shipped.
+
+* **Exact selection.** Each batch is a set of unique_ids braid already chose with dbt's own
+  selector. dbt's selection syntax has no exact "this node" method (``fqn:`` matches
+  prefixes, so model ``a`` would also pull in ``models/a/*``), and evaluating thousands of
+  criteria costs seconds on a large project. So :func:`exact_selection` makes
+  ``NodeSelector.get_selected`` return the set (after dbt's own resource-type filtering).
+* **Project hooks once per braid run.** A braid run is several dbt invocations, but the
+  project's ``on-run-start`` hooks must run once before the first and its ``on-run-end`` hooks
+  once after the last, with the results of the whole run (dbt's ``results`` context).
+  :func:`hooks` says, per invocation, which hook types run and which earlier results
+  ``on-run-end`` also sees; ``nodes=False`` runs the hooks and no node (the last planned
+  batch was skipped entirely, yet the run's ``on-run-end`` is still due).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from typing import Any
+
+_FORCED: ContextVar[frozenset[str] | None] = ContextVar("braid_forced_selection", default=None)
+
+
+@dataclass(frozen=True)
+class HookPlan:
+    """Which project hooks one dbt invocation of a braid run runs."""
+
+    start: bool = True
+    end: bool = True
+    #: dbt results of the run's earlier invocations, added to on-run-end's ``results``
+    earlier: Sequence[Any] = field(default_factory=tuple)
+    #: False: run the hooks, execute no node
+    nodes: bool = True
+
+
+_HOOKS: ContextVar[HookPlan | None] = ContextVar("braid_hook_plan", default=None)
+_installed = False
+
+
+def _install() -> None:
+    global _installed
+    if _installed:
+        return
+    from dbt.graph.selector import NodeSelector
+    from dbt.task.run import RunTask
+    from dbt.task.runnable import GraphRunnableTask
+
+    get_selected = NodeSelector.get_selected
+
+    def exact_get_selected(self: Any, spec: Any, warn_on_no_nodes: bool = True) -> Any:
+        forced = _FORCED.get()
+        if forced is None:
+            return get_selected(self, spec, warn_on_no_nodes)
+        return self.filter_selection({u for u in forced if u in self.graph})
+
+    get_hooks = RunTask.get_hooks_by_type
+
+    def planned_hooks(self: Any, hook_type: Any) -> Any:
+        plan = _HOOKS.get()
+        kind = str(getattr(hook_type, "value", hook_type))
+        if plan is not None and not (plan.start if kind == "on-run-start" else plan.end):
+            return []
+        return get_hooks(self, hook_type)
+
+    after_run = RunTask.after_run
+
+    def after_whole_run(self: Any, adapter: Any, results: Any) -> Any:
+        plan = _HOOKS.get()
+        if plan is not None and plan.earlier:
+            results = [*plan.earlier, *results]
+        return after_run(self, adapter, results)
+
+    execute_nodes = GraphRunnableTask.execute_nodes
+
+    def maybe_execute_nodes(self: Any) -> Any:
+        plan = _HOOKS.get()
+        if plan is not None and not plan.nodes:
+            return []
+        return execute_nodes(self)
+
+    NodeSelector.get_selected = exact_get_selected  # type: ignore[method-assign]
+    RunTask.get_hooks_by_type = planned_hooks  # type: ignore[method-assign]
+    RunTask.after_run = after_whole_run  # type: ignore[method-assign]
+    GraphRunnableTask.execute_nodes = maybe_execute_nodes  # type: ignore[method-assign]
+    _installed = True
+
+
+@contextmanager
+def exact_selection(nodes: Iterable[str]) -> Iterator[None]:
+    """While active (on this thread), dbt's node selection returns exactly ``nodes``."""
+    _install()
+    token = _FORCED.set(frozenset(nodes))
+    try:
+        yield
+    finally:
+        _FORCED.reset(token)
+
+
+@contextmanager
+def hooks(plan: HookPlan | None) -> Iterator[None]:
+    """While active (on this thread), dbt runs the project hooks as ``plan`` says."""
+    _install()
+    token = _HOOKS.set(plan)
+    try:
+        yield
+    finally:
+        _HOOKS.reset(token)
