@@ -33,18 +33,19 @@ def main(project: Path, database: Path) -> None:
     con = duckdb.connect(str(database))
     try:
         rates = pd.read_csv(project / "data" / "exchange_rates.csv")
-        con.execute("create schema if not exists reference")
+        con.execute("create schema if not exists main_reference")
         con.register("rates_df", rates)
-        con.execute("create or replace table reference.exchange_rates as select * from rates_df")
+        con.execute("create or replace table main_reference.exchange_rates as "
+                    "select * from rates_df")
         daily = con.execute("select * from main.fct_daily_orders").df()
         model = forecast.train(daily)
         store = project / ".handwritten"
         store.mkdir(exist_ok=True)
         (store / "order_forecast_model.pkl").write_bytes(pickle.dumps(model))
         predictions = forecast.predict(model, daily, 30, _Context())
-        con.execute("create schema if not exists forecasting")
+        con.execute("create schema if not exists main_forecasting")
         con.register("predictions_df", predictions)
-        con.execute("create or replace table forecasting.predicted_orders as "
+        con.execute("create or replace table main_forecasting.predicted_orders as "
                     "select * from predictions_df")
     finally:
         con.close()

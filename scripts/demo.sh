@@ -12,4 +12,4 @@ braid run --profiles-dir .
 echo
 echo "Results:     $REPO/integration_tests/target/braid/run_results.json"
 echo "Lineage:     $REPO/integration_tests/target/braid/lineage.json"
-echo "Predictions: table forecasting.predicted_orders in $REPO/integration_tests/target/braid_it.duckdb"
+echo "Predictions: table main_forecasting.predicted_orders in $REPO/integration_tests/target/braid_it.duckdb"

@@ -72,9 +72,10 @@ class IntegrationProject:
         """A model's relation, as SQL."""
         return f"{self.schema}.{name}"
 
-    def source(self, schema: str, name: str) -> str:
-        """A source table's relation (a Python asset's output), as SQL."""
-        return f"{self.database}.{schema}.{name}"
+    def source(self, source: str, name: str) -> str:
+        """A source table's relation (a Python asset's output), as SQL: the project gives
+        its sources a per-target schema, ``<target schema>_<source>``."""
+        return f"{self.database}.{self.schema}_{source}.{name}"
 
     @property
     def store(self) -> Path:
@@ -214,7 +215,7 @@ def test_lineage_unifies_both_kinds(it, full_run) -> None:
     # the source that declares the asset is not a second node; the asset carries its relation
     assert f"source.{PKG}.forecasting.predicted_orders" not in nodes
     assert f"exposure.{PKG}.order_forecast_model" not in nodes
-    assert nodes[asset]["relation"] == f"{it.database}.forecasting.predicted_orders"
+    assert nodes[asset]["relation"] == it.source("forecasting", "predicted_orders")
     assert nodes[asset]["declared_by"] == f"source.{PKG}.forecasting.predicted_orders"
     chain = [f"model.{PKG}.fct_daily_orders", f"python.{PKG}.order_forecast_model", asset,
              f"model.{PKG}.forecast_summary", f"python.{PKG}.daily_orders_export"]

@@ -88,7 +88,7 @@ def _producers(events: list[dict]) -> dict[tuple[str, str], str]:
 def test_python_output_is_the_same_dataset_dbt_reads(it) -> None:
     events = it.read_events()
     namespace = f"duckdb://{it.db}"
-    predicted = (namespace, f"{it.db.stem}.forecasting.predicted_orders")
+    predicted = (namespace, f"{it.db.stem}.main_forecasting.predicted_orders")
     assert _producers(events)[predicted] == f"python.{PKG}.predicted_orders"
     summary = next(e for e in events if e["job"]["name"].endswith(".forecast_summary")
                    and e["eventType"] == "START")

@@ -20,6 +20,7 @@ from dbt_braid import console
 from dbt_braid.assets import PythonAsset
 from dbt_braid.dbtcore.patches import HookPlan
 from dbt_braid.dbtcore.project import DbtOptions, DbtProject
+from dbt_braid.dbtcore.targets import check_target_owns_tables
 from dbt_braid.declarations import misplaced_declarations, read_declarations
 from dbt_braid.errors import BraidUserError
 from dbt_braid.execution.context import RunFlags
@@ -120,6 +121,8 @@ class RunRequest:
     label: str | None = None
     #: the registered executor that runs the Python assets (``--executor``)
     executor: str = DEFAULT_EXECUTOR
+    #: write source tables the profile's default target also resolves to (dbtcore.targets)
+    allow_shared_tables: bool = False
 
 
 def _utc(moment: datetime) -> datetime:
@@ -232,7 +235,18 @@ def plan_run(loaded: Loaded, request: RunRequest) -> tuple[Plan, list[str]]:
     wanted = request.selection.resource_types
     types = runnable_types(request.command, wanted)
     plan = make_plan(loaded.graph, selected, types, include_python=not wanted or "python" in wanted)
+    check_shared_tables(loaded, plan, request)
     return plan, unmatched
+
+
+def check_shared_tables(loaded: Loaded, plan: Plan, request: RunRequest) -> None:
+    """A non-default target must not write the default target's source tables."""
+    if not request.allow_shared_tables:
+        project = loaded.project
+        check_target_owns_tables(
+            (loaded.assets[step.unique_id] for step in plan.python),
+            project.config, project.package_roots(),
+        )
 
 
 def _check_io(
@@ -425,6 +439,7 @@ def write_dbt_run_results(
         "select": list(selection.select),
         "exclude": list(selection.exclude),
         "vars": project.options.user_vars(),
+        "invocation_command": " ".join(["braid", request.command, *request.argv]),
     }
     if selection.selector:
         args["selector"] = selection.selector

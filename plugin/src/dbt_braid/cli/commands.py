@@ -64,6 +64,7 @@ def cmd_retry(argv: Sequence[str]) -> int:
         return 0
     loaded = session.load(options, command)
     plan = retry.plan_retry(loaded, last, command)
+    session.check_shared_tables(loaded, plan, request)
     if not plan.order:
         console.say("Nothing to retry: the failed or skipped nodes are no longer in the project")
         return 0

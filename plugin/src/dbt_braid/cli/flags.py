@@ -84,6 +84,9 @@ def command_parser(command: str) -> Parser:
         p.add_argument("--threads", type=int, help="dbt threads; Python assets in parallel too")
         p.add_argument("-f", "--full-refresh", action="store_true")
         p.add_argument("-x", "--fail-fast", action="store_true")
+        p.add_argument("--allow-shared-tables", action="store_true",
+                       help="let a non-default target write the source tables the default "
+                       "target uses (refused otherwise)")
         p.add_argument("--executor", default=DEFAULT_EXECUTOR,
                        help="what runs the Python assets (a plugin's executor; default threads)")
     return p
@@ -157,6 +160,7 @@ def run_request(command: str, argv: Sequence[str]) -> tuple[DbtOptions, Any]:
         fail_fast=args.fail_fast,
         argv=list(argv),
         executor=args.executor,
+        allow_shared_tables=args.allow_shared_tables,
     )
     return options, request
 
