@@ -48,6 +48,8 @@ class Progress:
         timing = f"in {result.execution_time:.2f}s"
         if result.status == "success":
             say(dots(f"OK python asset {result.name}", f"[{result.message} {timing}]"))
+        elif result.status == "no-op":
+            say(dots(f"NO-OP python asset {result.name}", f"[{result.message}]"))
         elif result.status == "skipped":
             say(f"SKIP python asset {result.name}: {result.message}")
         else:

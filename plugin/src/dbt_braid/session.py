@@ -236,7 +236,44 @@ def plan_run(loaded: Loaded, request: RunRequest) -> tuple[Plan, list[str]]:
     types = runnable_types(request.command, wanted)
     plan = make_plan(loaded.graph, selected, types, include_python=not wanted or "python" in wanted)
     check_shared_tables(loaded, plan, request)
+    empty_columns(loaded, plan)
     return plan, unmatched
+
+
+def wants_empty(project: DbtProject) -> bool:
+    """dbt's ``--empty`` among the flags braid passes to dbt (the last of it and
+    ``--no-empty`` wins)."""
+    flags = [f for f in project.options.extra if f in ("--empty", "--no-empty")]
+    return bool(flags) and flags[-1] == "--empty"
+
+
+def empty_columns(loaded: Loaded, plan: Plan) -> dict[str, list[tuple[str, str]]] | None:
+    """With ``--empty``: each planned source-table asset's declared (column, data_type)s.
+    An asset whose source declares no typed columns is refused before anything runs: with
+    no data to move, the YAML is the only place its shape can come from."""
+    project = loaded.project
+    if not wants_empty(project):
+        return None
+    found: dict[str, list[tuple[str, str]]] = {}
+    problems = []
+    for step in plan.python:
+        asset = loaded.assets[step.unique_id]
+        if asset.relation is None or asset.source_name is None:
+            continue
+        source = project.manifest.sources.get(asset.declared_by)
+        columns = list((getattr(source, "columns", None) or {}).values())
+        typed = [(c.name, c.data_type) for c in columns if getattr(c, "data_type", None)]
+        if not columns or len(typed) < len(columns):
+            problems.append(
+                f"{asset.yaml_file}: source {asset.source_name}.{asset.name}: columns: "
+                "--empty writes an empty table of the source's declared columns instead of "
+                "running the asset; declare every column with its data_type (columns: "
+                "[{name: id, data_type: integer}, ...])"
+            )
+        found[asset.unique_id] = typed
+    if problems:
+        raise BraidUserError(problems)
+    return found
 
 
 def check_shared_tables(loaded: Loaded, plan: Plan, request: RunRequest) -> None:
@@ -307,6 +344,7 @@ def execute(loaded: Loaded, plan: Plan, request: RunRequest) -> RunReport:
         project_dir=project.project_root,
         before=lambda asset: pm.hook.before_python_asset(asset=asset, run_id=run_id),
         context_extras=_context_extras(project, request),
+        empty=empty_columns(loaded, plan),
     )
     progress = console.Progress(len(plan.python), lambda uid: graph.nodes[uid]["name"])
 
@@ -382,7 +420,7 @@ def _context_extras(project: DbtProject, request: RunRequest) -> Any:
     """``context.vars``, ``context.flags`` and ``context.ref``/``source`` for each asset."""
     flags = RunFlags(
         full_refresh=request.full_refresh,
-        empty="--empty" in project.options.extra,
+        empty=wants_empty(project),
         target=project.config.target_name,
         command=request.command,
     )

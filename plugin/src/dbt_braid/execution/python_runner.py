@@ -6,7 +6,7 @@ import logging
 import os
 import time
 import traceback
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -46,6 +46,7 @@ class PythonRunner:
         project_dir: Path,
         before: Callable[[PythonAsset], None] = lambda a: None,
         context_extras: Callable[[PythonAsset], Mapping[str, Any]] = lambda a: {},
+        empty: Mapping[str, Sequence[tuple[str, str]]] | None = None,
     ) -> None:
         #: unique_id -> (where its value is, the IO manager that reads it)
         self.refs = refs
@@ -56,6 +57,8 @@ class PythonRunner:
         self.before = before
         #: the asset -> further AssetContext fields (vars, flags, relation lookups)
         self.context_extras = context_extras
+        #: with dbt's --empty: each source-table asset's declared (column, data_type)s
+        self.empty = empty
         warehouse = io.get("table")
         self.warehouse: QueryRunner | None = warehouse if hasattr(warehouse, "query") else None  # type: ignore[assignment]
 
@@ -64,6 +67,8 @@ class PythonRunner:
         return self.io[io_name].load(ref, asset.annotations.get(arg))
 
     def run(self, asset: PythonAsset) -> NodeResult:
+        if self.empty is not None:
+            return self._run_empty(asset)
         started = now_iso()
         t0 = time.perf_counter()
         result = NodeResult(asset.unique_id, asset.name, "python", "success", started_at=started)
@@ -111,6 +116,50 @@ class PythonRunner:
         result.execution_time = time.perf_counter() - t0
         result.completed_at = now_iso()
         return result
+
+
+    def _run_empty(self, asset: PythonAsset) -> NodeResult:
+        """dbt's ``--empty`` ("check the shapes, move no data"): a source-table asset writes
+        an empty table of its source's declared columns without running the function; an
+        exposure asset has no shape to check and does not run (``no-op``)."""
+        started = now_iso()
+        result = NodeResult(asset.unique_id, asset.name, "python", "no-op", started_at=started)
+        columns = self.empty.get(asset.unique_id) if self.empty is not None else None
+        if asset.relation is None or columns is None or self.warehouse is None:
+            result.message = "--empty: an exposure asset moves data only without --empty"
+        else:
+            try:
+                select = ", ".join(f"cast(null as {kind}) as {self._quote(name)}"
+                                   for name, kind in columns)
+                frame = self._typed_empty(f"select {select} limit 0")
+                result.rows_written = self.io[asset.io].store(asset, frame)
+                result.columns = columns_of(frame)
+                result.status = "success"
+                result.message = (f"--empty: wrote an empty table of {len(columns)} declared "
+                                  f"columns to {asset.relation}")
+            except Exception as exc:
+                result.status = "error"
+                result.message = "--empty: " + " ".join(f"{type(exc).__name__}: {exc}".split())
+        result.completed_at = now_iso()
+        return result
+
+    def _typed_empty(self, sql: str) -> Any:
+        """The zero rows of ``sql`` with their warehouse types: as Arrow where the table IO
+        manager can (a DataFrame with no rows cannot tell a date or a string from any
+        object), else a DataFrame whose untyped columns are taken as text."""
+        as_arrow = getattr(self.warehouse, "query_arrow", None)
+        if as_arrow is not None:
+            return as_arrow(sql)
+        assert self.warehouse is not None
+        frame = self.warehouse.query(sql)
+        for name in frame.select_dtypes(include="object").columns:
+            frame[name] = frame[name].astype("string")
+        return frame
+
+    def _quote(self, name: str) -> str:
+        from dbt_braid.io import adapter_sql
+
+        return adapter_sql.quote(adapter_sql.adapter_class(str(self.target.get("type"))), name)
 
 
 def relation_of(value: Any) -> Relation | None:

@@ -55,7 +55,7 @@ def node_statuses(
         data = graph.nodes[uid]
         if not has_version(data):
             continue
-        attempts = [r for r in by_node.get(uid, []) if r.get("status") != "skipped"]
+        attempts = [r for r in by_node.get(uid, []) if r.get("status") not in ("skipped", "no-op")]
         last = attempts[-1] if attempts else None
         successes = [r for r in attempts if r.get("status") in SUCCESS]
         good = successes[-1] if successes else None

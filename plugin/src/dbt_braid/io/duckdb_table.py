@@ -125,6 +125,16 @@ class DuckDBTableIO:
         finally:
             cur.close()
 
+    def query_arrow(self, sql: str) -> Any:
+        """Rows of ``sql`` as an Arrow table (types survive even with no rows)."""
+        cur = self._cursor()
+        try:
+            result = cur.sql(sql)
+            to_table = getattr(result, "to_arrow_table", None) or result.fetch_arrow_table
+            return to_table()
+        finally:
+            cur.close()
+
     def close(self) -> None:
         with self._lock:
             if self._con is not None:

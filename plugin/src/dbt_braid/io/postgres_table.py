@@ -102,14 +102,30 @@ class PostgresTableIO(GenericTableIO):
         import psycopg2
 
         source = adapter_sql.render(self.adapter, ref.relation, self.database)
+        try:
+            table = self._read(source)
+        except psycopg2.errors.UndefinedTable:
+            raise not_built(ref) from None
+        kind = wants(annotation)
+        if kind == "arrow":
+            return table
+        if kind == "polars":
+            import polars as pl
+
+            return pl.from_arrow(table)
+        return table.to_pandas()
+
+    def query_arrow(self, sql: str) -> Any:
+        """Rows of ``sql`` as a typed Arrow table (types survive even with no rows)."""
+        return self._read(f"({sql}) as braid_query")
+
+    def _read(self, source: str) -> Any:
+        """``select * from source`` through COPY, typed by the columns' PostgreSQL types."""
         with self._connection() as handle:
             handle.autocommit = False  # `set local` below needs a transaction (autocommit: true)
             cursor = handle.cursor()
             try:
-                try:
-                    cursor.execute(f"select * from {source} limit 0")
-                except psycopg2.errors.UndefinedTable:
-                    raise not_built(ref) from None
+                cursor.execute(f"select * from {source} limit 0")
                 described = [(d[0], d[1]) for d in cursor.description or []]
                 selected = ", ".join(_select_expr(self.adapter, n, oid) for n, oid in described)
                 buffer = io.BytesIO()
@@ -120,15 +136,7 @@ class PostgresTableIO(GenericTableIO):
                 )
             finally:
                 handle.rollback()
-        table = _parse_csv(buffer.getvalue(), described)
-        kind = wants(annotation)
-        if kind == "arrow":
-            return table
-        if kind == "polars":
-            import polars as pl
-
-            return pl.from_arrow(table)
-        return table.to_pandas()
+        return _parse_csv(buffer.getvalue(), described)
 
     def store(self, asset: PythonAsset, value: Any) -> int | None:
         if asset.relation is None:
