@@ -94,7 +94,9 @@ def test_python_output_is_the_same_dataset_dbt_reads(it) -> None:
                    and e["eventType"] == "START")
     assert {"namespace": predicted[0], "name": predicted[1]} in [
         {k: d[k] for k in ("namespace", "name")} for d in summary["inputs"]]
-    out = next(o for e in events for o in e["outputs"] if (o["namespace"], o["name"]) == predicted)
+    # the schema is known once the asset has written its table: on its COMPLETE event
+    out = next(o for e in events if e["eventType"] == "COMPLETE" for o in e["outputs"]
+               if (o["namespace"], o["name"]) == predicted)
     fields = {f["name"] for f in out["facets"]["schema"]["fields"]}
     assert fields == {"forecast_date", "predicted_orders", "predicted_revenue"}
 
@@ -171,3 +173,67 @@ def test_static_lineage_as_openlineage_job_events(it) -> None:
     expected = {(a, b) for a, b in ((e["from"], e["to"]) for e in lineage["edges"])
                 if a in builders and b in builders}
     assert {(job_of[a], job_of[b]) for a, b in joined} == expected
+
+
+LIVE = {
+    "models/a.sql": "{{ config(materialized='table') }} select 1 as id",
+    "models/sources.yml": """
+        version: 2
+        sources:
+          - name: py
+            tables:
+              - name: p
+                config: {meta: {braid: {python: p.make, depends_on: [a]}}}
+        exposures:
+          - name: broken
+            type: ml
+            owner: {name: me}
+            depends_on: [ref('a')]
+            config: {meta: {braid: {python: p.broken}}}
+        """,
+    "python_assets/p.py": """
+        import json
+        import os
+
+
+        def make(a):
+            # what a backend has received while this asset runs
+            with open(os.environ["OL_EVENTS"]) as events:
+                seen = [json.loads(line) for line in events if line.strip()]
+            with open(os.environ["OL_SEEN"], "w") as out:
+                json.dump([(e["eventType"], e["job"]["name"]) for e in seen], out)
+            return a
+
+
+        def broken(a):
+            raise ValueError("the model would not converge")
+        """,
+}
+
+
+def test_events_leave_as_nodes_start_and_failures_carry_their_message(make_project,
+                                                                        tmp_path) -> None:
+    project = make_project(LIVE)
+    events = tmp_path / "events.jsonl"
+    config = tmp_path / "openlineage.yml"
+    config.write_text(f"transport:\n  type: file\n  log_file_path: {events}\n  append: true\n")
+    seen_file = tmp_path / "seen.json"
+    done = project.braid("run", env={"OPENLINEAGE_CONFIG": str(config), "OL_EVENTS": str(events),
+                                     "OL_SEEN": str(seen_file)})
+    assert done.returncode == 1, done.stdout + done.stderr
+    seen = json.loads(seen_file.read_text())
+    # while p ran: the run had started, model a had started and completed, p had started
+    assert ["START", "proj.braid_run"] in seen
+    assert ("START", "python.proj.p") in map(tuple, seen)
+    assert any(kind == "COMPLETE" and job.endswith(".a") for kind, job in seen)
+    assert not any(kind == "COMPLETE" and job == "python.proj.p" for kind, job in seen)
+    every = [json.loads(line) for line in events.read_text().splitlines() if line]
+    failed = [e for e in every if e["eventType"] == "FAIL" and e["job"]["name"]
+              == "python.proj.broken"]
+    assert len(failed) == 1
+    facet = failed[0]["run"]["facets"]["errorMessage"]
+    assert "the model would not converge" in facet["message"]
+    assert facet["programmingLanguage"] == "python"
+    assert "raise ValueError" in facet["stackTrace"]
+    assert [e["eventType"] for e in every if e["job"]["name"] == "proj.braid_run"] == [
+        "START", "FAIL"]

@@ -59,8 +59,14 @@ class Recorder:
         return [n for n, _ in self.calls]
 
     @hookimpl
-    def start_run(self, run_id, command, plan, project):
-        self._add("start_run", run_id=run_id, command=command, plan=plan, project=project)
+    def start_run(self, run_id, command, plan, project, graph):
+        self._add("start_run", run_id=run_id, command=command, plan=plan, project=project,
+                  graph=graph)
+
+    @hookimpl
+    def before_dbt_node(self, run_id, unique_id):
+        self._add("before_dbt_node", run_id=run_id, unique_id=unique_id,
+                  thread=threading.current_thread().name)
 
     @hookimpl
     def before_dbt_batch(self, run_id, batch_index, unique_ids):
@@ -135,6 +141,19 @@ def test_hook_start_run(recorded: Recorder) -> None:
     assert call["command"] == "run"
     assert call["plan"].python and len(call["plan"].batches) == 2
     assert call["project"].config.project_name == "proj"
+    assert set(call["plan"].order) <= set(call["graph"].nodes)
+
+
+def test_hook_before_dbt_node(recorded: Recorder) -> None:
+    calls = recorded.of("before_dbt_node")
+    assert sorted(c["unique_id"] for c in calls) == ["model.proj.a", "model.proj.b"]
+    run_id = recorded.of("start_run")[0]["run_id"]
+    assert {c["run_id"] for c in calls} == {run_id}
+    order = recorded.order()
+    # each node starts inside its own batch: a after the first batch begins, b after the second
+    firsts = [i for i, name in enumerate(order) if name == "before_dbt_batch"]
+    starts = [i for i, name in enumerate(order) if name == "before_dbt_node"]
+    assert firsts[0] < starts[0] < firsts[1] < starts[1]
 
 
 def test_hook_before_dbt_batch(recorded: Recorder) -> None:

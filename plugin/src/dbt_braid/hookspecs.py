@@ -6,7 +6,8 @@ writers, the history recorder, the OpenLineage emitter) implements these same ho
 any of it. Hooks come in families, named as verb phrases:
 
 - ``register_*``: contribute implementations through a ``register`` callback;
-- ``before_*`` / ``after_*``: around each Python asset and each dbt batch;
+- ``before_*`` / ``after_*``: around each Python asset and each dbt batch (and as each dbt
+  node starts);
 - ``start_run`` / ``finish_run``: once per run, the plan first, the results last;
 - ``write_artifacts``, ``record_run``, ``emit_lineage``: what a finished run leaves behind.
 
@@ -22,6 +23,8 @@ from typing import TYPE_CHECKING, Any
 import pluggy
 
 if TYPE_CHECKING:
+    import networkx as nx
+
     from dbt_braid.assets import PythonAsset
     from dbt_braid.dbtcore.project import DbtProject
     from dbt_braid.execution.results import NodeResult, RunReport
@@ -51,13 +54,22 @@ def register_executors(register: Callable[..., None]) -> None:
 
 
 @hookspec
-def start_run(run_id: str, command: str, plan: Plan, project: DbtProject) -> None:
-    """Called once before anything of a run executes, with the plan it will follow."""
+def start_run(
+    run_id: str, command: str, plan: Plan, project: DbtProject, graph: nx.DiGraph
+) -> None:
+    """Called once before anything of a run executes, with the plan it will follow and the
+    unified graph it was made from."""
 
 
 @hookspec
 def before_dbt_batch(run_id: str, batch_index: int, unique_ids: list[str]) -> None:
     """Called on the main thread right before a dbt invocation runs a batch of nodes."""
+
+
+@hookspec
+def before_dbt_node(run_id: str, unique_id: str) -> None:
+    """Called when dbt starts one node of a batch (dbt's NodeStart event), on dbt's worker
+    thread: keep it quick and thread-safe."""
 
 
 @hookspec

@@ -40,6 +40,7 @@ DEFAULT_PLUGINS = (
     "dbt_braid.builtins.lineage",
     "dbt_braid.builtins.history",
     "dbt_braid.builtins.openlineage",
+    "dbt_braid.builtins.openlineage_live",
 )
 
 ENTRY_POINT_GROUP = "braid"

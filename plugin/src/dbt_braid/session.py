@@ -364,9 +364,14 @@ def execute(loaded: Loaded, plan: Plan, request: RunRequest) -> RunReport:
         )
 
         def callback(event: Any) -> None:
-            if event.info.name == "NodeFinished":
+            name = event.info.name
+            if name == "NodeFinished":
                 info = event.data.node_info
                 notify(info.unique_id, info.node_status)
+            elif name == "NodeStart":
+                uid = event.data.node_info.unique_id
+                if uid in graph:
+                    pm.hook.before_dbt_node(run_id=run_id, unique_id=uid)
 
         pm.hook.before_dbt_batch(run_id=run_id, batch_index=index, unique_ids=list(nodes))
         hook_plan = HookPlan(
@@ -398,7 +403,7 @@ def execute(loaded: Loaded, plan: Plan, request: RunRequest) -> RunReport:
     )
     try:
         pm.hook.start_run(run_id=run_id, command=request.label or request.command, plan=plan,
-                          project=project)
+                          project=project, graph=graph)
         results = engine.run()
         if dbt_results and not engine.interrupted:
             _finish_hooks(project, request, plan, dbt_results, flags)

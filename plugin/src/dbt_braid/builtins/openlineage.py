@@ -20,6 +20,7 @@ from typing import Any
 import networkx as nx
 
 from dbt_braid import __version__, console
+from dbt_braid.builtins import openlineage_live as live_stream
 from dbt_braid.dbtcore.project import DbtProject
 from dbt_braid.execution.results import NodeResult, RunReport
 from dbt_braid.hookspecs import hookimpl
@@ -83,44 +84,47 @@ class Namer:
         return str(data.get("relation") or uid)
 
 
-def _events(report: RunReport, project: DbtProject) -> list[Any]:
-    from openlineage.client.event_v2 import Job, Run, RunEvent, RunState
-    from openlineage.client.facet_v2 import job_type_job, parent_run
+def _parent(run_id: str, command: str, project: DbtProject, namer: Namer) -> tuple[str, Any]:
+    """The braid run's job name and the parent facet its nodes' runs carry."""
+    from openlineage.client.facet_v2 import parent_run
 
-    graph = report.graph
-    namer = Namer(graph, project)
-    parent_job = f"{project.config.project_name}.braid_{report.command}"
-    parent = parent_run.ParentRunFacet(
-        run=parent_run.Run(runId=report.run_id),
+    parent_job = f"{project.config.project_name}.braid_{command}"
+    return parent_job, parent_run.ParentRunFacet(
+        run=parent_run.Run(runId=run_id),
         job=parent_run.Job(namespace=namer.job_namespace, name=parent_job),
         producer=PRODUCER,
     )
-    braid_type = job_type_job.JobTypeJobFacet(
-        processingType="BATCH", integration="BRAID", jobType="RUN", producer=PRODUCER
-    )
-    events = [
-        RunEvent(
-            eventType=RunState.START,
-            eventTime=report.started_at,
-            producer=PRODUCER,
-            run=Run(runId=report.run_id),
-            job=Job(namespace=namer.job_namespace, name=parent_job, facets={"jobType": braid_type}),
-        )
-    ]
+
+
+def _run_event(state: str, moment: str, run_id: str, namer: Namer, parent_job: str) -> Any:
+    from openlineage.client.event_v2 import Job, Run, RunEvent, RunState
+    from openlineage.client.facet_v2 import job_type_job
+
+    facets: dict[str, Any] = {}
+    if state == "START":
+        facets["jobType"] = job_type_job.JobTypeJobFacet(
+            processingType="BATCH", integration="BRAID", jobType="RUN", producer=PRODUCER)
+    return RunEvent(eventType=RunState(state), eventTime=moment, producer=PRODUCER,
+                    run=Run(runId=run_id),
+                    job=Job(namespace=namer.job_namespace, name=parent_job, facets=facets))
+
+
+def _run_end(report: RunReport) -> str:
+    return "COMPLETE" if report.success and not report.interrupted else "FAIL"
+
+
+def _events(report: RunReport, project: DbtProject) -> list[Any]:
+    """Every event of a finished run at once (when no live stream was started)."""
+    graph = report.graph
+    namer = Namer(graph, project)
+    parent_job, parent = _parent(report.run_id, report.command, project, namer)
+    events = [_run_event("START", report.started_at, report.run_id, namer, parent_job)]
     for result in report.results:
         if result.status not in RAN or result.unique_id not in graph:
             continue
         events.extend(_node_events(result, graph, namer, parent, report.run_id))
-    ended = RunState.COMPLETE if report.success and not report.interrupted else RunState.FAIL
-    events.append(
-        RunEvent(
-            eventType=ended,
-            eventTime=_last_time(report),
-            producer=PRODUCER,
-            run=Run(runId=report.run_id),
-            job=Job(namespace=namer.job_namespace, name=parent_job),
-        )
-    )
+    events.append(_run_event(_run_end(report), _last_time(report), report.run_id, namer,
+                             parent_job))
     return events
 
 
@@ -177,25 +181,49 @@ def _job(uid: str, graph: nx.DiGraph, namer: Namer) -> Any:
 def _node_events(
     result: NodeResult, graph: nx.DiGraph, namer: Namer, parent: Any, run_id: str
 ) -> list[Any]:
+    return [
+        _node_event(result.unique_id, "START", result.started_at, graph, namer, parent, run_id),
+        _end_event(result, graph, namer, parent, run_id),
+    ]
+
+
+def _node_event(
+    uid: str, state: str, moment: str | None, graph: nx.DiGraph, namer: Namer, parent: Any,
+    run_id: str, columns: list[tuple[str, str]] | None = None,
+    facets: dict[str, Any] | None = None,
+) -> Any:
     from openlineage.client.event_v2 import Run, RunEvent, RunState
 
-    uid = result.unique_id
-    inputs, outputs = _datasets(uid, graph, namer, result.columns)
-    job = _job(uid, graph, namer)
-    node_run = str(uuid.uuid5(uuid.UUID(run_id), uid))
-    end_state = RunState.FAIL if result.status in FAILED else RunState.COMPLETE
-    return [
-        RunEvent(
-            eventType=state,
-            eventTime=moment or _now(),
+    inputs, outputs = _datasets(uid, graph, namer, columns)
+    return RunEvent(
+        eventType=RunState(state),
+        eventTime=moment or _now(),
+        producer=PRODUCER,
+        run=Run(runId=str(uuid.uuid5(uuid.UUID(run_id), uid)),
+                facets={"parent": parent, **(facets or {})}),
+        job=_job(uid, graph, namer),
+        inputs=inputs,
+        outputs=outputs,
+    )
+
+
+def _end_event(result: NodeResult, graph: nx.DiGraph, namer: Namer, parent: Any,
+               run_id: str) -> Any:
+    """COMPLETE, or FAIL with the error message (and a Python asset's traceback)."""
+    from openlineage.client.facet_v2 import error_message_run
+
+    facets: dict[str, Any] = {}
+    failed = result.status in FAILED
+    if failed:
+        python = graph.nodes[result.unique_id].get("kind") == "python"
+        facets["errorMessage"] = error_message_run.ErrorMessageRunFacet(
+            message=result.message or result.status,
+            programmingLanguage="python" if python else "sql",
+            stackTrace=result.traceback,
             producer=PRODUCER,
-            run=Run(runId=node_run, facets={"parent": parent}),
-            job=job,
-            inputs=inputs,
-            outputs=outputs,
         )
-        for state, moment in ((RunState.START, result.started_at), (end_state, result.completed_at))
-    ]
+    return _node_event(result.unique_id, "FAIL" if failed else "COMPLETE",
+                       result.completed_at, graph, namer, parent, run_id, result.columns, facets)
 
 
 #: the nodes that are jobs in static lineage: they build something
@@ -242,6 +270,10 @@ def _last_time(report: RunReport) -> str:
 
 @hookimpl
 def emit_lineage(report: RunReport, project: DbtProject) -> None:
+    live = live_stream.finish(report.run_id)
+    if live is not None:
+        live.end(report)
+        return
     if not configured():
         return
     try:
