@@ -18,6 +18,7 @@ import networkx as nx
 
 from dbt_braid import console
 from dbt_braid.assets import PythonAsset
+from dbt_braid.dbtcore.code_versions import stamp_code_versions
 from dbt_braid.dbtcore.project import DbtOptions, DbtProject
 from dbt_braid.declarations import misplaced_declarations, read_declarations
 from dbt_braid.errors import BraidUserError
@@ -110,6 +111,7 @@ def load(options: DbtOptions, command: str = "run") -> Loaded:
     declarations = read_declarations(manifest.sources.values(), manifest.exposures.values())
     misplaced = misplaced_declarations(manifest.nodes.values())
     assets = resolve_assets(declarations, index, misplaced, import_on_error=command in RUNS_PYTHON)
+    stamp_code_versions(manifest, assets)
     build = command == "build"
     unified = build_graph(
         manifest,
@@ -367,6 +369,10 @@ def execute(loaded: Loaded, plan: Plan, request: RunRequest) -> RunReport:
                           project=project)
         results = engine.run()
         write_dbt_run_results(project, dbt_results)
+        if project.invocations == 0:
+            # each dbt invocation wrote target/manifest.json with the assets' code versions;
+            # a run of Python assets alone writes it itself, for a later --state
+            project.write_manifest()
         report = _report(loaded, request, run_id, started, t0, results, engine.interrupted)
         report.target_dir.mkdir(parents=True, exist_ok=True)  # every writer may rely on it
         pm.hook.write_artifacts(report=report)
