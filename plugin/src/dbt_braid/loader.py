@@ -166,9 +166,9 @@ class FunctionRef:
         managers read them to pick pandas, polars or Arrow)."""
         if self._annotations is None:
             try:
-                parameters = inspect.signature(self.load()).parameters.values()
-            except (TypeError, ValueError):
-                parameters = []  # type: ignore[assignment]
+                parameters = list(inspect.signature(self.load()).parameters.values())
+            except (TypeError, ValueError):  # Python cannot tell (a builtin): none
+                parameters = []
             self._annotations = {
                 p.name: p.annotation
                 for p in parameters
