@@ -9,7 +9,6 @@ parameters that match nothing, name clashes. Cycles are found later, on the unif
 from __future__ import annotations
 
 import difflib
-import inspect
 import json
 import os
 from collections import defaultdict
@@ -25,14 +24,13 @@ import jsonschema
 from dbt_braid.assets import PythonAsset, python_unique_id
 from dbt_braid.declarations import Declaration
 from dbt_braid.declare.functions import SourceCache, find_function
+from dbt_braid.declare.signature_checks import CONTEXT, signature_problems
 from dbt_braid.errors import BraidUserError, Problem
 from dbt_braid.loader import ASSETS_DIR, AssetImportError
 
 #: The dbt resource types a Python asset may depend on by name.
 DEPENDABLE_TYPES = ("model", "seed", "snapshot")
 DEFAULT_IO = {"source": "table", "exposure": "pickle"}
-#: the parameter name that receives the run context instead of a dependency or param
-CONTEXT = "context"
 
 
 @cache
@@ -362,81 +360,6 @@ def _inputs(decl: Declaration, names: _Names, file: str) -> tuple[dict[str, str]
     return inputs, problems
 
 
-def _signature_problems(
-    decl: Declaration,
-    file: str,
-    sig: inspect.Signature | None,
-    inputs: Mapping[str, str],
-    params: Mapping[str, Any],
-    incomplete: bool = False,
-) -> tuple[bool, list[Problem]]:
-    """(whether the function takes ``context``, what does not fit the declaration).
-
-    ``sig`` comes from the source, or from the imported function where the source cannot say;
-    None (Python cannot tell, e.g. a builtin) checks nothing."""
-    problems: list[Problem] = []
-    if sig is None:
-        return False, []
-    python = decl.meta["python"]
-    takes_kwargs = any(p.kind is p.VAR_KEYWORD for p in sig.parameters.values())
-    wants_context = False
-    for pname, p in sig.parameters.items():
-        if p.kind in (p.VAR_KEYWORD, p.VAR_POSITIONAL):
-            continue
-        if pname == "context":
-            wants_context = True
-            continue
-        if p.kind is p.POSITIONAL_ONLY:
-            problems.append(
-                Problem(
-                    file,
-                    decl.label,
-                    "meta.braid.python",
-                    f"{python}: parameter {pname!r} is positional-only; "
-                    "braid passes keyword arguments, remove the '/'",
-                )
-            )
-            continue
-        if pname in inputs or pname in params or p.default is not p.empty or incomplete:
-            continue
-        problems.append(
-            Problem(
-                file,
-                decl.label,
-                "meta.braid.python",
-                f"{python}() takes {pname!r}, which matches no dependency, param or 'context'; "
-                "add it to depends_on or params, or give it a default",
-            )
-        )
-    if not takes_kwargs:
-        for arg in inputs:
-            if arg not in sig.parameters:
-                # a dependency from the exposure's own depends_on (a ref) is not in meta.braid
-                via_dbt = inputs[arg] in decl.dbt_depends_on
-                origin = " (from the exposure's depends_on)" if via_dbt else ""
-                problems.append(
-                    Problem(
-                        file,
-                        decl.label,
-                        "depends_on" if via_dbt else "meta.braid.depends_on",
-                        f"{python}() has no parameter {arg!r} for dependency "
-                        f"{inputs[arg]}{origin}; add the parameter or rename it "
-                        "with meta.braid.depends_on: {argument: name}",
-                    )
-                )
-        for key in params:
-            if key not in sig.parameters and key != CONTEXT:
-                problems.append(
-                    Problem(
-                        file,
-                        decl.label,
-                        f"meta.braid.params.{key}",
-                        f"{python}() has no parameter {key!r}; add it or **kwargs",
-                    )
-                )
-    return wants_context, problems
-
-
 def import_problems(assets: Iterable[PythonAsset], index: ProjectIndex) -> list[Problem]:
     """Import each asset's module (once) and report the ones that fail, as declaration
     problems: what ``braid run`` checks before anything runs, for the assets it will run."""
@@ -596,7 +519,7 @@ def resolve_assets(
                 )
             problems.append(Problem(file, decl.label, "meta.braid.python", message))
             continue
-        wants_context, found = _signature_problems(
+        wants_context, found = signature_problems(
             decl, file, found_function.signature, inputs, params, incomplete
         )
         problems.extend(found)
