@@ -39,6 +39,7 @@ from dbt_braid.assets import PythonAsset, Relation  # noqa: E402
 from dbt_braid.io.base import IOEnv  # noqa: E402
 from dbt_braid.io.duckdb_table import DuckDBTableIO  # noqa: E402
 from dbt_braid.io.postgres_table import PostgresTableIO  # noqa: E402
+from dbt_braid.loader import FunctionRef  # noqa: E402
 
 
 def frame(n: int) -> pd.DataFrame:
@@ -58,8 +59,8 @@ def asset(relation: Relation) -> PythonAsset:
     return PythonAsset(
         name=relation.identifier, unique_id=f"python.bench.{relation.identifier}",
         package_name="bench", kind="source", declared_by="source.bench.s.t", yaml_file="b.yml",
-        python="b.f", module_file="b.py", function=lambda: None, relation=relation,
-        source_name="s")
+        python="b.f", module_file="b.py", function_ref=FunctionRef.of(lambda: None),
+        relation=relation, source_name="s")
 
 
 def timed(fn: Callable[[], object]) -> float:

@@ -28,6 +28,7 @@ from dbt_braid.io.base import IOEnv, StoredRef, collect_io_managers
 from dbt_braid.io.duckdb_table import DuckDBTableIO
 from dbt_braid.io.generic_table import GenericTableIO
 from dbt_braid.io.postgres_table import PostgresTableIO
+from dbt_braid.loader import FunctionRef
 from dbt_braid.plugin_host import get_plugin_manager
 
 AWKWARD = [
@@ -97,7 +98,8 @@ def asset(relation: Relation) -> PythonAsset:
     return PythonAsset(
         name=relation.identifier, unique_id=f"python.p.{relation.identifier}", package_name="p",
         kind="source", declared_by="source.p.s.t", yaml_file="m.yml", python="m.f",
-        module_file="m.py", function=lambda: None, relation=relation, source_name="s")
+        module_file="m.py", function_ref=FunctionRef.of(lambda: None), relation=relation,
+        source_name="s")
 
 
 def ref(relation: Relation) -> StoredRef:

@@ -5,13 +5,11 @@ Kept free of dbt imports so that planning and its tests can build assets by hand
 
 from __future__ import annotations
 
-import hashlib
-import inspect
-import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Literal
+
+from dbt_braid.loader import FunctionRef
 
 Kind = Literal["source", "exposure"]
 
@@ -34,7 +32,8 @@ class PythonAsset:
     """A validated Python asset.
 
     ``inputs`` maps each keyword argument of the function to the unique_id of the node
-    (dbt node or Python asset) whose value it receives.
+    (dbt node or Python asset) whose value it receives. The function itself is imported only
+    when first used (:attr:`function`): commands that run no Python import no user module.
     """
 
     name: str
@@ -45,7 +44,7 @@ class PythonAsset:
     yaml_file: str
     python: str
     module_file: str
-    function: Callable[..., Any] = field(compare=False, repr=False)
+    function_ref: FunctionRef = field(compare=False, repr=False)
     inputs: Mapping[str, str] = field(default_factory=dict)
     params: Mapping[str, Any] = field(default_factory=dict)
     io: str = "table"
@@ -56,9 +55,19 @@ class PythonAsset:
     relation: Relation | None = None
     source_name: str | None = None
     wants_context: bool = False
-    #: a hash of the function's source, its python: path and its params (history, status)
+    #: a hash of the function's source and the helpers it uses, its python: path and its
+    #: params (history, status, state:modified; dbt_braid.declare.code_version)
     code_version: str = ""
-    annotations: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    @property
+    def function(self) -> Callable[..., Any]:
+        """The user's function, imported on first use (raises ``AssetImportError``)."""
+        return self.function_ref.load()
+
+    @property
+    def annotations(self) -> Mapping[str, Any]:
+        """Parameter annotations of the imported function (the IO managers read them)."""
+        return self.function_ref.annotations()
 
     @property
     def label(self) -> str:
@@ -76,18 +85,3 @@ class PythonAsset:
 def python_unique_id(package_name: str, name: str) -> str:
     """A Python asset's unique_id (SPEC §5): ``python.<package>.<name>``."""
     return f"python.{package_name}.{name}"
-
-
-def code_version(function: Callable[..., Any], python: str, params: Mapping[str, Any]) -> str:
-    """What must change for an asset to count as changed: its code, its path, its params.
-
-    The code is the whole module the function lives in, so editing a helper beside it
-    counts too (helpers imported from other modules do not).
-    """
-    try:
-        file = inspect.getsourcefile(function)
-        source = Path(file).read_text(encoding="utf-8") if file else inspect.getsource(function)
-    except (OSError, TypeError):
-        source = getattr(function, "__qualname__", repr(function))
-    payload = json.dumps([python, source, params], sort_keys=True, default=str)
-    return hashlib.sha256(payload.encode()).hexdigest()

@@ -9,7 +9,6 @@ parameters that match nothing, name clashes. Cycles are found later, on the unif
 from __future__ import annotations
 
 import difflib
-import inspect
 import json
 import os
 from collections import defaultdict
@@ -22,16 +21,16 @@ from typing import Any
 
 import jsonschema
 
-from dbt_braid.assets import PythonAsset, code_version, python_unique_id
+from dbt_braid.assets import PythonAsset, python_unique_id
 from dbt_braid.declarations import Declaration
+from dbt_braid.declare.functions import SourceCache, find_function
+from dbt_braid.declare.signature_checks import CONTEXT, signature_problems
 from dbt_braid.errors import BraidUserError, Problem
-from dbt_braid.loader import ASSETS_DIR, AssetImportError, load_function
+from dbt_braid.loader import ASSETS_DIR, AssetImportError
 
 #: The dbt resource types a Python asset may depend on by name.
 DEPENDABLE_TYPES = ("model", "seed", "snapshot")
 DEFAULT_IO = {"source": "table", "exposure": "pickle"}
-#: the parameter name that receives the run context instead of a dependency or param
-CONTEXT = "context"
 
 
 @cache
@@ -267,16 +266,20 @@ class _Names:
 
 def display_file(decl: Declaration, index: ProjectIndex) -> str:
     """The declaring YAML file, relative to the root project for packages too."""
-    if decl.package_name == index.root_project:
-        return decl.yaml_file
-    root = index.package_roots.get(decl.package_name)
+    return display_file_of(decl.package_name, decl.yaml_file, index)
+
+
+def display_file_of(package_name: str, yaml_file: str, index: ProjectIndex) -> str:
+    if package_name == index.root_project:
+        return yaml_file
+    root = index.package_roots.get(package_name)
     project = index.package_roots.get(index.root_project)
     if root is None or project is None:
-        return f"{decl.package_name}/{decl.yaml_file}"
+        return f"{package_name}/{yaml_file}"
     try:
-        return str((root / decl.yaml_file).relative_to(project))
+        return str((root / yaml_file).relative_to(project))
     except ValueError:
-        return str(root / decl.yaml_file)
+        return str(root / yaml_file)
 
 
 def _module_path(decl: Declaration, package: str, module: str, index: ProjectIndex) -> str:
@@ -357,91 +360,35 @@ def _inputs(decl: Declaration, names: _Names, file: str) -> tuple[dict[str, str]
     return inputs, problems
 
 
-def _signature_problems(
-    decl: Declaration,
-    file: str,
-    func: Any,
-    inputs: Mapping[str, str],
-    params: Mapping[str, Any],
-    incomplete: bool = False,
-) -> tuple[bool, dict[str, Any], list[Problem]]:
-    problems: list[Problem] = []
-    try:
-        sig = inspect.signature(func)
-    except (TypeError, ValueError):
-        return False, {}, []
-    python = decl.meta["python"]
-    takes_kwargs = any(p.kind is p.VAR_KEYWORD for p in sig.parameters.values())
-    wants_context = False
-    annotations: dict[str, Any] = {}
-    for pname, p in sig.parameters.items():
-        if p.kind in (p.VAR_KEYWORD, p.VAR_POSITIONAL):
-            continue
-        if p.annotation is not p.empty:
-            annotations[pname] = p.annotation
-        if pname == "context":
-            wants_context = True
-            continue
-        if p.kind is p.POSITIONAL_ONLY:
-            problems.append(
-                Problem(
-                    file,
-                    decl.label,
-                    "meta.braid.python",
-                    f"{python}: parameter {pname!r} is positional-only; "
-                    "braid passes keyword arguments, remove the '/'",
-                )
-            )
-            continue
-        if pname in inputs or pname in params or p.default is not p.empty or incomplete:
-            continue
-        problems.append(
-            Problem(
-                file,
-                decl.label,
-                "meta.braid.python",
-                f"{python}() takes {pname!r}, which matches no dependency, param or 'context'; "
-                "add it to depends_on or params, or give it a default",
-            )
-        )
-    if not takes_kwargs:
-        for arg in inputs:
-            if arg not in sig.parameters:
-                # a dependency from the exposure's own depends_on (a ref) is not in meta.braid
-                via_dbt = inputs[arg] in decl.dbt_depends_on
-                origin = " (from the exposure's depends_on)" if via_dbt else ""
-                problems.append(
-                    Problem(
-                        file,
-                        decl.label,
-                        "depends_on" if via_dbt else "meta.braid.depends_on",
-                        f"{python}() has no parameter {arg!r} for dependency "
-                        f"{inputs[arg]}{origin}; add the parameter or rename it "
-                        "with meta.braid.depends_on: {argument: name}",
-                    )
-                )
-        for key in params:
-            if key not in sig.parameters and key != CONTEXT:
-                problems.append(
-                    Problem(
-                        file,
-                        decl.label,
-                        f"meta.braid.params.{key}",
-                        f"{python}() has no parameter {key!r}; add it or **kwargs",
-                    )
-                )
-    return wants_context, annotations, problems
+def import_problems(assets: Iterable[PythonAsset], index: ProjectIndex) -> list[Problem]:
+    """Import each asset's module (once) and report the ones that fail, as declaration
+    problems: what ``braid run`` checks before anything runs, for the assets it will run."""
+    problems = []
+    for asset in assets:
+        try:
+            asset.function_ref.load()
+        except AssetImportError as exc:
+            file = display_file_of(asset.package_name, asset.yaml_file, index)
+            problems.append(Problem(file, asset.label, "meta.braid.python", str(exc)))
+    return problems
 
 
 def resolve_assets(
     declarations: Iterable[Declaration],
     index: ProjectIndex,
     misplaced: Iterable[Declaration] = (),
+    import_on_error: bool = False,
 ) -> list[PythonAsset]:
     """Validated Python assets, or :class:`BraidUserError` listing every problem.
 
+    Functions are found and checked from the source; no module is imported unless the source
+    cannot say (:mod:`dbt_braid.declare.functions`). ``import_on_error`` (a command that will
+    run Python): when there are problems anyway, import the valid assets' modules too, so the
+    report lists every problem at once, import failures included.
+
     ``misplaced``: ``meta.braid`` found on models, seeds or snapshots, where it means nothing.
     """
+    sources = SourceCache()
     declarations = list(declarations)
     problems: list[Problem] = [
         Problem(
@@ -552,7 +499,9 @@ def resolve_assets(
             )
             continue
         try:
-            func = load_function(package, root, module, function)
+            found_function = find_function(
+                package, root, module, function, meta["python"], params, sources
+            )
         except AssetImportError as exc:
             message = str(exc)
             first = module.split(".")[0]
@@ -570,8 +519,8 @@ def resolve_assets(
                 )
             problems.append(Problem(file, decl.label, "meta.braid.python", message))
             continue
-        wants_context, annotations, found = _signature_problems(
-            decl, file, func, inputs, params, incomplete
+        wants_context, found = signature_problems(
+            decl, file, found_function.signature, inputs, params, incomplete
         )
         problems.extend(found)
         tags = meta.get("tags") or []
@@ -587,7 +536,7 @@ def resolve_assets(
                 yaml_file=decl.yaml_file,
                 python=meta["python"],
                 module_file=_module_path(decl, package, module, index),
-                function=func,
+                function_ref=found_function.ref,
                 inputs=inputs,
                 params=params,
                 io=io,
@@ -598,10 +547,11 @@ def resolve_assets(
                 relation=decl.relation,
                 source_name=decl.source_name,
                 wants_context=wants_context,
-                code_version=code_version(func, meta["python"], params),
-                annotations=annotations,
+                code_version=found_function.code_version,
             )
         )
     if problems:
+        if import_on_error:
+            problems.extend(import_problems(assets, index))
         raise BraidUserError(sorted(set(problems)))
     return assets

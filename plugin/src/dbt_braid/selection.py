@@ -9,7 +9,9 @@ exposure that declares it. So ``source:forecasting.predicted_orders`` selects th
 
 braid adds what dbt cannot know about Python assets (:meth:`BraidSelector.select_included`):
 the bare name, ``tag:`` (tags in ``meta.braid`` too), ``path:`` (the module in
-``python_assets/`` too), ``package:`` and ``resource_type:python``.
+``python_assets/`` too), ``package:``, ``resource_type:python``, and for ``state:modified``
+(and ``modified.body``, ``unmodified``) a changed code version against the one the
+``--state`` manifest recorded (:mod:`dbt_braid.dbtcore.code_versions`).
 """
 
 from __future__ import annotations
@@ -32,11 +34,14 @@ from dbt.graph.selector_spec import SelectionCriteria, SelectionSpec
 from dbt_common.events.contextvars import task_contextvars
 
 from dbt_braid.assets import PythonAsset
+from dbt_braid.dbtcore.code_versions import code_changed
 from dbt_braid.dbtcore.versions import node_selector_kwargs
 from dbt_braid.errors import BraidUserError
 from dbt_braid.graph import UnifiedGraph
 
 PYTHON_TYPE = "python"
+#: the state: values under which a Python asset whose code changed counts as modified
+_MODIFIED = frozenset({"modified", "modified.body"})
 
 
 def _python_match(asset: PythonAsset, spec: SelectionCriteria, root: Path) -> bool:
@@ -109,6 +114,8 @@ class BraidSelector(NodeSelector):
                 for u, asset in self.python.items()
                 if fnmatch(asset.name, spec.value) and u in included_nodes
             }
+        if spec.method == MethodName.State:
+            return self._state(included_nodes, spec)
         if spec.method == MethodName.Config and list(spec.method_arguments) == [STATUS_KEY]:
             if spec.value not in ("stale", "fresh"):
                 raise BraidUserError(f"status:{spec.value}: use status:stale or status:fresh")
@@ -118,6 +125,19 @@ class BraidSelector(NodeSelector):
                 if st == spec.value and u in included_nodes
             }
         return found | super().select_included(included_nodes, spec)
+
+    def _state(self, included_nodes: set[UniqueId], spec: SelectionCriteria) -> set[UniqueId]:
+        """dbt's answer (it compares the YAML), corrected by the Python assets' code."""
+        chosen = super().select_included(included_nodes, spec)
+        old = self.previous_state.manifest if self.previous_state is not None else None
+        if old is None or spec.value not in (*_MODIFIED, "unmodified"):
+            return chosen
+        changed = {
+            UniqueId(uid)
+            for uid, asset in self.python.items()
+            if uid in included_nodes and code_changed(old, asset)
+        }
+        return chosen | changed if spec.value in _MODIFIED else chosen - changed
 
     def select_nodes_recursively(
         self, spec: SelectionSpec, warn_on_no_nodes: bool = True

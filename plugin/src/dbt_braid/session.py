@@ -18,6 +18,7 @@ import networkx as nx
 
 from dbt_braid import console
 from dbt_braid.assets import PythonAsset
+from dbt_braid.dbtcore.code_versions import stamp_code_versions
 from dbt_braid.dbtcore.patches import HookPlan
 from dbt_braid.dbtcore.project import DbtOptions, DbtProject
 from dbt_braid.dbtcore.targets import check_target_owns_tables
@@ -34,7 +35,13 @@ from dbt_braid.history.status import NodeStatus, node_statuses
 from dbt_braid.io.base import IOEnv, StoredRef, collect_io_managers
 from dbt_braid.planning import Plan, make_plan
 from dbt_braid.plugin_host import get_plugin_manager
-from dbt_braid.resolve import DEPENDABLE_TYPES, DbtName, ProjectIndex, resolve_assets
+from dbt_braid.resolve import (
+    DEPENDABLE_TYPES,
+    DbtName,
+    ProjectIndex,
+    import_problems,
+    resolve_assets,
+)
 from dbt_braid.selection import (
     SelectionRequest,
     previous_state,
@@ -64,14 +71,24 @@ class Loaded:
     assets: dict[str, PythonAsset]
     unified: UnifiedGraph
     io_registry: Any = None
+    index: ProjectIndex | None = None
 
     @property
     def graph(self) -> nx.DiGraph:
         return self.unified.graph
 
 
+#: the commands that run Python assets, so import their modules (the others never do)
+RUNS_PYTHON = frozenset({"run", "build"})
+
+
 def load(options: DbtOptions, command: str = "run") -> Loaded:
-    """Parse the project once and validate every declaration (raises BraidUserError)."""
+    """Parse the project once and validate every declaration (raises BraidUserError).
+
+    Declarations are checked from the source: no asset module is imported here, except for
+    ``run``/``build`` when the declarations are invalid anyway (so one report lists every
+    problem, import failures too). :func:`check_imports` imports what a run will run.
+    """
     project = DbtProject(options)
     manifest = project.parse()
     pm = get_plugin_manager()
@@ -96,7 +113,8 @@ def load(options: DbtOptions, command: str = "run") -> Loaded:
     )
     declarations = read_declarations(manifest.sources.values(), manifest.exposures.values())
     misplaced = misplaced_declarations(manifest.nodes.values())
-    assets = resolve_assets(declarations, index, misplaced)
+    assets = resolve_assets(declarations, index, misplaced, import_on_error=command in RUNS_PYTHON)
+    stamp_code_versions(manifest, assets)
     build = command == "build"
     unified = build_graph(
         manifest,
@@ -105,7 +123,17 @@ def load(options: DbtOptions, command: str = "run") -> Loaded:
         project.test_deps() if build else None,
     )
     check_acyclic(unified.graph, assets)
-    return Loaded(project, {a.unique_id: a for a in assets}, unified, registry)
+    return Loaded(project, {a.unique_id: a for a in assets}, unified, registry, index)
+
+
+def check_imports(loaded: Loaded, plan: Plan) -> None:
+    """Import the modules of the Python assets the plan runs, before anything runs: a module
+    that fails to import is a declaration problem (exit 2), as a missing function is."""
+    assert loaded.index is not None
+    planned = [loaded.assets[step.unique_id] for step in plan.python]
+    problems = import_problems(planned, loaded.index)
+    if problems:
+        raise BraidUserError(sorted(set(problems)))
 
 
 @dataclass
@@ -311,6 +339,7 @@ def _check_io(
 
 
 def execute(loaded: Loaded, plan: Plan, request: RunRequest) -> RunReport:
+    check_imports(loaded, plan)
     project = loaded.project
     graph = loaded.graph
     run_id = str(uuid.uuid4())
@@ -410,6 +439,10 @@ def execute(loaded: Loaded, plan: Plan, request: RunRequest) -> RunReport:
         write_dbt_run_results(
             project, request, dbt_results, results, time.perf_counter() - t0
         )
+        if project.invocations == 0:
+            # each dbt invocation wrote target/manifest.json with the assets' code versions;
+            # a run of Python assets alone writes it itself, for a later --state
+            project.write_manifest()
         report = _report(loaded, request, run_id, started, t0, results, engine.interrupted)
         report.target_dir.mkdir(parents=True, exist_ok=True)  # every writer may rely on it
         pm.hook.write_artifacts(report=report)

@@ -112,7 +112,8 @@ class DbtProject:
     run_id: str | None = None
 
     def parse(self) -> Any:
-        """Parse once (writes target/manifest.json as ``dbt parse`` does)."""
+        """Parse once. Writes no target/manifest.json: each dbt invocation of a run writes
+        it, with the Python assets' code versions stamped in (dbtcore.code_versions)."""
         result = dbtRunner().invoke(
             ["parse", "--quiet", "--no-write-json", *self.options.common_args(),
              *flags_for("parse", self.options.extra)]
@@ -134,6 +135,16 @@ class DbtProject:
         first: Any = adapters[0]
         self.config = first.config
         return self.manifest
+
+    def write_manifest(self) -> None:
+        """target/manifest.json from the parsed manifest, with dbt's own writer (as each
+        ``dbt run`` writes it), unless the flags say ``--no-write-json``."""
+        if "--no-write-json" in self.options.extra:
+            return
+        from dbt.parser.manifest import write_manifest
+
+        self.target_dir.mkdir(parents=True, exist_ok=True)
+        write_manifest(self.manifest, str(self.target_dir))
 
     def link(self, with_test_edges: bool = False) -> Any:
         """dbt's own graph of the manifest (its Linker), with ``dbt build``'s test edges."""

@@ -72,8 +72,12 @@ class PythonRunner:
         started = now_iso()
         t0 = time.perf_counter()
         result = NodeResult(asset.unique_id, asset.name, "python", "success", started_at=started)
-        stage = "loading inputs"
+        # the module is imported here, when the asset is about to run, if nothing did before
+        stage = f"importing {asset.python}"
+        function: Callable[..., Any] | None = None
         try:
+            function = asset.function
+            stage = "loading inputs"
             kwargs: dict[str, Any] = {
                 arg: self._load(asset, arg, uid) for arg, uid in asset.inputs.items()
             }
@@ -92,7 +96,7 @@ class PythonRunner:
                 )
             self.before(asset)
             stage = "running"
-            value = asset.function(**kwargs)
+            value = function(**kwargs)
             stage = f"storing the result ({asset.io})"
             result.rows_written = self.io[asset.io].store(asset, value)
             result.columns = columns_of(value)
@@ -104,10 +108,10 @@ class PythonRunner:
         except BaseException as exc:  # SystemExit from user code too: it is their error
             result.status = "error"
             one_line = " ".join(f"{type(exc).__name__}: {exc}".split())
-            if stage == "running":
+            if stage == "running" and function is not None:
                 # the user's own code: show them their traceback
                 result.message = one_line
-                result.traceback = user_traceback(exc, asset.function)
+                result.traceback = user_traceback(exc, function)
             else:
                 # loading or storing: one line says what is wrong (BRAID_DEBUG=1 for more)
                 result.message = f"{stage}: {one_line}"

@@ -1,7 +1,7 @@
 """Rows for the history tables, built from a finished run. Pure: no dbt, no database.
 
 A node's *version* is when its latest successful materialization completed; a row records
-its own code version (dbt's checksum, or a hash of the Python function and its params) and
+its own code version (dbt's checksum, or the Python asset's code version) and
 the versions of the inputs it read, so ``braid status`` can tell what changed.
 """
 

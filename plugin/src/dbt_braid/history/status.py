@@ -2,9 +2,10 @@
 
 A node is stale, with the first reason that applies: it was never materialized; its last
 attempt failed; its code changed since its last materialization (dbt's SQL checksum, or the
-Python function's module, path and params); an upstream node was materialized after it; an
-upstream node is itself stale. Otherwise it is fresh. A seed or snapshot with no record at
-all is "unknown" (loaded by plain dbt without the recorder) and makes nothing stale.
+Python asset's code version: its function, the helpers it uses, its path and params); an
+upstream node was materialized after it; an upstream node is itself stale. Otherwise it is
+fresh. A seed or snapshot with no record at all is "unknown" (loaded by plain dbt without
+the recorder) and makes nothing stale.
 """
 
 from __future__ import annotations

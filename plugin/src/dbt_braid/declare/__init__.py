@@ -1,0 +1,1 @@
+"""Reading what a ``python:`` declaration names from the source, without importing it."""
