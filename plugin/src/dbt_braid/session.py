@@ -19,7 +19,7 @@ import networkx as nx
 from dbt_braid import console
 from dbt_braid.assets import PythonAsset
 from dbt_braid.dbtcore.code_versions import stamp_code_versions
-from dbt_braid.dbtcore.patches import HookPlan
+from dbt_braid.dbtcore.patches import HookPlan, python_edges
 from dbt_braid.dbtcore.project import DbtOptions, DbtProject
 from dbt_braid.dbtcore.targets import check_target_owns_tables
 from dbt_braid.declarations import misplaced_declarations, read_declarations
@@ -82,6 +82,12 @@ class Loaded:
 RUNS_PYTHON = frozenset({"run", "build"})
 
 
+def _dbt_edges(unified: UnifiedGraph, assets: Sequence[PythonAsset]) -> dict[str, tuple[str, ...]]:
+    """Each asset's declaring resource and what it reads, in dbt's names."""
+    view = unified.dbt_view
+    return {a.declared_by: tuple(sorted(view.predecessors(a.declared_by))) for a in assets}
+
+
 def load(options: DbtOptions, command: str = "run") -> Loaded:
     """Parse the project once and validate every declaration (raises BraidUserError).
 
@@ -123,6 +129,7 @@ def load(options: DbtOptions, command: str = "run") -> Loaded:
         project.test_deps() if build else None,
     )
     check_acyclic(unified.graph, assets)
+    python_edges(_dbt_edges(unified, assets))
     return Loaded(project, {a.unique_id: a for a in assets}, unified, registry, index)
 
 

@@ -16,6 +16,7 @@ from collections.abc import Sequence
 
 from dbt_braid import __version__
 from dbt_braid.cli.commands import (
+    cmd_docs_generate,
     cmd_history,
     cmd_lineage,
     cmd_ls,
@@ -71,6 +72,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_lineage(rest)
         if command == "plugins":
             return cmd_plugins(rest)
+        if command == "docs" and rest[:1] == ["generate"]:
+            return cmd_docs_generate(rest[1:])
         return passthrough(argv)
     except BraidUserError as exc:
         for problem in exc.problems:

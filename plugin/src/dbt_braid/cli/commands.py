@@ -240,6 +240,27 @@ def summarize(report: object) -> int:
     return 0 if report.success else 1
 
 
+def cmd_docs_generate(argv: Sequence[str]) -> int:
+    """``dbt docs generate`` on the manifest braid parsed, so the manifest.json it writes
+    carries the Python assets' edges (dbt docs shows an unbroken lineage)."""
+    from dbt.cli.main import dbtRunner
+
+    from dbt_braid import session
+
+    where = Parser(prog="braid docs", add_help=False)
+    for flag in ("--project-dir", "--profiles-dir", "--profile", "--vars"):
+        where.add_argument(flag)
+    where.add_argument("-t", "--target")
+    known, _ = where.parse_known_args(list(argv))
+    options = DbtOptions(known.project_dir, known.profiles_dir, known.target, known.vars,
+                         profile=known.profile)
+    loaded = session.load(options, "ls")
+    result = dbtRunner(manifest=loaded.project.manifest).invoke(["docs", "generate", *argv])
+    if result.success:
+        return 0
+    return 2 if result.exception is not None else 1
+
+
 def passthrough(argv: Sequence[str]) -> int:
     from dbt.cli.main import dbtRunner
 

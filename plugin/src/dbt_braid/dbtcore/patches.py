@@ -1,7 +1,9 @@
 """What braid changes inside dbt, for braid's own in-process invocations only.
 
-Both changes are context variables read by patched dbt methods; outside a braid invocation
-(plain ``dbt`` commands in the same process, ``braid deps``) dbt behaves as shipped.
+The first two are context variables read by patched dbt methods; outside a braid invocation
+(plain ``dbt`` commands in the same process, ``braid deps``) dbt behaves as shipped. The
+third, :func:`python_edges`, adds the Python assets' edges to the parent and child maps of
+every manifest dbt writes in a braid process.
 
 * **Exact selection.** Each batch is a set of unique_ids braid already chose with dbt's own
   selector. dbt's selection syntax has no exact "this node" method (``fqn:`` matches
@@ -40,7 +42,18 @@ class HookPlan:
 
 
 _HOOKS: ContextVar[HookPlan | None] = ContextVar("braid_hook_plan", default=None)
+#: declaring source/exposure -> the dbt nodes a Python asset reads (for parent_map/child_map)
+_PYTHON_EDGES: dict[str, tuple[str, ...]] = {}
 _installed = False
+
+
+def python_edges(edges: dict[str, tuple[str, ...]]) -> None:
+    """The Python assets' edges, added to every manifest dbt writes in this process: dbt's
+    own tools (``dbt docs``, ``state:`` comparisons, lineage readers) see an unbroken chain
+    model -> Python-written source -> model in ``parent_map``/``child_map``."""
+    _install()
+    _PYTHON_EDGES.clear()
+    _PYTHON_EDGES.update(edges)
 
 
 def _install() -> None:
@@ -84,6 +97,22 @@ def _install() -> None:
             return []
         return execute_nodes(self)
 
+    from dbt.contracts.graph.manifest import Manifest
+
+    build_maps = Manifest.build_parent_and_child_maps
+
+    def maps_with_python(self: Any) -> None:
+        build_maps(self)
+        for child, parents in _PYTHON_EDGES.items():
+            if child not in self.parent_map:
+                continue
+            known = self.parent_map[child]
+            for parent in parents:
+                if parent in self.child_map and parent not in known:
+                    known.append(parent)
+                    self.child_map[parent].append(child)
+
+    Manifest.build_parent_and_child_maps = maps_with_python  # type: ignore[method-assign]
     NodeSelector.get_selected = exact_get_selected  # type: ignore[method-assign]
     RunTask.get_hooks_by_type = planned_hooks  # type: ignore[method-assign]
     RunTask.after_run = after_whole_run  # type: ignore[method-assign]

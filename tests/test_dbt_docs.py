@@ -1,0 +1,36 @@
+"""dbt's own tools see the Python links: the manifest.json braid leaves (after a run, and
+from ``braid docs generate``) has each Python asset's edges in parent_map and child_map."""
+
+from __future__ import annotations
+
+import json
+
+from conftest import SOURCE_P_FROM_A
+
+PROJECT = {
+    **SOURCE_P_FROM_A,
+    "models/a.sql": "{{ config(materialized='table') }} select 1 as id",
+    "models/b.sql": "select * from {{ source('py', 'p') }}",
+}
+
+
+def _maps(project) -> tuple[dict, dict]:
+    manifest = json.loads((project.root / "target" / "manifest.json").read_text())
+    return manifest["parent_map"], manifest["child_map"]
+
+
+def test_manifest_links_the_python_written_source_to_what_it_reads(make_project) -> None:
+    project = make_project(PROJECT)
+    done = project.braid("run")
+    assert done.returncode == 0, done.stdout + done.stderr
+    parents, children = _maps(project)
+    assert parents["source.proj.py.p"] == ["model.proj.a"]
+    assert "source.proj.py.p" in children["model.proj.a"]
+    assert parents["model.proj.b"] == ["source.proj.py.p"]
+
+    docs = project.braid("docs", "generate")
+    assert docs.returncode == 0, docs.stdout + docs.stderr
+    assert (project.root / "target" / "catalog.json").exists()
+    parents, children = _maps(project)
+    assert parents["source.proj.py.p"] == ["model.proj.a"]
+    assert "source.proj.py.p" in children["model.proj.a"]
