@@ -111,6 +111,11 @@ def _dbt_node(manifest: Any, uid: str) -> Any:
     raise KeyError(uid)
 
 
+def selector_of(node: Any) -> str:
+    """The selector ``dbt ls`` prints for a dbt node."""
+    return _selector(node)
+
+
 def _selector(node: Any) -> str:
     kind = str(getattr(node.resource_type, "value", node.resource_type))
     if kind == "source":

@@ -23,6 +23,7 @@ from dbt_braid.cli.commands import (
     cmd_plugins,
     cmd_retry,
     cmd_run,
+    cmd_test,
     passthrough,
 )
 from dbt_braid.errors import BraidUserError
@@ -72,6 +73,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_lineage(rest)
         if command == "plugins":
             return cmd_plugins(rest)
+        if command == "test":
+            return cmd_test(rest)
         if command == "docs" and rest[:1] == ["generate"]:
             return cmd_docs_generate(rest[1:])
         return passthrough(argv)

@@ -261,6 +261,44 @@ def cmd_docs_generate(argv: Sequence[str]) -> int:
     return 2 if result.exception is not None else 1
 
 
+def cmd_test(argv: Sequence[str]) -> int:
+    """``dbt test``, where ``python:NAME`` selects the tests on an asset's table (dbt knows
+    the asset as its declaring source or exposure); other arguments go to dbt unchanged."""
+    import re
+    from fnmatch import fnmatch
+
+    from dbt_braid import session
+
+    if not any("python:" in a for a in argv):
+        return passthrough(["test", *argv])
+    where = Parser(prog="braid test", add_help=False)
+    for flag in ("--project-dir", "--profiles-dir", "--profile", "--vars"):
+        where.add_argument(flag)
+    where.add_argument("-t", "--target")
+    known, _ = where.parse_known_args(list(argv))
+    options = DbtOptions(known.project_dir, known.profiles_dir, known.target, known.vars,
+                         profile=known.profile)
+    loaded = session.load(options, "ls")
+    manifest = loaded.project.manifest
+
+    def dbt_name(match: re.Match[str]) -> str:
+        found = [a for a in loaded.assets.values() if fnmatch(a.name, match.group(1))]
+        if not found:
+            raise BraidUserError(f"braid test: no Python asset matches python:{match.group(1)}")
+        names = []
+        for asset in found:
+            node = manifest.sources.get(asset.declared_by) or manifest.exposures.get(
+                asset.declared_by)
+            names.append(listing.selector_of(node))
+        return " ".join(names)
+
+    rewritten: list[str] = []
+    for arg in argv:
+        rewritten += re.sub(r"(?<![\w.])python:([\w*?\[\]-]+)", dbt_name, arg).split(" ") \
+            if "python:" in arg else [arg]
+    return passthrough(["test", *rewritten])
+
+
 def passthrough(argv: Sequence[str]) -> int:
     from dbt.cli.main import dbtRunner
 
