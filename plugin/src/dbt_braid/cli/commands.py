@@ -240,6 +240,17 @@ def summarize(report: object) -> int:
     return 0 if report.success else 1
 
 
+def _project_options(command: str, argv: Sequence[str]) -> DbtOptions:
+    """Where the project is, from a dbt command's flags (the rest is dbt's to read)."""
+    where = Parser(prog=f"braid {command}", add_help=False)
+    for flag in ("--project-dir", "--profiles-dir", "--profile", "--vars"):
+        where.add_argument(flag)
+    where.add_argument("-t", "--target")
+    known, _ = where.parse_known_args(list(argv))
+    return DbtOptions(known.project_dir, known.profiles_dir, known.target, known.vars,
+                      profile=known.profile)
+
+
 def cmd_docs_generate(argv: Sequence[str]) -> int:
     """``dbt docs generate`` on the manifest braid parsed, so the manifest.json it writes
     carries the Python assets' edges (dbt docs shows an unbroken lineage)."""
@@ -247,14 +258,7 @@ def cmd_docs_generate(argv: Sequence[str]) -> int:
 
     from dbt_braid import session
 
-    where = Parser(prog="braid docs", add_help=False)
-    for flag in ("--project-dir", "--profiles-dir", "--profile", "--vars"):
-        where.add_argument(flag)
-    where.add_argument("-t", "--target")
-    known, _ = where.parse_known_args(list(argv))
-    options = DbtOptions(known.project_dir, known.profiles_dir, known.target, known.vars,
-                         profile=known.profile)
-    loaded = session.load(options, "ls")
+    loaded = session.load(_project_options("docs", argv), "ls")
     result = dbtRunner(manifest=loaded.project.manifest).invoke(["docs", "generate", *argv])
     if result.success:
         return 0
@@ -271,14 +275,7 @@ def cmd_test(argv: Sequence[str]) -> int:
 
     if not any("python:" in a for a in argv):
         return passthrough(["test", *argv])
-    where = Parser(prog="braid test", add_help=False)
-    for flag in ("--project-dir", "--profiles-dir", "--profile", "--vars"):
-        where.add_argument(flag)
-    where.add_argument("-t", "--target")
-    known, _ = where.parse_known_args(list(argv))
-    options = DbtOptions(known.project_dir, known.profiles_dir, known.target, known.vars,
-                         profile=known.profile)
-    loaded = session.load(options, "ls")
+    loaded = session.load(_project_options("test", argv), "ls")
     manifest = loaded.project.manifest
 
     def dbt_name(match: re.Match[str]) -> str:
