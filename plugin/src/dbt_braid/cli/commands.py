@@ -13,6 +13,7 @@ from dbt_braid import console, listing
 from dbt_braid.cli.flags import Parser, options_and_selection, run_request
 from dbt_braid.dbtcore.project import DbtOptions
 from dbt_braid.errors import BraidUserError
+from dbt_braid.execution.run import execute
 from dbt_braid.selection import SelectionRequest
 
 
@@ -32,7 +33,7 @@ def cmd_run(command: str, argv: Sequence[str]) -> int:
     if not plan.order:
         console.say("Nothing to do. Try checking your model configs and model specification args")
         return 0
-    report = session.execute(loaded, plan, request)
+    report = execute(loaded, plan, request)
     return summarize(report)
 
 
@@ -68,7 +69,7 @@ def cmd_retry(argv: Sequence[str]) -> int:
     if not plan.order:
         console.say("Nothing to retry: the failed or skipped nodes are no longer in the project")
         return 0
-    report = session.execute(loaded, plan, request)
+    report = execute(loaded, plan, request)
     return summarize(report)
 
 

@@ -1,0 +1,327 @@
+"""One run, executed: IO opened, the engine driven, dbt's contracts kept, artifacts written.
+
+:mod:`dbt_braid.session` loads, selects and plans (nothing runs there); :func:`execute` runs a
+plan: dbt batches through :mod:`dbt_braid.dbtcore.project` with the project hooks once per
+run, Python assets through the executor, then dbt's own run_results.json for the whole run
+and braid's hooks (artifacts, history, lineage).
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from datetime import datetime, timezone
+from typing import Any
+
+import networkx as nx
+
+from dbt_braid import console
+from dbt_braid.dbtcore.patches import HookPlan
+from dbt_braid.dbtcore.project import DbtProject
+from dbt_braid.errors import BraidUserError
+from dbt_braid.execution.context import RunFlags
+from dbt_braid.execution.engine import Engine
+from dbt_braid.execution.executors import collect_executors
+from dbt_braid.execution.python_runner import PythonRunner, now_iso, relation_of
+from dbt_braid.execution.results import NodeResult, RunReport
+from dbt_braid.graph import PYTHON
+from dbt_braid.io.base import StoredRef
+from dbt_braid.planning import Plan
+from dbt_braid.plugin_host import get_plugin_manager
+from dbt_braid.session import (
+    Loaded,
+    RunRequest,
+    check_imports,
+    close_io,
+    dbt_flags,
+    empty_columns,
+    open_io,
+    wants_empty,
+)
+
+
+def _utc(moment: datetime) -> datetime:
+    """dbt's timings are naive UTC; braid's are aware, so the strings compare."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
+def _dbt_results(result: Any, nodes: list[str], index: int, graph: nx.DiGraph) -> list[NodeResult]:
+    out: list[NodeResult] = []
+    run_results = getattr(result.result, "results", None) if result.result is not None else None
+    if run_results is None:
+        message = f"dbt invocation failed: {result.exception}"
+        for uid in nodes:
+            data = graph.nodes[uid]
+            out.append(
+                NodeResult(
+                    uid,
+                    data["name"],
+                    data["resource_type"],
+                    "error",
+                    message=message,
+                    invocation=index,
+                )
+            )
+        return out
+    for r in run_results:
+        uid = r.node.unique_id
+        data = graph.nodes[uid] if uid in graph else {"name": r.node.name, "resource_type": "model"}
+        adapter = r.adapter_response or {}
+        rows = adapter.get("rows_affected") if isinstance(adapter, dict) else None
+        starts = [_utc(t.started_at) for t in (r.timing or []) if t.started_at]
+        ends = [_utc(t.completed_at) for t in (r.timing or []) if t.completed_at]
+        out.append(
+            NodeResult(
+                uid,
+                data["name"],
+                data["resource_type"],
+                str(getattr(r.status, "value", r.status)),
+                execution_time=round(float(r.execution_time or 0.0), 4),
+                message=r.message,
+                rows_written=rows if isinstance(rows, int) and rows >= 0 else None,
+                invocation=index,
+                started_at=min(starts).isoformat() if starts else None,
+                completed_at=max(ends).isoformat() if ends else None,
+            )
+        )
+    return out
+
+
+def _check_io(
+    plan: Plan, loaded: Loaded, io: dict[str, Any], refs: dict[str, tuple[StoredRef, str]]
+) -> None:
+    """Every IO manager the planned assets use exists here and can work (before anything runs)."""
+    used: set[str] = set()
+    for step in plan.python:
+        asset = loaded.assets[step.unique_id]
+        used.add(asset.io)
+        used.update(refs[u][1] for u in asset.inputs.values() if u in refs)
+    adapter = loaded.project.config.credentials.type
+    for name in sorted(used):
+        manager = io.get(name)
+        if manager is None:
+            raise BraidUserError(f"no IO manager {name!r} serves target type {adapter!r}")
+        check = getattr(manager, "check", None)
+        if check is not None:
+            try:
+                check()
+            except ValueError as exc:
+                raise BraidUserError(
+                    f"profiles.yml: target {loaded.project.config.target_name}: {exc}"
+                ) from None
+
+
+def execute(loaded: Loaded, plan: Plan, request: RunRequest) -> RunReport:
+    check_imports(loaded, plan)
+    project = loaded.project
+    graph = loaded.graph
+    run_id = str(uuid.uuid4())
+    project.run_id = run_id
+    started = now_iso()
+    t0 = time.perf_counter()
+    io = open_io(loaded, run_id)
+    refs: dict[str, tuple[StoredRef, str]] = {}
+    for uid, data in graph.nodes(data=True):
+        if data["kind"] == PYTHON:
+            asset = loaded.assets[uid]
+            refs[uid] = (StoredRef(uid, asset.name, asset.package_name, asset.relation), asset.io)
+        elif data.get("relation"):
+            refs[uid] = (
+                StoredRef(uid, data["name"], data["package_name"], relation_of(data["relation"])),
+                "table",
+            )
+    pm = get_plugin_manager()
+    executors = collect_executors(pm)
+    try:
+        _check_io(plan, loaded, io, refs)
+        executors.check(request.executor)
+    except BaseException:
+        close_io(io)
+        raise
+    python = PythonRunner(
+        refs=refs,
+        io=io,
+        run_id=run_id,
+        target=project.target(),
+        project_dir=project.project_root,
+        before=lambda asset: pm.hook.before_python_asset(asset=asset, run_id=run_id),
+        context_extras=_context_extras(project, request),
+        empty=empty_columns(loaded, plan),
+    )
+    progress = console.Progress(len(plan.python), lambda uid: graph.nodes[uid]["name"])
+
+    def on_result(result: NodeResult) -> None:
+        if result.resource_type == "python":
+            progress.finished(result)
+            pm.hook.after_python_asset(asset=loaded.assets[result.unique_id], result=result)
+
+    flags = dbt_flags(request)
+    dbt_results: list[Any] = []
+    last_batch = len(plan.batches) - 1
+
+    def run_batch(index: int, nodes: list[str], notify: Any) -> list[NodeResult]:
+        console.say(
+            f"braid: dbt invocation {project.invocations + 1} "
+            f"(batch {index + 1} of {len(plan.batches)}, {len(nodes)} nodes)"
+        )
+
+        def callback(event: Any) -> None:
+            name = event.info.name
+            if name == "NodeFinished":
+                info = event.data.node_info
+                notify(info.unique_id, info.node_status)
+            elif name == "NodeStart":
+                uid = event.data.node_info.unique_id
+                if uid in graph:
+                    pm.hook.before_dbt_node(run_id=run_id, unique_id=uid)
+
+        pm.hook.before_dbt_batch(run_id=run_id, batch_index=index, unique_ids=list(nodes))
+        hook_plan = HookPlan(
+            start=not dbt_results,
+            end=index == last_batch,
+            earlier=tuple(r for batch in dbt_results for r in batch.results),
+        )
+        result = project.invoke(request.command, nodes, flags, [callback], hook_plan)
+        if getattr(result.result, "results", None) is not None:
+            dbt_results.append(result.result)
+        if isinstance(result.exception, KeyboardInterrupt):
+            raise KeyboardInterrupt
+        batch_results = _dbt_results(result, nodes, project.invocations - 1, graph)
+        pm.hook.after_dbt_batch(run_id=run_id, batch_index=index, results=batch_results)
+        return batch_results
+
+    threads = request.threads or int(project.config.threads or 1)
+    engine = Engine(
+        plan,
+        graph,
+        loaded.assets,
+        python,
+        run_batch,
+        threads=threads,
+        fail_fast=request.fail_fast,
+        on_result=on_result,
+        on_start=progress.started,
+        executor=lambda n: executors.make(request.executor, n),
+    )
+    try:
+        pm.hook.start_run(run_id=run_id, command=request.label or request.command, plan=plan,
+                          project=project, graph=graph)
+        results = engine.run()
+        if dbt_results and not engine.interrupted:
+            _finish_hooks(project, request, plan, dbt_results, flags)
+        write_dbt_run_results(
+            project, request, dbt_results, results, time.perf_counter() - t0
+        )
+        if project.invocations == 0:
+            # each dbt invocation wrote target/manifest.json with the assets' code versions;
+            # a run of Python assets alone writes it itself, for a later --state
+            project.write_manifest()
+        report = _report(loaded, request, run_id, started, t0, results, engine.interrupted)
+        report.target_dir.mkdir(parents=True, exist_ok=True)  # every writer may rely on it
+        pm.hook.write_artifacts(report=report)
+        pm.hook.record_run(report=report, project=project, warehouse=io.get("table"))
+        pm.hook.emit_lineage(report=report, project=project)
+        pm.hook.finish_run(report=report)
+    finally:
+        close_io(io)
+    return report
+
+
+def _context_extras(project: DbtProject, request: RunRequest) -> Any:
+    """``context.vars``, ``context.flags`` and ``context.ref``/``source`` for each asset."""
+    flags = RunFlags(
+        full_refresh=request.full_refresh,
+        empty=wants_empty(project),
+        target=project.config.target_name,
+        command=request.command,
+    )
+    return lambda asset: {
+        "vars": project.asset_vars(asset.package_name),
+        "flags": flags,
+        "_relations": project.relation_sql,
+    }
+
+
+def _finish_hooks(
+    project: DbtProject, request: RunRequest, plan: Plan, dbt_results: list[Any],
+    flags: list[str],
+) -> None:
+    """The project's on-run-end hooks, when the last planned batch did not run them (it was
+    skipped entirely): one more invocation that runs the hooks and no node."""
+    ran_end = any(
+        str(getattr(r.node, "unique_id", "")).startswith("operation.")
+        and "on-run-end" in (getattr(r.node, "tags", None) or [])
+        for batch in dbt_results for r in batch.results
+    )
+    if ran_end or not project.has_hooks("on-run-end"):
+        return
+    some_node = next(r.node.unique_id for batch in dbt_results for r in batch.results
+                     if not r.node.unique_id.startswith("operation."))
+    earlier = tuple(r for batch in dbt_results for r in batch.results)
+    result = project.invoke(request.command, [some_node], flags, (),
+                            HookPlan(start=False, end=True, earlier=earlier, nodes=False))
+    if getattr(result.result, "results", None) is not None:
+        dbt_results.append(result.result)
+
+
+def write_dbt_run_results(
+    project: DbtProject,
+    request: RunRequest,
+    batches: list[Any],
+    results: list[NodeResult],
+    elapsed: float,
+) -> None:
+    """dbt's target/run_results.json for the whole run (dbtcore.artifacts says why)."""
+    from dbt_braid.dbtcore import artifacts
+
+    reported = {r.node.unique_id for batch in batches for r in batch.results}
+    manifest = project.manifest
+    skipped = [
+        artifacts.skipped_result(manifest.nodes[r.unique_id], r.message or "skipped")
+        for r in results
+        if r.resource_type != "python" and r.unique_id not in reported
+        and r.unique_id in manifest.nodes
+    ]
+    selection = request.selection
+    args: dict[str, Any] = {
+        "which": request.command,
+        "select": list(selection.select),
+        "exclude": list(selection.exclude),
+        "vars": project.options.user_vars(),
+        "invocation_command": " ".join(["braid", request.command, *request.argv]),
+    }
+    if selection.selector:
+        args["selector"] = selection.selector
+    artifacts.write_run_results(
+        project.target_dir / "run_results.json", batches, skipped, args, round(elapsed, 3)
+    )
+
+
+def _report(
+    loaded: Loaded,
+    request: RunRequest,
+    run_id: str,
+    started: str,
+    t0: float,
+    results: list[NodeResult],
+    interrupted: bool,
+) -> RunReport:
+    project = loaded.project
+    return RunReport(
+        run_id=run_id,
+        command=request.label or request.command,
+        started_at=started,
+        elapsed=round(time.perf_counter() - t0, 3),
+        results=results,
+        graph=loaded.graph,
+        target_dir=project.target_dir / "braid",
+        invocations=project.invocations,
+        interrupted=interrupted,
+        args={
+            "select": list(request.selection.select),
+            "exclude": list(request.selection.exclude),
+            "selector": request.selection.selector,
+            "command": request.command,
+            "argv": list(request.argv),
+        },
+    )
