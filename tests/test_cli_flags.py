@@ -51,3 +51,18 @@ def test_no_partial_parse_reaches_the_parse(make_project) -> None:
     log.unlink()
     assert project.braid("ls", "--no-partial-parse").returncode == 0
     assert "Partial parsing not enabled" in log.read_text()
+
+
+def test_a_selection_matching_nothing_exits_as_dbt_does(make_project) -> None:
+    project = make_project({"models/a.sql": "select 1 as id"})
+    plain = project.braid("run", "-s", "nope")
+    assert plain.returncode == 0
+    assert "does not match any enabled nodes" in plain.stdout
+    for flags in (["--warn-error"],
+                  ["--warn-error-options", '{"error": ["NoNodesForSelectionCriteria"]}']):
+        strict = project.braid("run", "-s", "nope", *flags)
+        assert strict.returncode == 2, flags
+        assert "--warn-error" in strict.stderr and "Traceback" not in strict.stderr
+    relaxed = project.braid("run", "-s", "nope", "--warn-error-options",
+                            '{"error": "all", "warn": ["NoNodesForSelectionCriteria"]}')
+    assert relaxed.returncode == 0

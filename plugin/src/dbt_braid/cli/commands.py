@@ -10,16 +10,23 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from dbt_braid import console, listing
-from dbt_braid.cli.flags import Parser, options_and_selection, run_request
+from dbt_braid.cli.flags import Parser, options_and_selection, run_request, warn_error_applies
 from dbt_braid.dbtcore.project import DbtOptions
 from dbt_braid.errors import BraidUserError
 from dbt_braid.execution.run import execute
 from dbt_braid.selection import SelectionRequest
 
 
-def _report_unmatched(unmatched: Sequence[str]) -> None:
+def _report_unmatched(unmatched: Sequence[str], dbt_flags: Sequence[str] = ()) -> None:
+    """dbt's warning for each selection criterion that matched nothing; with
+    ``--warn-error`` (or ``--warn-error-options`` naming it) dbt's error and exit 2."""
     for token in unmatched:
         console.say(f"The selection criterion '{token}' does not match any enabled nodes")
+    if unmatched and warn_error_applies(dbt_flags, "NoNodesForSelectionCriteria"):
+        raise BraidUserError(
+            "Compilation Error: the selection matched nothing and --warn-error makes that "
+            "an error (as dbt does)"
+        )
 
 
 
@@ -29,7 +36,7 @@ def cmd_run(command: str, argv: Sequence[str]) -> int:
     options, request = run_request(command, argv)
     loaded = session.load(options, command)
     plan, unmatched = session.plan_run(loaded, request)
-    _report_unmatched(unmatched)
+    _report_unmatched(unmatched, options.extra)
     if not plan.order:
         console.say("Nothing to do. Try checking your model configs and model specification args")
         return 0

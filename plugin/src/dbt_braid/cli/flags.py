@@ -165,3 +165,31 @@ def run_request(command: str, argv: Sequence[str]) -> tuple[DbtOptions, Any]:
     return options, request
 
 
+def warn_error_applies(dbt_flags: Sequence[str], event: str) -> bool:
+    """Whether dbt's ``--warn-error`` / ``--warn-error-options`` among the flags braid passes
+    to dbt turn the warning ``event`` (a dbt event name) into an error."""
+    import yaml
+
+    flags = list(dbt_flags)
+    if "--warn-error" in flags and "--no-warn-error" not in flags[flags.index("--warn-error"):]:
+        return True
+    for i, flag in enumerate(flags):
+        value = None
+        if flag == "--warn-error-options" and i + 1 < len(flags):
+            value = flags[i + 1]
+        elif flag.startswith("--warn-error-options="):
+            value = flag.split("=", 1)[1]
+        if value is None:
+            continue
+        try:
+            options = yaml.safe_load(value) or {}
+        except yaml.YAMLError:
+            continue
+        if not isinstance(options, dict):
+            continue
+        errors = options.get("error", options.get("include")) or []
+        warns = options.get("warn", options.get("exclude")) or []
+        chosen = errors in ("all", "*") or (isinstance(errors, list) and event in errors)
+        if chosen and not (isinstance(warns, list) and event in warns):
+            return True
+    return False
