@@ -8,8 +8,12 @@ and braid's hooks (artifacts, history, lineage).
 
 from __future__ import annotations
 
+import signal
+import threading
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timezone
 from typing import Any
 
@@ -155,6 +159,7 @@ def execute(loaded: Loaded, plan: Plan, request: RunRequest) -> RunReport:
             progress.finished(result)
             pm.hook.after_python_asset(asset=loaded.assets[result.unique_id], result=result)
 
+    ctrl_c = threading.Event()
     flags = dbt_flags(request)
     dbt_results: list[Any] = []
     last_batch = len(plan.batches) - 1
@@ -184,7 +189,9 @@ def execute(loaded: Loaded, plan: Plan, request: RunRequest) -> RunReport:
         result = project.invoke(request.command, nodes, flags, [callback], hook_plan)
         if getattr(result.result, "results", None) is not None:
             dbt_results.append(result.result)
-        if isinstance(result.exception, KeyboardInterrupt):
+        if isinstance(result.exception, KeyboardInterrupt) or ctrl_c.is_set():
+            # dbt may swallow the KeyboardInterrupt (where it lands in dbt's code decides);
+            # the flag set by braid's own handler does not get lost
             raise KeyboardInterrupt
         batch_results = _dbt_results(result, nodes, project.invocations - 1, graph)
         pm.hook.after_dbt_batch(run_id=run_id, batch_index=index, results=batch_results)
@@ -206,7 +213,8 @@ def execute(loaded: Loaded, plan: Plan, request: RunRequest) -> RunReport:
     try:
         pm.hook.start_run(run_id=run_id, command=request.label or request.command, plan=plan,
                           project=project, graph=graph)
-        results = engine.run()
+        with _ctrl_c_flag(ctrl_c):
+            results = engine.run()
         if dbt_results and not engine.interrupted:
             _finish_hooks(project, request, plan, dbt_results, flags)
         write_dbt_run_results(
@@ -225,6 +233,24 @@ def execute(loaded: Loaded, plan: Plan, request: RunRequest) -> RunReport:
     finally:
         close_io(io)
     return report
+
+
+@contextmanager
+def _ctrl_c_flag(flag: threading.Event) -> Iterator[None]:
+    """Ctrl-C raises KeyboardInterrupt as usual and also sets ``flag`` (main thread only)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def on_sigint(signum: int, frame: Any) -> None:
+        flag.set()
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGINT, on_sigint)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def _context_extras(project: DbtProject, request: RunRequest) -> Any:
