@@ -100,3 +100,21 @@ def test_dbt_retry_reruns_what_a_failing_braid_run_skipped(make_project) -> None
     assert retried.returncode == 0, retried.stdout + retried.stderr
     assert _statuses(_run_results(project)) == {
         "model.proj.b": "success", "model.proj.c": "success"}
+
+
+def test_target_path_and_log_path_move_everything_braid_writes(make_project) -> None:
+    import shutil
+
+    project = make_project(HOOKED)
+    assert project.braid("deps").returncode == 0
+    shutil.rmtree(project.root / "logs")  # deps' own log
+    done = project.braid("run", "--target-path", "elsewhere", "--log-path", "other_logs")
+    assert done.returncode == 0, done.stdout + done.stderr
+    moved = project.root / "elsewhere"
+    for name in ("run_results.json", "manifest.json", "braid/run_results.json",
+                 "braid/lineage.json"):
+        assert (moved / name).is_file(), name
+    assert json.loads((moved / "run_results.json").read_text())["args"]["which"] == "run"
+    assert (project.root / "other_logs" / "dbt.log").is_file()
+    assert not (project.root / "target").exists()
+    assert not (project.root / "logs").exists()

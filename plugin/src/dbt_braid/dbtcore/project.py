@@ -300,6 +300,7 @@ class DbtProject:
             # braid's bookkeeping must not replace the run's target/run_results.json
             "--no-write-json",
             *self.options.common_args(),
+            *flags_for("run-operation", self.options.extra),
         ]
         return dbtRunner(manifest=self.manifest).invoke(command)
 
@@ -315,6 +316,7 @@ class DbtProject:
                 "--quiet",
                 "--no-write-json",
                 *self.options.common_args(),
+                *flags_for("show", self.options.extra),
             ]
         )
         if not result.success or result.result is None:
