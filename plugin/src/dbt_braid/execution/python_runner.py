@@ -47,6 +47,8 @@ class PythonRunner:
         before: Callable[[PythonAsset], None] = lambda a: None,
         context_extras: Callable[[PythonAsset], Mapping[str, Any]] = lambda a: {},
         empty: Mapping[str, Sequence[tuple[str, str]]] | None = None,
+        deferred: Mapping[str, StoredRef] | None = None,
+        favor_state: bool = False,
     ) -> None:
         #: unique_id -> (where its value is, the IO manager that reads it)
         self.refs = refs
@@ -59,12 +61,24 @@ class PythonRunner:
         self.context_extras = context_extras
         #: with dbt's --empty: each source-table asset's declared (column, data_type)s
         self.empty = empty
+        #: with --defer: unselected inputs -> where the --state manifest says they are
+        self.deferred = dict(deferred or {})
+        self.favor_state = favor_state
         warehouse = io.get("table")
         self.warehouse: QueryRunner | None = warehouse if hasattr(warehouse, "query") else None  # type: ignore[assignment]
 
     def _load(self, asset: PythonAsset, arg: str, uid: str) -> Any:
         ref, io_name = self.refs[uid]
-        return self.io[io_name].load(ref, asset.annotations.get(arg))
+        annotation = asset.annotations.get(arg)
+        deferred = self.deferred.get(uid)
+        if deferred is None:
+            return self.io[io_name].load(ref, annotation)
+        if self.favor_state:
+            return self.io[io_name].load(deferred, annotation)
+        try:
+            return self.io[io_name].load(ref, annotation)
+        except LookupError:  # not built in this target: read what the state names, as dbt
+            return self.io[io_name].load(deferred, annotation)
 
     def run(self, asset: PythonAsset) -> NodeResult:
         if self.empty is not None:

@@ -8,11 +8,12 @@ and braid's hooks (artifacts, history, lineage).
 
 from __future__ import annotations
 
+import json
 import signal
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from typing import Any
@@ -151,6 +152,8 @@ def execute(loaded: Loaded, plan: Plan, request: RunRequest) -> RunReport:
         before=lambda asset: pm.hook.before_python_asset(asset=asset, run_id=run_id),
         context_extras=_context_extras(project, request),
         empty=empty_columns(loaded, plan),
+        deferred=deferred_inputs(loaded, plan, refs),
+        favor_state=_last_flag(project.options.extra, "--favor-state", "--no-favor-state"),
     )
     progress = console.Progress(len(plan.python), lambda uid: graph.nodes[uid]["name"])
 
@@ -233,6 +236,59 @@ def execute(loaded: Loaded, plan: Plan, request: RunRequest) -> RunReport:
     finally:
         close_io(io)
     return report
+
+
+def _last_flag(flags: Sequence[str], on: str, off: str) -> bool:
+    chosen = [f for f in flags if f in (on, off)]
+    return bool(chosen) and chosen[-1] == on
+
+
+def deferred_inputs(
+    loaded: Loaded, plan: Plan, refs: dict[str, tuple[StoredRef, str]]
+) -> dict[str, StoredRef]:
+    """With ``--defer`` and ``--state DIR`` (or ``--defer-state DIR``): each table a planned
+    Python asset reads that this run does not build, where the state's manifest says it is.
+    dbt defers unselected refs the same way; the runner reads the deferred table when the
+    node is not built in this target (always, with ``--favor-state``)."""
+    extra = list(loaded.project.options.extra)
+    if not _last_flag(extra, "--defer", "--no-defer"):
+        return {}
+    state_dir = None
+    for flag in ("--defer-state", "--state"):
+        if flag in extra and extra.index(flag) + 1 < len(extra):
+            state_dir = extra[extra.index(flag) + 1]
+            break
+    if state_dir is None:
+        raise BraidUserError("--defer needs --state DIR (or --defer-state DIR): the artifacts "
+                             "of the run to defer to")
+    from pathlib import Path
+
+    from dbt_braid.assets import Relation
+
+    path = Path(state_dir)
+    if not path.is_absolute():
+        path = loaded.project.project_root / path
+    try:
+        manifest = json.loads((path / "manifest.json").read_text())
+    except (OSError, ValueError) as exc:
+        raise BraidUserError(f"--state {state_dir}: cannot read manifest.json there: {exc}"
+                             ) from None
+    nodes = {**manifest.get("nodes", {}), **manifest.get("sources", {})}
+    planned = set(plan.order)
+    deferred: dict[str, StoredRef] = {}
+    for step in plan.python:
+        for uid in loaded.assets[step.unique_id].inputs.values():
+            if uid in planned or uid not in refs or refs[uid][1] != "table":
+                continue
+            dbt_uid = loaded.unified.to_dbt.get(uid, uid)
+            node = nodes.get(dbt_uid)
+            if not node:
+                continue
+            identifier = node.get("identifier") or node.get("alias") or node.get("name")
+            ref = refs[uid][0]
+            deferred[uid] = StoredRef(ref.unique_id, ref.name, ref.package_name,
+                                      Relation(node.get("database"), node["schema"], identifier))
+    return deferred
 
 
 @contextmanager
