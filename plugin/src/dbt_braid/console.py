@@ -1,20 +1,40 @@
-"""braid's own lines on the terminal, in the shape of dbt's (``HH:MM:SS  message``)."""
+"""braid's own lines, through dbt's event system once a run has set it up.
+
+A ``braid run``/``build`` sets up dbt's loggers with the user's own flags
+(:func:`use_dbt_events`): braid's lines and every log record an asset writes (``context.log``
+or the standard ``logging`` module) then become dbt ``Note`` events, so they reach the
+console and ``logs/dbt.log`` with dbt's timestamps, follow ``--log-format json`` /
+``--log-format-file``, ``--quiet``, ``--debug``, ``--no-use-colors`` and ``--log-path``, as
+dbt's own lines do. braid's bookkeeping invocations (parse, history) reconfigure dbt's
+loggers for themselves; :func:`restore_dbt_events` puts the user's back. Before that (and
+for commands that print data, such as ``ls``) lines are plain ``HH:MM:SS  message`` writes.
+"""
 
 from __future__ import annotations
 
+import logging
 import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from dbt_braid.execution.results import NodeResult
 
 _lock = threading.Lock()
+#: the user's dbt flags once dbt's event loggers carry braid's lines
+_FLAGS: list[Any] = []
+#: set while an asset's function runs in this thread: its log records become dbt events
+_IN_ASSET: ContextVar[str | None] = ContextVar("braid_in_asset", default=None)
 
 
 def say(message: str = "", err: bool = False) -> None:
+    if _FLAGS:
+        _fire(message, logging.ERROR if err else logging.INFO)
+        return
     stamp = datetime.now().strftime("%H:%M:%S")
     stream = sys.stderr if err else sys.stdout
     text = "".join(f"{stamp}  {line}\n" if line else "\n" for line in message.splitlines() or [""])
@@ -22,6 +42,86 @@ def say(message: str = "", err: bool = False) -> None:
         # one write per message: dbt logs from other threads between our lines
         stream.write(text)
         stream.flush()
+
+
+def warn(message: str) -> None:
+    """A warning of braid's own (history not recorded, lineage not sent): on stderr before
+    dbt's loggers are set up, then a dbt warning (shown unless ``--quiet``)."""
+    if _FLAGS:
+        _fire(message, logging.WARNING)
+    else:
+        say(message, err=True)
+
+
+def debug(message: str) -> None:
+    """A line shown with ``--debug`` (and always in dbt.log, as dbt's debug lines are)."""
+    if _FLAGS:
+        _fire(message, logging.DEBUG)
+
+
+def _fire(message: str, level: int) -> None:
+    from dbt_common.events.base_types import EventLevel
+    from dbt_common.events.functions import fire_event
+    from dbt_common.events.types import Note
+
+    kind = (EventLevel.ERROR if level >= logging.ERROR else EventLevel.WARN
+            if level >= logging.WARNING else EventLevel.INFO if level >= logging.INFO
+            else EventLevel.DEBUG)
+    for line in message.splitlines() or [""]:
+        fire_event(Note(msg=line), level=kind)
+
+
+def use_dbt_events(command: str, argv: Sequence[str]) -> None:
+    """Route braid's lines and assets' log records through dbt's loggers, configured from
+    the user's flags for ``command`` exactly as dbt would configure them."""
+    from dbt.cli.flags import Flags
+    from dbt.cli.main import cli
+
+    from dbt_braid.dbtcore.project import flags_for
+
+    dbt_command = cli.commands[command]
+    parent = cli.make_context("dbt", [command], resilient_parsing=True)
+    # braid's own flags (--executor, ...) are not dbt's: only what dbt's command accepts
+    context = dbt_command.make_context(command, flags_for(command, argv), parent=parent)
+    _FLAGS[:] = [Flags(context)]
+    restore_dbt_events()
+    root = logging.getLogger()
+    if not any(isinstance(h, _AssetRecords) for h in root.handlers):
+        root.addHandler(_AssetRecords())
+    wanted = logging.DEBUG if getattr(_FLAGS[0], "DEBUG", False) else logging.INFO
+    if root.level > wanted or root.level == logging.NOTSET:
+        root.setLevel(wanted)
+
+
+def restore_dbt_events() -> None:
+    """dbt's loggers as the user's flags make them (after braid's own quiet invocations)."""
+    if _FLAGS:
+        from dbt.events.logging import setup_event_logger
+
+        setup_event_logger(_FLAGS[0])
+
+
+@contextmanager
+def asset_logging(name: str) -> Iterator[None]:
+    """While an asset's function runs: its log records (any logger) become dbt events."""
+    token = _IN_ASSET.set(name)
+    try:
+        yield
+    finally:
+        _IN_ASSET.reset(token)
+
+
+class _AssetRecords(logging.Handler):
+    """Log records written in a running asset's thread, as dbt Note events."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        name = _IN_ASSET.get()
+        if name is None or not _FLAGS:
+            return
+        try:
+            _fire(f"{name}: {record.getMessage()}", record.levelno)
+        except Exception:
+            self.handleError(record)
 
 
 def dots(left: str, right: str, width: int = 80) -> str:

@@ -23,7 +23,7 @@ def record_run(report: RunReport, project: DbtProject, warehouse: Any) -> None:
     try:
         previous = records.latest_success(store.read(project, warehouse))
     except Exception as exc:  # history must never cost the user their run
-        console.say(f"braid: could not read the run history: {exc}", err=True)
+        console.warn(f"braid: could not read the run history: {exc}")
         previous = {}
     selection = " ".join(
         f"--{flag} {' '.join(values) if isinstance(values, list) else values}"
@@ -40,4 +40,4 @@ def record_run(report: RunReport, project: DbtProject, warehouse: Any) -> None:
     )
     error = store.write(project, runs, nodes)
     if error:
-        console.say(f"braid: could not record the run history: {error}", err=True)
+        console.warn(f"braid: could not record the run history: {error}")

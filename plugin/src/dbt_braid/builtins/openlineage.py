@@ -283,6 +283,5 @@ def emit_lineage(report: RunReport, project: DbtProject) -> None:
         for event in _events(report, project):
             client.emit(event)
     except Exception as exc:  # lineage is a side channel: never fail the run for it
-        console.say(
-            f"braid: could not send OpenLineage events: {type(exc).__name__}: {exc}", err=True
-        )
+        console.warn(
+            f"braid: could not send OpenLineage events: {type(exc).__name__}: {exc}")

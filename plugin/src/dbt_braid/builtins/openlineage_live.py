@@ -53,8 +53,8 @@ class LiveStream:
             except Exception as exc:  # lineage is a side channel: never fail the run for it
                 if not self.warned:
                     self.warned = True
-                    console.say(f"braid: could not send OpenLineage events: "
-                                f"{type(exc).__name__}: {exc}", err=True)
+                    console.warn(f"braid: could not send OpenLineage events: "
+                                f"{type(exc).__name__}: {exc}")
 
     def begin(self, moment: str) -> None:
         from dbt_braid.builtins import openlineage as ol
@@ -117,8 +117,7 @@ def start_run(run_id: str, command: str, plan: Plan, project: DbtProject,
 
         stream = LiveStream(OpenLineageClient(), run_id, command, project, graph)
     except Exception as exc:
-        console.say(f"braid: could not send OpenLineage events: {type(exc).__name__}: {exc}",
-                    err=True)
+        console.warn(f"braid: could not send OpenLineage events: {type(exc).__name__}: {exc}")
         return
     _STREAMS[run_id] = stream
     _CURRENT.append(stream)

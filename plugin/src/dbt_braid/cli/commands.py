@@ -35,7 +35,9 @@ def cmd_run(command: str, argv: Sequence[str]) -> int:
 
     options, request = run_request(command, argv)
     loaded = session.load(options, command)
+    console.use_dbt_events(command, argv)
     plan, unmatched = session.plan_run(loaded, request)
+    console.debug(f"braid plan:\n{plan.describe()}")
     _report_unmatched(unmatched, options.extra)
     if not plan.order:
         console.say("Nothing to do. Try checking your model configs and model specification args")
@@ -71,6 +73,7 @@ def cmd_retry(argv: Sequence[str]) -> int:
         console.say("Nothing to retry: the last run had no failed or skipped nodes")
         return 0
     loaded = session.load(options, command)
+    console.use_dbt_events(command, old_argv)
     plan = retry.plan_retry(loaded, last, command)
     session.check_shared_tables(loaded, plan, request)
     if not plan.order:

@@ -18,6 +18,7 @@ from typing import Any
 import yaml
 from dbt.cli.main import dbtRunner, dbtRunnerResult
 
+from dbt_braid import console
 from dbt_braid.dbtcore.patches import HookPlan, exact_selection, hooks
 from dbt_braid.dbtcore.versions import GRAPH_COLLECTIONS, graph_collection
 from dbt_braid.errors import BraidUserError
@@ -302,7 +303,10 @@ class DbtProject:
             *self.options.common_args(),
             *flags_for("run-operation", self.options.extra),
         ]
-        return dbtRunner(manifest=self.manifest).invoke(command)
+        try:
+            return dbtRunner(manifest=self.manifest).invoke(command)
+        finally:
+            console.restore_dbt_events()
 
     def show(self, sql: str) -> list[dict[str, Any]]:
         """Rows of ``sql`` through dbt's adapter (``dbt show --inline``), for any warehouse."""
@@ -319,6 +323,7 @@ class DbtProject:
                 *flags_for("show", self.options.extra),
             ]
         )
+        console.restore_dbt_events()
         if not result.success or result.result is None:
             raise RuntimeError(f"dbt show failed: {result.exception}")
         shown: Any = result.result

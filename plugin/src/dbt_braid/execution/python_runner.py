@@ -11,6 +11,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from dbt_braid import console
 from dbt_braid.assets import PythonAsset, Relation
 from dbt_braid.execution.context import AssetContext
 from dbt_braid.execution.results import NodeResult
@@ -110,7 +111,8 @@ class PythonRunner:
                 )
             self.before(asset)
             stage = "running"
-            value = function(**kwargs)
+            with console.asset_logging(asset.name):
+                value = function(**kwargs)
             stage = f"storing the result ({asset.io})"
             result.rows_written = self.io[asset.io].store(asset, value)
             result.columns = columns_of(value)
