@@ -16,16 +16,22 @@ REPO = Path(__file__).resolve().parents[1]
 INTEGRATION = REPO / "integration_tests"
 
 
+def source_p_yaml(schema: str | None = None, table: str = "", after: str = "") -> str:
+    """``models/sources.yml`` declaring the Python source table ``py.p`` that reads model
+    ``a``: ``schema`` of the source, ``table`` more keys of the table (one YAML line each,
+    e.g. ``columns: [...]``), ``after`` more top-level YAML (``models:``, ``exposures:``)."""
+    lines = ["version: 2", "sources:", "  - name: py"]
+    if schema:
+        lines.append(f"    schema: {schema}")
+    lines += ["    tables:", "      - name: p",
+              "        config: {meta: {braid: {python: p.make, depends_on: [a]}}}"]
+    lines += [f"        {line}" for line in table.splitlines() if line.strip()]
+    return "\n".join(lines) + "\n" + textwrap.dedent(after)
+
+
 #: a Python source table ``py.p`` that copies model ``a`` (tests add ``a`` and readers of p)
 SOURCE_P_FROM_A = {
-    "models/sources.yml": """
-        version: 2
-        sources:
-          - name: py
-            tables:
-              - name: p
-                config: {meta: {braid: {python: p.make, depends_on: [a]}}}
-        """,
+    "models/sources.yml": source_p_yaml(),
     "python_assets/p.py": "def make(a):\n    return a\n",
 }
 

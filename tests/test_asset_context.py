@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 
+from conftest import source_p_yaml
+
 CONTEXT_PROJECT = {
     "dbt_project.yml": """
         name: proj
@@ -17,20 +19,13 @@ CONTEXT_PROJECT = {
           proj: {region: scoped}
         """,
     "models/a.sql": "{{ config(materialized='table') }} select 1 as id union all select 2",
-    "models/sources.yml": """
-        version: 2
-        sources:
-          - name: py
-            schema: py
-            tables:
-              - name: p
-                config: {meta: {braid: {python: p.make, depends_on: [a]}}}
-        """,
+    "models/sources.yml": source_p_yaml(schema="py"),
     "python_assets/p.py": """
         import json
         import os
 
         from dbt_braid import AssetContext
+
 
 
         def make(a, context: AssetContext):

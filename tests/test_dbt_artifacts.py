@@ -9,7 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from conftest import REPO
+from conftest import REPO, source_p_yaml
 
 DBT = str(Path(sys.executable).with_name("dbt"))
 
@@ -29,15 +29,7 @@ HOOKED = {
     "models/a.sql": "{{ config(materialized='table') }} select 1 as id",
     "models/b.sql": "{{ config(materialized='table') }} select * from {{ source('py', 'p') }}",
     "models/c.sql": "{{ config(materialized='table') }} select * from {{ ref('b') }}",
-    "models/sources.yml": """
-        version: 2
-        sources:
-          - name: py
-            schema: py
-            tables:
-              - name: p
-                config: {meta: {braid: {python: p.make, depends_on: [a]}}}
-        """,
+    "models/sources.yml": source_p_yaml(schema="py"),
     "python_assets/p.py": """
         import os
 

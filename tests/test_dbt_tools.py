@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 
-from conftest import SOURCE_P_FROM_A
+from conftest import SOURCE_P_FROM_A, source_p_yaml
 
 PROJECT = {
     **SOURCE_P_FROM_A,
@@ -40,18 +40,13 @@ def test_manifest_links_the_python_written_source_to_what_it_reads(make_project)
 def test_braid_test_selects_the_tests_on_a_python_assets_table(make_project) -> None:
     project = make_project({
         **PROJECT,
-        "models/sources.yml": """
-            version: 2
-            sources:
-              - name: py
-                tables:
-                  - name: p
-                    config: {meta: {braid: {python: p.make, depends_on: [a]}}}
-                    columns: [{name: id, data_tests: [not_null, unique]}]
-            models:
-              - name: b
-                columns: [{name: id, data_tests: [not_null]}]
-            """,
+        "models/sources.yml": source_p_yaml(
+            table="columns: [{name: id, data_tests: [not_null, unique]}]",
+            after="""
+                models:
+                  - name: b
+                    columns: [{name: id, data_tests: [not_null]}]
+                """),
     })
     assert project.braid("run").returncode == 0
     done = project.braid("test", "-s", "python:p")

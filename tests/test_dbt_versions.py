@@ -13,7 +13,7 @@ import sys
 from importlib.metadata import version
 from pathlib import Path
 
-from conftest import BRAID, REPO
+from conftest import BRAID, REPO, SOURCE_P_FROM_A
 from dbt_braid.dbtcore import versions
 
 DBT = str(Path(sys.executable).with_name("dbt"))
@@ -53,15 +53,7 @@ SELECTOR_PROJECT = {
     "models/a.sql": "select 1 as id",
     "models/b.sql": "select * from {{ source('py', 'p') }}",
     "models/c.sql": "select 2 as id",
-    "models/sources.yml": """
-        version: 2
-        sources:
-          - name: py
-            tables:
-              - name: p
-                config: {meta: {braid: {python: p.make, depends_on: [a]}}}
-        """,
-    "python_assets/p.py": "def make(a):\n    return a\n",
+    **SOURCE_P_FROM_A,
     "selectors.yml": """
         selectors:
           - name: feeds_b

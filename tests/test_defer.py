@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import shutil
 
+from conftest import source_p_yaml
+
 PROFILES = """
     proj:
       target: prod
@@ -26,17 +28,10 @@ DEFER = {
     "profiles.yml": PROFILES,
     "models/a.sql": "{{ config(materialized='table') }} select '{{ target.name }}' as built_by",
     "models/b.sql": "{{ config(materialized='table') }} select * from {{ source('py', 'p') }}",
-    "models/sources.yml": """
-        version: 2
-        sources:
-          - name: py
-            schema: "{{ target.schema }}_py"
-            tables:
-              - name: p
-                config: {meta: {braid: {python: p.make, depends_on: [a]}}}
-        """,
+    "models/sources.yml": source_p_yaml(schema='"{{ target.schema }}_py"'),
     "python_assets/p.py": "def make(a):\n    return a\n",
 }
+
 
 
 def test_defer_reads_unbuilt_inputs_from_the_state(make_project) -> None:

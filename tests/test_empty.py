@@ -6,6 +6,7 @@ columns is refused before anything runs."""
 from __future__ import annotations
 
 import pytest
+from conftest import SOURCE_P_FROM_A, source_p_yaml
 from test_integration_project import IntegrationProject
 
 
@@ -42,16 +43,9 @@ def test_build_empty_passes_on_the_integration_project(target, tmp_path, request
 def test_empty_refuses_a_source_asset_without_typed_columns(make_project) -> None:
     project = make_project({
         "models/a.sql": "{{ config(materialized='table') }} select 1 as id",
-        "models/sources.yml": """
-            version: 2
-            sources:
-              - name: py
-                tables:
-                  - name: p
-                    config: {meta: {braid: {python: p.make, depends_on: [a]}}}
-                    columns: [{name: id, data_type: integer}, {name: note}]
-            """,
-        "python_assets/p.py": "def make(a):\n    return a\n",
+        **SOURCE_P_FROM_A,
+        "models/sources.yml": source_p_yaml(
+            table="columns: [{name: id, data_type: integer}, {name: note}]"),
     })
     done = project.braid("run", "--empty")
     assert done.returncode == 2

@@ -11,7 +11,7 @@ import uuid
 from pathlib import Path
 
 import pytest
-from conftest import BRAID, copy_integration_project
+from conftest import BRAID, copy_integration_project, source_p_yaml
 
 PKG = "braid_integration_tests"
 UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
@@ -177,20 +177,14 @@ def test_static_lineage_as_openlineage_job_events(it) -> None:
 
 LIVE = {
     "models/a.sql": "{{ config(materialized='table') }} select 1 as id",
-    "models/sources.yml": """
-        version: 2
-        sources:
-          - name: py
-            tables:
-              - name: p
-                config: {meta: {braid: {python: p.make, depends_on: [a]}}}
+    "models/sources.yml": source_p_yaml(after="""
         exposures:
           - name: broken
             type: ml
             owner: {name: me}
             depends_on: [ref('a')]
             config: {meta: {braid: {python: p.broken}}}
-        """,
+        """),
     "python_assets/p.py": """
         import json
         import os

@@ -4,6 +4,7 @@ writes the tables the default target's runs wrote (dbtcore.targets)."""
 from __future__ import annotations
 
 import duckdb
+from conftest import SOURCE_P_FROM_A, source_p_yaml
 
 TWO_TARGETS = """
     proj:
@@ -27,21 +28,14 @@ TWO_TARGETS = """
     """
 
 
+
 def _project(make_project, schema: str):
     return make_project({
         "profiles.yml": TWO_TARGETS,
         "models/a.sql": "{{ config(materialized='table') }} "
                         "select '{{ target.name }}' as written_by",
-        "models/sources.yml": f"""
-            version: 2
-            sources:
-              - name: py
-                schema: {schema}
-                tables:
-                  - name: p
-                    config: {{meta: {{braid: {{python: p.make, depends_on: [a]}}}}}}
-            """,
-        "python_assets/p.py": "def make(a):\n    return a\n",
+        **SOURCE_P_FROM_A,
+        "models/sources.yml": source_p_yaml(schema=schema),
     })
 
 
