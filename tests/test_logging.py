@@ -53,3 +53,12 @@ def test_quiet_silences_and_debug_explains(make_project) -> None:
     loud = project.braid("run", "--debug")
     assert loud.returncode == 0
     assert "braid plan:" in loud.stdout
+
+
+def test_braid_only_flags_do_not_break_logging(make_project) -> None:
+    """Values dbt's parser would refuse (``--exclude-resource-type python``) stay braid's."""
+    project = make_project(LOGGING)
+    done = project.braid("build", "--exclude-resource-type", "python", "--log-format", "json")
+    assert done.returncode == 0, done.stdout + done.stderr
+    lines = [json.loads(line) for line in done.stdout.splitlines() if line.strip()]
+    assert any(e["info"]["name"] == "Note" for e in lines)

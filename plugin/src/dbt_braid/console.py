@@ -80,10 +80,15 @@ def use_dbt_events(command: str, argv: Sequence[str]) -> None:
     from dbt_braid.dbtcore.project import flags_for
 
     dbt_command = cli.commands[command]
-    parent = cli.make_context("dbt", [command], resilient_parsing=True)
-    # braid's own flags (--executor, ...) are not dbt's: only what dbt's command accepts
-    context = dbt_command.make_context(command, flags_for(command, argv), parent=parent)
-    _FLAGS[:] = [Flags(context)]
+    # only the flags that shape logging: the rest may hold braid's own values
+    # (--exclude-resource-type python) that dbt's parser would refuse
+    kept = flags_for(command, argv, only=_LOGGING_OPTIONS)
+    try:
+        parent = cli.make_context("dbt", [command], resilient_parsing=True)
+        context = dbt_command.make_context(command, kept, parent=parent)
+        _FLAGS[:] = [Flags(context)]
+    except Exception:  # logging is a side channel: keep braid's plain lines
+        return
     restore_dbt_events()
     root = logging.getLogger()
     if not any(isinstance(h, _AssetRecords) for h in root.handlers):
@@ -91,6 +96,14 @@ def use_dbt_events(command: str, argv: Sequence[str]) -> None:
     wanted = logging.DEBUG if getattr(_FLAGS[0], "DEBUG", False) else logging.INFO
     if root.level > wanted or root.level == logging.NOTSET:
         root.setLevel(wanted)
+
+
+#: dbt's options that decide where and how lines are logged (without a leading ``no-``)
+_LOGGING_OPTIONS = frozenset({
+    "log-format", "log-format-file", "log-level", "log-level-file", "quiet", "q", "debug",
+    "d", "use-colors", "use-colors-file", "printer-width", "log-path", "project-dir",
+    "log-cache-events", "show-resource-report",
+})
 
 
 def restore_dbt_events() -> None:

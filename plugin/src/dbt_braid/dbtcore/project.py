@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import gc
 import json
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,10 +24,13 @@ from dbt_braid.dbtcore.versions import GRAPH_COLLECTIONS, graph_collection
 from dbt_braid.errors import BraidUserError
 
 
-def flags_for(command: str, argv: Sequence[str]) -> list[str]:
+def flags_for(
+    command: str, argv: Sequence[str], only: Collection[str] | None = None
+) -> list[str]:
     """The flags of ``argv`` (the user's flags braid does not read) that dbt's ``command``
     accepts, with their values: e.g. ``--no-partial-parse`` and ``--target-path`` reach the
-    one parse, while ``--full-refresh`` does not. Arity comes from dbt's own click options."""
+    one parse, while ``--full-refresh`` does not. Arity comes from dbt's own click options.
+    ``only``: keep just these options (names without dashes or a ``no-`` prefix)."""
     from dbt.cli.main import cli
 
     def options(name: str) -> dict[str, Any]:
@@ -51,7 +54,7 @@ def flags_for(command: str, argv: Sequence[str]) -> list[str]:
             and getattr(param, "nargs", 1) != 0
         )
         chunk = list(argv[i : i + 2]) if takes_value else [token]
-        if name in wanted:
+        if name in wanted and (only is None or name.lstrip("-").removeprefix("no-") in only):
             out += chunk
         i += len(chunk)
     return out
