@@ -31,9 +31,22 @@ DBT_FACING=(tests/test_dbt_versions.py tests/test_dbt_artifacts.py
   tests/test_history.py::test_plain_dbt_commands_record_through_on_run_end)
 if [ "${BRAID_OLDER_DBT:-1}" = 1 ]; then
   for minor in 11 10; do
-    make_venv "$REPO/.venv-dbt1$minor" "dbt-core>=1.$minor,<1.$((minor + 1))" \
-      "dbt-duckdb>=1.9,<1.$((minor + 1))"
-    python -c "import dbt.version as v; print('dbt-facing tests on dbt-core', v.__version__)"
-    pytest -q -p no:cacheprovider "${DBT_FACING[@]}"
+    (make_venv "$REPO/.venv-dbt1$minor" "dbt-core>=1.$minor,<1.$((minor + 1))" \
+      "dbt-duckdb>=1.9,<1.$((minor + 1))")
   done
+  # the two releases side by side (each pass is mostly one process), each to its own log
+  pids=()
+  for minor in 11 10; do
+    venv="$REPO/.venv-dbt1$minor"
+    ("$venv/bin/python" -c "import dbt.version as v; print('dbt-facing tests on dbt-core', v.__version__)"
+     "$venv/bin/python" -m pytest -q -p no:cacheprovider "${DBT_FACING[@]}") \
+      > "$REPO/.pytest-dbt1$minor.log" 2>&1 &
+    pids+=($!)
+  done
+  failed=0
+  for i in 0 1; do
+    wait "${pids[$i]}" || failed=1
+  done
+  for minor in 11 10; do cat "$REPO/.pytest-dbt1$minor.log"; done
+  exit $failed
 fi
