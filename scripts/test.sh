@@ -18,6 +18,14 @@ make_venv "${BRAID_VENV:-$REPO/.venv}"
 cd "$REPO"
 ruff check plugin tests python_assets integration_tests bench examples
 mypy --config-file plugin/pyproject.toml plugin/src/dbt_braid
+# the older releases' venvs are made while the main pass runs (pip waits on the network)
+if [ "${BRAID_OLDER_DBT:-1}" = 1 ]; then
+  (for minor in 11 10; do
+     (make_venv "$REPO/.venv-dbt1$minor" "dbt-core>=1.$minor,<1.$((minor + 1))" \
+       "dbt-duckdb>=1.9,<1.$((minor + 1))") || exit 1
+   done) > "$REPO/.venvs-older.log" 2>&1 &
+  venvs=$!
+fi
 pytest -q -p no:cacheprovider "$@" tests
 # The older supported releases: the tests that exercise dbt itself (every version
 # difference, run results and hooks, the seed scenario end to end, the selector, parsing and
@@ -30,10 +38,8 @@ DBT_FACING=(tests/test_dbt_versions.py tests/test_dbt_artifacts.py
   tests/test_declaration_errors.py::test_all_problems_reported_together_one_line_each
   tests/test_history.py::test_plain_dbt_commands_record_through_on_run_end)
 if [ "${BRAID_OLDER_DBT:-1}" = 1 ]; then
-  for minor in 11 10; do
-    (make_venv "$REPO/.venv-dbt1$minor" "dbt-core>=1.$minor,<1.$((minor + 1))" \
-      "dbt-duckdb>=1.9,<1.$((minor + 1))")
-  done
+  wait "$venvs" || { cat "$REPO/.venvs-older.log"; exit 1; }
+  cat "$REPO/.venvs-older.log"
   # the two releases side by side (each pass is mostly one process), each to its own log
   pids=()
   for minor in 11 10; do
