@@ -221,11 +221,16 @@ def plan_run(loaded: Loaded, request: RunRequest) -> tuple[Plan, list[str]]:
     return plan, unmatched
 
 
+def flag_on(flags: Sequence[str], name: str) -> bool:
+    """Whether dbt's boolean ``--name`` is on among ``flags`` (the last of ``--name`` and
+    ``--no-name`` wins)."""
+    chosen = [f for f in flags if f in (f"--{name}", f"--no-{name}")]
+    return bool(chosen) and chosen[-1] == f"--{name}"
+
+
 def wants_empty(project: DbtProject) -> bool:
-    """dbt's ``--empty`` among the flags braid passes to dbt (the last of it and
-    ``--no-empty`` wins)."""
-    flags = [f for f in project.options.extra if f in ("--empty", "--no-empty")]
-    return bool(flags) and flags[-1] == "--empty"
+    """dbt's ``--empty`` among the flags braid passes to dbt."""
+    return flag_on(project.options.extra, "empty")
 
 
 def empty_columns(loaded: Loaded, plan: Plan) -> dict[str, list[tuple[str, str]]] | None:

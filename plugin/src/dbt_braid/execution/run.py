@@ -13,7 +13,7 @@ import signal
 import threading
 import time
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from typing import Any
@@ -40,6 +40,7 @@ from dbt_braid.session import (
     close_io,
     dbt_flags,
     empty_columns,
+    flag_on,
     open_io,
     wants_empty,
 )
@@ -153,7 +154,7 @@ def execute(loaded: Loaded, plan: Plan, request: RunRequest) -> RunReport:
         context_extras=_context_extras(project, request),
         empty=empty_columns(loaded, plan),
         deferred=deferred_inputs(loaded, plan, refs),
-        favor_state=_last_flag(project.options.extra, "--favor-state", "--no-favor-state"),
+        favor_state=flag_on(project.options.extra, "favor-state"),
     )
     progress = console.Progress(len(plan.python), lambda uid: graph.nodes[uid]["name"])
 
@@ -238,11 +239,6 @@ def execute(loaded: Loaded, plan: Plan, request: RunRequest) -> RunReport:
     return report
 
 
-def _last_flag(flags: Sequence[str], on: str, off: str) -> bool:
-    chosen = [f for f in flags if f in (on, off)]
-    return bool(chosen) and chosen[-1] == on
-
-
 def deferred_inputs(
     loaded: Loaded, plan: Plan, refs: dict[str, tuple[StoredRef, str]]
 ) -> dict[str, StoredRef]:
@@ -251,7 +247,7 @@ def deferred_inputs(
     dbt defers unselected refs the same way; the runner reads the deferred table when the
     node is not built in this target (always, with ``--favor-state``)."""
     extra = list(loaded.project.options.extra)
-    if not _last_flag(extra, "--defer", "--no-defer"):
+    if not flag_on(extra, "defer"):
         return {}
     state_dir = None
     for flag in ("--defer-state", "--state"):
