@@ -26,12 +26,15 @@ if [ "${BRAID_OLDER_DBT:-1}" = 1 ]; then
    done) > "$REPO/.venvs-older.log" 2>&1 &
   venvs=$!
 fi
-pytest -q -p no:cacheprovider "$@" tests
+# on every core; a test module stays on one worker (module fixtures such as the integration
+# project's full run are made once)
+pytest -q -p no:cacheprovider -n "${BRAID_TEST_WORKERS:-auto}" --dist loadscope "$@" tests
 # The older supported releases: the tests that exercise dbt itself (every version
 # difference, run results and hooks, the seed scenario end to end, the selector, parsing and
-# meta, build's test edges), on DuckDB (PostgreSQL IO is braid's own code, tested above).
+# meta, build's test edges, the console stream built from dbt's events), on DuckDB
+# (PostgreSQL IO is braid's own code, tested above).
 # BRAID_OLDER_DBT=0 skips them.
-DBT_FACING=(tests/test_dbt_versions.py tests/test_dbt_artifacts.py
+DBT_FACING=(tests/test_dbt_versions.py tests/test_dbt_artifacts.py tests/test_console_stream.py
   tests/test_integration_project.py -k "not postgres"
   tests/test_selection.py::test_ls_agrees_with_dbt_on_a_generated_project
   tests/test_build.py::test_build_selection_with_indirect_tests

@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import re
 import subprocess
 import uuid
 from datetime import date, timedelta
@@ -252,9 +253,16 @@ def test_pickle_store_survives_dbt_clean(it, full_run) -> None:
     assert by_name(it.run_results())["predicted_orders"]["status"] == "success"
 
 
-def test_demo_output_says_where_results_are(full_run) -> None:
-    done, _ = full_run
-    assert "run_results.json" in done.stdout and "lineage.json" in done.stdout
+def test_demo_output_is_one_dbt_run(it, full_run) -> None:
+    """The demo's console: one header, one summary, agreeing with braid's results (plus the
+    project's on-run-end hook, which dbt counts)."""
+    done, results = full_run
+    assert done.stdout.count("Running with dbt=") == 1, done.stdout
+    (summary,) = re.findall(r"Done\. PASS=(\d+) .*TOTAL=(\d+)", done.stdout)
+    hooks = [r for r in json.loads((it.root / "target" / "run_results.json").read_text())[
+        "results"] if r["unique_id"].startswith("operation.")]
+    assert len(hooks) == 1
+    assert summary == (str(len(results["results"]) + 1),) * 2, done.stdout
 
 
 def test_history_records_every_node_of_the_run(it, full_run) -> None:

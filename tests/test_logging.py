@@ -5,6 +5,7 @@ dbt's own lines follow them."""
 from __future__ import annotations
 
 import json
+import re
 
 from conftest import SOURCE_P_FROM_A
 
@@ -40,7 +41,7 @@ def test_log_format_json_makes_every_line_json(make_project) -> None:
     lines = [json.loads(line) for line in done.stdout.splitlines() if line.strip()]
     notes = [e["data"]["msg"] for e in lines if e["info"]["name"] == "Note"]
     assert "p: predicting 3 days" in notes
-    assert any(m.startswith("1 of 1 START python asset p") for m in notes)
+    assert any(re.match(r"\d+ of \d+ START python asset p ", m) for m in notes)
     assert any(e["info"]["name"] == "LogModelResult" for e in lines)  # dbt's own, same stream
 
 

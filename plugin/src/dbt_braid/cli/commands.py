@@ -226,21 +226,9 @@ def summarize(report: object) -> int:
     from dbt_braid.execution.results import RunReport
 
     assert isinstance(report, RunReport)
-    counts: dict[str, int] = {}
-    for r in report.results:
-        counts[r.status] = counts.get(r.status, 0) + 1
-    n_python = sum(1 for r in report.results if r.resource_type == "python")
-    console.say("")
-    console.say(
-        f"braid: {len(report.results) - n_python} dbt nodes in {report.invocations} dbt "
-        f"invocation(s) and {n_python} Python assets in {report.elapsed:.2f}s: "
-        + ", ".join(f"{k}={v}" for k, v in sorted(counts.items()))
-    )
-    for r in report.results:
-        if r.status in ("error", "fail"):
-            console.say(f"  {r.status.upper()} {r.unique_id}: {r.message}")
-    console.say(f"results: {report.target_dir / 'run_results.json'}")
-    console.say(f"lineage: {report.target_dir / 'lineage.json'}")
+    # dbt's summary for the whole run is printed already (console.stream)
+    console.debug(f"braid: results in {report.target_dir / 'run_results.json'}, lineage in "
+                  f"{report.target_dir / 'lineage.json'}; {report.invocations} dbt invocations")
     if report.interrupted:
         console.say("braid: interrupted (Ctrl-C); what had not started was skipped")
         # a Python asset still running is abandoned, not awaited: its write is one

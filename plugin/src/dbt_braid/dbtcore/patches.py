@@ -16,11 +16,16 @@ every manifest dbt writes in a braid process.
   :func:`hooks` says, per invocation, which hook types run and which earlier results
   ``on-run-end`` also sees; ``nodes=False`` runs the hooks and no node (the last planned
   batch was skipped entirely, yet the run's ``on-run-end`` is still due).
+* **One console stream.** While an invocation runs under :func:`stream`, dbt numbers its
+  nodes from the run's one counter (``k of N`` over dbt nodes and Python assets together),
+  and its header (version, adapter, "Found ...", concurrency) and end-of-run lines
+  ("Finished running", "Completed ...", ``Done.``) become debug lines: braid prints them once
+  for the whole run (:mod:`.events`). Debug lines still reach ``logs/dbt.log``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -42,6 +47,46 @@ class HookPlan:
 
 
 _HOOKS: ContextVar[HookPlan | None] = ContextVar("braid_hook_plan", default=None)
+
+
+#: dbt's per-invocation header events, printed once per braid run instead
+_HEADER = frozenset({"MainReportVersion", "AdapterRegistered", "FoundStats", "ConcurrencyLine"})
+
+
+@dataclass
+class Numbering:
+    """The run's ``k of N``: ``next_index`` hands out k as nodes start, of ``total``."""
+
+    next_index: Callable[[], int]
+    total: int
+
+
+class _Invocation:
+    """One dbt invocation inside a braid run's console stream."""
+
+    def __init__(self, numbering: Numbering) -> None:
+        self.numbering = numbering
+        #: "header" until the blank line after ConcurrencyLine, then "body"
+        self.phase = "header"
+        self.tail = False
+
+    def quiets(self, event: Any) -> bool:
+        if self.tail:
+            return True
+        if self.phase == "body":
+            return False
+        name = type(event).__name__
+        if name == "ConcurrencyLine":
+            self.phase = "after-concurrency"
+            return True
+        if name == "Formatting":
+            if self.phase == "after-concurrency":
+                self.phase = "body"
+            return True
+        return name in _HEADER
+
+
+_STREAM: ContextVar[_Invocation | None] = ContextVar("braid_console_stream", default=None)
 #: declaring source/exposure -> the dbt nodes a Python asset reads (for parent_map/child_map)
 _PYTHON_EDGES: dict[str, tuple[str, ...]] = {}
 _installed = False
@@ -112,12 +157,69 @@ def _install() -> None:
                     known.append(parent)
                     self.child_map[parent].append(child)
 
+    _install_stream()
     Manifest.build_parent_and_child_maps = maps_with_python  # type: ignore[method-assign]
     NodeSelector.get_selected = exact_get_selected  # type: ignore[method-assign]
     RunTask.get_hooks_by_type = planned_hooks  # type: ignore[method-assign]
     RunTask.after_run = after_whole_run  # type: ignore[method-assign]
     GraphRunnableTask.execute_nodes = maybe_execute_nodes  # type: ignore[method-assign]
     _installed = True
+
+
+def _install_stream() -> None:
+    from dbt.task.run import RunTask
+    from dbt.task.runnable import GraphRunnableTask
+    from dbt_common.events.base_types import EventLevel
+    from dbt_common.events.event_manager import EventManager
+
+    get_runner = GraphRunnableTask.get_runner
+
+    def numbered_runner(self: Any, node: Any) -> Any:
+        runner = get_runner(self, node)
+        invocation = _STREAM.get()
+        if invocation is not None and not node.is_ephemeral_model:
+            runner.node_index = invocation.numbering.next_index()
+            runner.num_nodes = invocation.numbering.total
+        return runner
+
+    fire_event = EventManager.fire_event
+
+    def fire_or_quiet(self: Any, e: Any, level: Any = None, *args: Any, **kwargs: Any) -> Any:
+        invocation = _STREAM.get()
+        if invocation is not None and invocation.quiets(e):
+            level = EventLevel.DEBUG
+        return fire_event(self, e, level, *args, **kwargs)
+
+    def quieted(method: Callable[..., Any]) -> Callable[..., Any]:
+        def run_quietly(self: Any, *args: Any, **kwargs: Any) -> Any:
+            invocation = _STREAM.get()
+            if invocation is None:
+                return method(self, *args, **kwargs)
+            invocation.tail = True
+            try:
+                return method(self, *args, **kwargs)
+            finally:
+                invocation.tail = False
+
+        return run_quietly
+
+    for cls in (GraphRunnableTask, RunTask):
+        for name in ("print_results_line", "task_end_messages"):
+            if name in vars(cls):
+                setattr(cls, name, quieted(vars(cls)[name]))
+    GraphRunnableTask.get_runner = numbered_runner  # type: ignore[method-assign]
+    EventManager.fire_event = fire_or_quiet  # type: ignore[method-assign]
+
+
+@contextmanager
+def stream(numbering: Numbering | None) -> Iterator[None]:
+    """While active (on this thread), dbt's invocation is part of one braid console stream."""
+    _install()
+    token = _STREAM.set(_Invocation(numbering) if numbering is not None else None)
+    try:
+        yield
+    finally:
+        _STREAM.reset(token)
 
 
 @contextmanager

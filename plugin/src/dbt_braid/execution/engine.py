@@ -46,6 +46,8 @@ class Engine:
         fail_fast: bool = False,
         on_result: Callable[[NodeResult], None] = lambda r: None,
         on_start: Callable[[str], None] = lambda uid: None,
+        on_finish: Callable[[NodeResult], None] = lambda r: None,
+        on_skip: Callable[[NodeResult], None] = lambda r: None,
         executor: Callable[[int], Executor],
     ) -> None:
         self.plan = plan
@@ -57,6 +59,10 @@ class Engine:
         self.fail_fast = fail_fast
         self.on_result = on_result
         self.on_start = on_start
+        #: a Python asset's end, before anything downstream of it starts (causal lines)
+        self.on_finish = on_finish
+        #: a node the engine skipped (dbt's own skips are dbt's to report)
+        self.on_skip = on_skip
         self.results: dict[str, NodeResult] = {}
         #: node -> status, as soon as it is known (from dbt's events for dbt nodes)
         self.finished: dict[str, str] = {}
@@ -89,9 +95,9 @@ class Engine:
 
     def _skip(self, uid: str, reason: str) -> None:
         data = self.graph.nodes[uid]
-        self._record(
-            NodeResult(uid, data["name"], data["resource_type"], "skipped", message=reason)
-        )
+        result = NodeResult(uid, data["name"], data["resource_type"], "skipped", message=reason)
+        self._record(result)
+        self._later(self.on_skip, result)
 
     def _skip_reason(self, uid: str) -> str | None:
         if self.stopped:
@@ -127,7 +133,6 @@ class Engine:
 
     def _run_python(self, uid: str) -> None:
         asset = self.assets[uid]
-        result: NodeResult | None = None
         try:
             self.on_start(uid)
             result = self.python.run(asset)
@@ -141,9 +146,10 @@ class Engine:
                 completed_at=now_iso(),
                 message=f"{type(exc).__name__}: {exc}",
             )
-        finally:
+        try:
+            self.on_finish(result)
+        finally:  # the result is recorded whatever printing it did
             with self.cond:
-                assert result is not None
                 self.running -= 1
                 self._record(result)
                 self._schedule()

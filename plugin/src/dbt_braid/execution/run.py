@@ -21,6 +21,7 @@ from typing import Any
 import networkx as nx
 
 from dbt_braid import console
+from dbt_braid.console.stream import RunStream
 from dbt_braid.dbtcore.patches import HookPlan
 from dbt_braid.dbtcore.project import DbtProject
 from dbt_braid.errors import BraidUserError
@@ -156,12 +157,14 @@ def execute(loaded: Loaded, plan: Plan, request: RunRequest) -> RunReport:
         deferred=deferred_inputs(loaded, plan, refs),
         favor_state=flag_on(project.options.extra, "favor-state"),
     )
-    progress = console.Progress(len(plan.python), lambda uid: graph.nodes[uid]["name"])
+    stream = RunStream(len(plan.order))
 
     def on_result(result: NodeResult) -> None:
         if result.resource_type == "python":
-            progress.finished(result)
             pm.hook.after_python_asset(asset=loaded.assets[result.unique_id], result=result)
+
+    def on_skip(result: NodeResult) -> None:
+        stream.skipped(result, project.manifest.nodes.get(result.unique_id))
 
     ctrl_c = threading.Event()
     flags = dbt_flags(request)
@@ -169,9 +172,9 @@ def execute(loaded: Loaded, plan: Plan, request: RunRequest) -> RunReport:
     last_batch = len(plan.batches) - 1
 
     def run_batch(index: int, nodes: list[str], notify: Any) -> list[NodeResult]:
-        console.say(
+        console.debug(
             f"braid: dbt invocation {project.invocations + 1} "
-            f"(batch {index + 1} of {len(plan.batches)}, {len(nodes)} nodes)"
+            f"(batch {index + 1} of {len(plan.batches)}): {' '.join(nodes)}"
         )
 
         def callback(event: Any) -> None:
@@ -190,7 +193,8 @@ def execute(loaded: Loaded, plan: Plan, request: RunRequest) -> RunReport:
             end=index == last_batch,
             earlier=tuple(r for batch in dbt_results for r in batch.results),
         )
-        result = project.invoke(request.command, nodes, flags, [callback], hook_plan)
+        result = project.invoke(request.command, nodes, flags, [callback], hook_plan,
+                                stream.numbering)
         if getattr(result.result, "results", None) is not None:
             dbt_results.append(result.result)
         if isinstance(result.exception, KeyboardInterrupt) or ctrl_c.is_set():
@@ -211,16 +215,21 @@ def execute(loaded: Loaded, plan: Plan, request: RunRequest) -> RunReport:
         threads=threads,
         fail_fast=request.fail_fast,
         on_result=on_result,
-        on_start=progress.started,
+        on_start=lambda uid: stream.python_started(uid, graph.nodes[uid]["name"]),
+        on_finish=stream.python_finished,
+        on_skip=on_skip,
         executor=lambda n: executors.make(request.executor, n),
     )
     try:
         pm.hook.start_run(run_id=run_id, command=request.label or request.command, plan=plan,
                           project=project, graph=graph)
+        stream.header(project, len(plan.python), threads)
         with _ctrl_c_flag(ctrl_c):
             results = engine.run()
         if dbt_results and not engine.interrupted:
-            _finish_hooks(project, request, plan, dbt_results, flags)
+            _finish_hooks(project, request, dbt_results, flags, stream)
+        stream.finish(results, dbt_results, project.manifest, loaded.assets,
+                      time.perf_counter() - t0, engine.interrupted)
         write_dbt_run_results(
             project, request, dbt_results, results, time.perf_counter() - t0
         )
@@ -321,8 +330,8 @@ def _context_extras(project: DbtProject, request: RunRequest) -> Any:
 
 
 def _finish_hooks(
-    project: DbtProject, request: RunRequest, plan: Plan, dbt_results: list[Any],
-    flags: list[str],
+    project: DbtProject, request: RunRequest, dbt_results: list[Any], flags: list[str],
+    stream: RunStream,
 ) -> None:
     """The project's on-run-end hooks, when the last planned batch did not run them (it was
     skipped entirely): one more invocation that runs the hooks and no node."""
@@ -337,7 +346,8 @@ def _finish_hooks(
                      if not r.node.unique_id.startswith("operation."))
     earlier = tuple(r for batch in dbt_results for r in batch.results)
     result = project.invoke(request.command, [some_node], flags, (),
-                            HookPlan(start=False, end=True, earlier=earlier, nodes=False))
+                            HookPlan(start=False, end=True, earlier=earlier, nodes=False),
+                            stream.numbering)
     if getattr(result.result, "results", None) is not None:
         dbt_results.append(result.result)
 

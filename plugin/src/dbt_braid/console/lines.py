@@ -15,14 +15,11 @@ from __future__ import annotations
 import logging
 import sys
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:
-    from dbt_braid.execution.results import NodeResult
+from typing import Any
 
 _lock = threading.Lock()
 #: the user's dbt flags once dbt's event loggers carry braid's lines
@@ -91,8 +88,16 @@ def use_dbt_events(command: str, argv: Sequence[str]) -> None:
         return
     restore_dbt_events()
     root = logging.getLogger()
-    if not any(isinstance(h, _AssetRecords) for h in root.handlers):
-        root.addHandler(_AssetRecords())
+    if any(isinstance(h, _AssetRecords) for h in root.handlers):
+        return
+    # The root level drops as low as the user's flags ask, so that an asset's INFO records
+    # reach dbt's loggers; the handlers already on the root (dbt's tracker installs a plain
+    # stderr one at import) keep the threshold they had and skip asset records, which
+    # _AssetRecords carries: nothing prints twice or in raw ``INFO:name:msg`` form.
+    before = root.getEffectiveLevel()
+    for handler in root.handlers:
+        handler.addFilter(_NotFromAssets(before))
+    root.addHandler(_AssetRecords())
     wanted = logging.DEBUG if getattr(_FLAGS[0], "DEBUG", False) else logging.INFO
     if root.level > wanted or root.level == logging.NOTSET:
         root.setLevel(wanted)
@@ -124,6 +129,17 @@ def asset_logging(name: str) -> Iterator[None]:
         _IN_ASSET.reset(token)
 
 
+class _NotFromAssets(logging.Filter):
+    """For handlers that were on the root logger before braid lowered its level."""
+
+    def __init__(self, threshold: int) -> None:
+        super().__init__()
+        self.threshold = threshold
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.levelno >= self.threshold and _IN_ASSET.get() is None
+
+
 class _AssetRecords(logging.Handler):
     """Log records written in a running asset's thread, as dbt Note events."""
 
@@ -135,38 +151,3 @@ class _AssetRecords(logging.Handler):
             _fire(f"{name}: {record.getMessage()}", record.levelno)
         except Exception:
             self.handleError(record)
-
-
-def dots(left: str, right: str, width: int = 80) -> str:
-    fill = max(3, width - len(left) - len(right) - 2)
-    return f"{left} {'.' * fill} {right}"
-
-
-class Progress:
-    """START / OK / SKIP / ERROR lines for Python assets, numbered as dbt numbers its nodes."""
-
-    def __init__(self, total: int, name_of: Callable[[str], str]) -> None:
-        self.total = total
-        self.name_of = name_of
-        self.count = 0
-        self._lock = threading.Lock()
-
-    def started(self, uid: str) -> None:
-        with self._lock:
-            self.count += 1
-            n = self.count
-        say(dots(f"{n} of {self.total} START python asset {self.name_of(uid)}", "[RUN]"))
-
-    def finished(self, result: NodeResult) -> None:
-        timing = f"in {result.execution_time:.2f}s"
-        if result.status == "success":
-            say(dots(f"OK python asset {result.name}", f"[{result.message} {timing}]"))
-        elif result.status == "no-op":
-            say(dots(f"NO-OP python asset {result.name}", f"[{result.message}]"))
-        elif result.status == "skipped":
-            say(f"SKIP python asset {result.name}: {result.message}")
-        else:
-            say(dots(f"ERROR python asset {result.name}", f"[ERROR {timing}]"))
-            say(f"  {result.message}", err=True)
-            if result.traceback:
-                say(result.traceback.rstrip(), err=True)
