@@ -5,6 +5,7 @@ Kept free of dbt imports so that planning and its tests can build assets by hand
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -85,3 +86,12 @@ class PythonAsset:
 def python_unique_id(package_name: str, name: str) -> str:
     """A Python asset's unique_id (SPEC §5): ``python.<package>.<name>``."""
     return f"python.{package_name}.{name}"
+
+
+_SAFE_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.\-]*")
+
+
+def safe_name(name: str) -> bool:
+    """A Python asset's name is a file name in the pickle store: one path part, no
+    separators, no ``..``, not hidden."""
+    return bool(_SAFE_NAME.fullmatch(name)) and ".." not in name

@@ -39,6 +39,11 @@ class AssetImportError(Exception):
 
 def syntax_error(exc: SyntaxError, where: Path) -> AssetImportError:
     """The message for a module Python cannot parse (the same whether read or imported)."""
+    if exc.lineno is None:  # the bytes are not text in the module's encoding
+        return AssetImportError(
+            f"{exc.filename or where}: {exc.msg}; save it as UTF-8 or name its encoding in a "
+            "'# -*- coding: NAME -*-' first line"
+        )
     return AssetImportError(
         f"syntax error in {exc.filename or where} line {exc.lineno}: {exc.msg}; fix the module"
     )
@@ -97,7 +102,16 @@ def _load_function(
         ) from None
     except SyntaxError as exc:
         raise syntax_error(exc, where) from None
-    except Exception as exc:  # the user's module raised while importing
+    except SystemExit as exc:  # sys.exit() at import: never braid's exit code
+        frame = traceback.extract_tb(exc.__traceback__)[-1]
+        raise AssetImportError(
+            f"importing {where} called sys.exit({exc.code!r}) (at {frame.filename} line "
+            f"{frame.lineno}); a module of assets must not exit when imported: move that code "
+            "into a function or under 'if __name__ == \"__main__\":'"
+        ) from None
+    except KeyboardInterrupt:
+        raise
+    except BaseException as exc:  # the user's module raised while importing
         frame = traceback.extract_tb(exc.__traceback__)[-1]
         raise AssetImportError(
             f"importing {where} raised {type(exc).__name__}: {exc} "

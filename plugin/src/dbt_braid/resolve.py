@@ -21,7 +21,7 @@ from typing import Any
 
 import jsonschema
 
-from dbt_braid.assets import PythonAsset, python_unique_id
+from dbt_braid.assets import PythonAsset, python_unique_id, safe_name
 from dbt_braid.declarations import Declaration
 from dbt_braid.declare.functions import SourceCache, find_function
 from dbt_braid.declare.signature_checks import CONTEXT, signature_problems
@@ -434,6 +434,14 @@ def resolve_assets(
                         ),
                     )
                 )
+
+    for decl in declarations:
+        if not safe_name(decl.name):
+            problems.append(Problem(
+                display_file(decl, index), decl.label, "name",
+                f"{decl.name!r} cannot name a Python asset: its value would be a file named "
+                "after it; use letters, digits, '_', '-' and '.' (no '/', no '..', not "
+                f"starting with '.'), renaming the {decl.kind}"))
 
     names = _Names(index, by_name)
     assets: list[PythonAsset] = []

@@ -13,6 +13,7 @@ edge survives. Sending never fails a run: an unreachable backend is a warning.
 from __future__ import annotations
 
 import os
+import re
 import uuid
 from pathlib import Path
 from typing import Any
@@ -45,13 +46,21 @@ def dataset_namespace(credentials: Any) -> str:
     """Where tables live, as the OpenLineage dbt integration writes it; no credentials."""
     kind = credentials.type
     if kind == "duckdb":
-        path = getattr(credentials, "path", "")
-        return f"duckdb://{os.path.abspath(path) if path != ':memory:' else path}"
+        return f"duckdb://{duckdb_location(getattr(credentials, 'path', ''))}"
     host = getattr(credentials, "host", None)
     port = getattr(credentials, "port", None)
     if host:
         return f"{kind}://{host}:{port}" if port else f"{kind}://{host}"
     return f"{kind}://{getattr(credentials, 'database', '') or ''}"
+
+
+def duckdb_location(path: str) -> str:
+    """A DuckDB path without what may carry a secret: the query string
+    (``md:db?motherduck_token=...``) and any ``user:password@`` of a URL."""
+    path = re.sub(r"^([a-z0-9+]+://)[^/@]*@", r"\1", path.split("?", 1)[0])
+    if path == ":memory:" or ":" in path.split("/", 1)[0]:
+        return path  # md:db, s3://..., :memory: are not local files
+    return os.path.abspath(path)
 
 
 class Namer:

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import gc
 import os
+import signal
 import sys
+import threading
 from collections.abc import Sequence
 
 from dbt_braid import __version__
@@ -27,6 +29,7 @@ from dbt_braid.cli.commands import (
     passthrough,
 )
 from dbt_braid.errors import BraidUserError
+from dbt_braid.execution.signals import Terminated, exit_code, raise_terminated
 
 USAGE = f"""braid {__version__}: dbt with Python assets.
 
@@ -47,6 +50,8 @@ braid <command> -h lists the flags of run, build and ls.
 """
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    on_main = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, raise_terminated) if on_main else None
     try:
         if not argv or argv[0] in ("-h", "--help", "help"):
             print(USAGE)
@@ -82,15 +87,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         for problem in exc.problems:
             print(str(problem), file=sys.stderr)
         return exc.exit_code
-    except KeyboardInterrupt:
-        print("braid: interrupted", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as exc:  # Ctrl-C, or SIGTERM (Terminated) outside a run
+        print(f"braid: {'terminated' if isinstance(exc, Terminated) else 'interrupted'}",
+              file=sys.stderr)
+        return exit_code(exc)
     except BrokenPipeError:
         # the reader went away (braid ls | head): not an error; keep Python quiet at exit
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         return 0
     finally:
+        if on_main:
+            signal.signal(signal.SIGTERM, previous)
         # DbtProject.parse froze the manifest for the garbage collector; hand it back so
         # that native extensions (DuckDB's) are torn down cleanly at exit
         gc.unfreeze()

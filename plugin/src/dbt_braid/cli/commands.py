@@ -230,12 +230,13 @@ def summarize(report: object) -> int:
     console.debug(f"braid: results in {report.target_dir / 'run_results.json'}, lineage in "
                   f"{report.target_dir / 'lineage.json'}; {report.invocations} dbt invocations")
     if report.interrupted:
-        console.say("braid: interrupted (Ctrl-C); what had not started was skipped")
+        console.say(f"braid: stopped by {report.stopped_by or 'Ctrl-C'}; what had not started "
+                    "was skipped, what was being written was finished and recorded")
         # a Python asset still running is abandoned, not awaited: its write is one
         # transaction, so the old table stays; results and history say it did not finish
         sys.stdout.flush()
         sys.stderr.flush()
-        os._exit(130)
+        os._exit(143 if report.stopped_by == "SIGTERM" else 130)
     return 0 if report.success else 1
 
 

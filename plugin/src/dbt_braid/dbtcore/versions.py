@@ -116,7 +116,8 @@ def ls_default_keys() -> frozenset[str]:
 
 def braid_meta(resource: Any, key: str) -> Any:
     """The ``key`` block of a resource's ``meta`` and ``config.meta`` merged key by key,
-    ``config.meta`` winning; ``None`` when neither has one (see the module docstring)."""
+    ``config.meta`` winning; ``None`` when neither has one, ``{}`` when one is empty (see the
+    module docstring)."""
     config = getattr(resource, "config", None)
     return merge_meta(getattr(resource, "meta", None),
                       getattr(config, "meta", None) if config is not None else None, key)
@@ -124,8 +125,13 @@ def braid_meta(resource: Any, key: str) -> Any:
 
 def merge_meta(meta: Mapping[str, Any] | None, config_meta: Mapping[str, Any] | None,
                key: str) -> Any:
+    present = key in (meta or {}) or key in (config_meta or {})
     top = (meta or {}).get(key)
     conf = (config_meta or {}).get(key)
+    if top is None and conf is None:
+        # ``braid:`` with nothing under it is a declaration missing its python:, which
+        # validation reports, not "no declaration"
+        return {} if present else None
     if top is None:
         return conf
     if conf is None:

@@ -23,7 +23,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from dbt_braid.declare.source import ModuleSource
+from dbt_braid.declare.source import ModuleSource, source_text
 
 
 def _import_line(stmt: ast.Import | ast.ImportFrom, name: str) -> str:
@@ -86,7 +86,7 @@ def module_version(
     """The fallback: the whole module the imported function was defined in."""
     try:
         file = inspect.getsourcefile(function)
-        source = Path(file).read_text(encoding="utf-8") if file else inspect.getsource(function)
-    except (OSError, TypeError):
+        source = source_text(Path(file)) if file else inspect.getsource(function)
+    except (OSError, TypeError, SyntaxError):
         source = getattr(function, "__qualname__", repr(function))
     return _digest(python, source, params)

@@ -45,9 +45,22 @@ class ModuleSource:
         return ast.get_source_segment(self.text, stmt) or ast.unparse(stmt)
 
 
+def source_text(path: Path) -> str:
+    """A module's text decoded as Python decodes source: a ``coding:`` line or a BOM, else
+    UTF-8 (raises SyntaxError for what Python would refuse to import, OSError)."""
+    import importlib.util
+
+    try:
+        return importlib.util.decode_source(path.read_bytes())
+    except (UnicodeDecodeError, LookupError) as exc:
+        error = SyntaxError(f"the file cannot be decoded as Python source: {exc}")
+        error.filename = str(path)
+        raise error from None
+
+
 def read_module(path: Path) -> ModuleSource:
-    """Parse ``path`` (raises SyntaxError, OSError, UnicodeDecodeError)."""
-    text = path.read_text(encoding="utf-8")
+    """Parse ``path`` (raises SyntaxError, OSError)."""
+    text = source_text(path)
     tree = ast.parse(text, filename=str(path))
     bindings: dict[str, list[ast.stmt]] = {}
     star = False

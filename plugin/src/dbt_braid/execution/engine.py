@@ -236,6 +236,8 @@ class Engine:
                         self._skip(uid, self.stopped)
                 self._schedule()
             self._drain()
+            # a store under way finishes and is recorded as what it was; none starts now
+            self.python.stop()
         finally:
             pool.shutdown(wait=not self.interrupted, cancel_futures=True)
         with self.cond:

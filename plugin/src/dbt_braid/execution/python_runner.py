@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+import inspect
 import logging
 import os
+import threading
 import time
 import traceback
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -32,6 +36,10 @@ def user_traceback(exc: BaseException, function: Callable[..., Any]) -> str:
     if tb is None:
         tb = exc.__traceback__
     return "".join(traceback.format_exception(type(exc), exc, tb))
+
+
+class RunStopped(Exception):
+    """An asset finished after its run was stopped: its result is not stored."""
 
 
 class PythonRunner:
@@ -67,6 +75,31 @@ class PythonRunner:
         self.favor_state = favor_state
         warehouse = io.get("table")
         self.warehouse: QueryRunner | None = warehouse if hasattr(warehouse, "query") else None  # type: ignore[assignment]
+        #: set when the run is stopped: no store starts after it (see :meth:`stop`)
+        self.stopping = False
+        self._writes = threading.Condition()
+        self._writing = 0
+
+    def stop(self) -> None:
+        """The run is stopping (Ctrl-C, SIGTERM): no result is stored from now on, and the
+        stores under way (each one transaction) are waited for, so that what the records
+        say of each asset is what the warehouse holds."""
+        with self._writes:
+            self.stopping = True
+            self._writes.wait_for(lambda: self._writing == 0)
+
+    @contextmanager
+    def _storing(self) -> Iterator[None]:
+        with self._writes:
+            if self.stopping:
+                raise RunStopped("the run was stopped before the result was stored")
+            self._writing += 1
+        try:
+            yield
+        finally:
+            with self._writes:
+                self._writing -= 1
+                self._writes.notify_all()
 
     def _load(self, asset: PythonAsset, arg: str, uid: str) -> Any:
         ref, io_name = self.refs[uid]
@@ -113,8 +146,13 @@ class PythonRunner:
             stage = "running"
             with console.asset_logging(asset.name):
                 value = function(**kwargs)
+                if inspect.iscoroutine(value):
+                    # an ``async def`` asset: run to completion on its own event loop in
+                    # this worker, so it may await clients (HTTP, databases) as it likes
+                    value = asyncio.run(value)
             stage = f"storing the result ({asset.io})"
-            result.rows_written = self.io[asset.io].store(asset, value)
+            with self._storing():
+                result.rows_written = self.io[asset.io].store(asset, value)
             result.columns = columns_of(value)
             where = asset.relation or f"the {asset.io} store"
             if result.rows_written is not None:

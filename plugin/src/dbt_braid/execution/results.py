@@ -46,6 +46,8 @@ class RunReport:
     target_dir: Path
     invocations: int = 0
     interrupted: bool = False
+    #: what stopped an interrupted run: "Ctrl-C" or "SIGTERM"
+    stopped_by: str | None = None
     args: dict[str, Any] = field(default_factory=dict)
 
     @property

@@ -9,12 +9,8 @@ and braid's hooks (artifacts, history, lineage).
 from __future__ import annotations
 
 import json
-import signal
-import threading
 import time
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import datetime, timezone
 from typing import Any
 
@@ -30,6 +26,7 @@ from dbt_braid.execution.engine import Engine
 from dbt_braid.execution.executors import collect_executors
 from dbt_braid.execution.python_runner import PythonRunner, now_iso, relation_of
 from dbt_braid.execution.results import NodeResult, RunReport
+from dbt_braid.execution.signals import StopFlag, stop_on_signals
 from dbt_braid.graph import PYTHON
 from dbt_braid.io.base import StoredRef
 from dbt_braid.planning import Plan
@@ -166,7 +163,7 @@ def execute(loaded: Loaded, plan: Plan, request: RunRequest) -> RunReport:
     def on_skip(result: NodeResult) -> None:
         stream.skipped(result, project.manifest.nodes.get(result.unique_id))
 
-    ctrl_c = threading.Event()
+    stop = StopFlag()
     flags = dbt_flags(request)
     dbt_results: list[Any] = []
     last_batch = len(plan.batches) - 1
@@ -197,10 +194,10 @@ def execute(loaded: Loaded, plan: Plan, request: RunRequest) -> RunReport:
                                 stream.numbering)
         if getattr(result.result, "results", None) is not None:
             dbt_results.append(result.result)
-        if isinstance(result.exception, KeyboardInterrupt) or ctrl_c.is_set():
+        if isinstance(result.exception, KeyboardInterrupt) or stop.is_set():
             # dbt may swallow the KeyboardInterrupt (where it lands in dbt's code decides);
             # the flag set by braid's own handler does not get lost
-            raise KeyboardInterrupt
+            raise stop.exception()
         batch_results = _dbt_results(result, nodes, project.invocations - 1, graph)
         pm.hook.after_dbt_batch(run_id=run_id, batch_index=index, results=batch_results)
         return batch_results
@@ -224,7 +221,7 @@ def execute(loaded: Loaded, plan: Plan, request: RunRequest) -> RunReport:
         pm.hook.start_run(run_id=run_id, command=request.label or request.command, plan=plan,
                           project=project, graph=graph)
         stream.header(project, len(plan.python), threads)
-        with _ctrl_c_flag(ctrl_c):
+        with stop_on_signals(stop):
             results = engine.run()
         if dbt_results and not engine.interrupted:
             _finish_hooks(project, request, dbt_results, flags, stream)
@@ -238,6 +235,7 @@ def execute(loaded: Loaded, plan: Plan, request: RunRequest) -> RunReport:
             # a run of Python assets alone writes it itself, for a later --state
             project.write_manifest()
         report = _report(loaded, request, run_id, started, t0, results, engine.interrupted)
+        report.stopped_by = stop.name if engine.interrupted else None
         report.target_dir.mkdir(parents=True, exist_ok=True)  # every writer may rely on it
         pm.hook.write_artifacts(report=report)
         pm.hook.record_run(report=report, project=project, warehouse=io.get("table"))
@@ -294,24 +292,6 @@ def deferred_inputs(
             deferred[uid] = StoredRef(ref.unique_id, ref.name, ref.package_name,
                                       Relation(node.get("database"), node["schema"], identifier))
     return deferred
-
-
-@contextmanager
-def _ctrl_c_flag(flag: threading.Event) -> Iterator[None]:
-    """Ctrl-C raises KeyboardInterrupt as usual and also sets ``flag`` (main thread only)."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def on_sigint(signum: int, frame: Any) -> None:
-        flag.set()
-        raise KeyboardInterrupt
-
-    previous = signal.signal(signal.SIGINT, on_sigint)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, previous)
 
 
 def _context_extras(project: DbtProject, request: RunRequest) -> Any:

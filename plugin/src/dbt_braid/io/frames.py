@@ -12,7 +12,6 @@ if TYPE_CHECKING:
     import pyarrow as pa
 
 
-
 def wants(annotation: Any) -> str:
     """Which frame type a parameter annotation asks for: pandas (default), polars or arrow."""
     if annotation is None:
@@ -54,6 +53,13 @@ def _convert(value: Any) -> pa.Table | pa.RecordBatchReader:
         return pa.Table.from_batches([value])
     module = type(value).__module__
     if module.startswith("pandas") and hasattr(value, "columns"):
+        if getattr(value.columns, "nlevels", 1) > 1:
+            example = ", ".join(repr(c) for c in list(value.columns)[:2])
+            raise ValueError(
+                f"the returned frame has MultiIndex columns ({example}, ...), which a table "
+                "cannot hold; flatten them, e.g. df.columns = ['_'.join(map(str, c)) for c in "
+                "df.columns]"
+            )
         # a named index (e.g. from groupby) is data and becomes a column; a plain
         # RangeIndex is not
         return pa.Table.from_pandas(value, preserve_index=None)

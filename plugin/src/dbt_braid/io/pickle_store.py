@@ -1,6 +1,7 @@
 """The ``pickle`` IO manager: an exposure asset's return value, pickled to a file.
 
-The store lives in ``<project>/.braid/store/<target>`` (or ``$BRAID_STORE_DIR/<target>``),
+The store lives in ``<project>/.braid/store/<target>`` (or ``$BRAID_STORE_DIR/<target>``,
+relative to the project unless absolute),
 outside dbt's ``target/`` so that ``dbt clean`` does not throw away a trained model. Writes go to a
 temporary file first and are moved into place, so a failed write keeps the old value.
 """
@@ -13,7 +14,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from dbt_braid.assets import PythonAsset
+from dbt_braid.assets import PythonAsset, safe_name
 from dbt_braid.hookspecs import hookimpl
 from dbt_braid.io.base import IOEnv, StoredRef
 
@@ -25,7 +26,16 @@ class PickleStore:
         self.root = root
 
     def path_for(self, package_name: str, name: str) -> Path:
-        return self.root / package_name / f"{name}.pkl"
+        """The value's file; never outside the store, whatever the names hold (the
+        declaration check refuses such names first, this is the last line)."""
+        for part in (package_name, name):
+            if not safe_name(part):
+                raise ValueError(f"{part!r} cannot name a stored value: use letters, digits, "
+                                 "'_', '-' and '.' (no path separators, no leading '.')")
+        path = self.root / package_name / f"{name}.pkl"
+        if not path.resolve().is_relative_to(self.root.resolve()):
+            raise ValueError(f"{name!r} would be stored outside {self.root}")
+        return path
 
     def load(self, ref: StoredRef, annotation: Any = None) -> Any:
         path = self.path_for(ref.package_name, ref.name)
@@ -57,10 +67,14 @@ class PickleStore:
 
 
 def store_root(env: IOEnv) -> Path:
-    """One store per target: a model trained on dev is not what prod should read."""
+    """One store per target: a model trained on dev is not what prod should read.
+    ``BRAID_STORE_DIR`` may be relative: to the project, as every path in a dbt project is."""
     configured = os.environ.get(STORE_ENV)
-    root = Path(configured) if configured else env.project_dir / ".braid" / "store"
-    return root / str(env.target.get("name") or "default")
+    root = env.project_dir / configured if configured else env.project_dir / ".braid" / "store"
+    target = str(env.target.get("name") or "default")
+    if not safe_name(target):
+        raise ValueError(f"target {target!r} cannot name a store folder")
+    return root / target
 
 
 @hookimpl
