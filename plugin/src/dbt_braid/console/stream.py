@@ -13,12 +13,12 @@ from __future__ import annotations
 import os
 import threading
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from dbt_braid.console.lines import debug, say
-from dbt_braid.dbtcore.patches import Numbering
+from dbt_braid.dbtcore.patches import StreamState
 
 if TYPE_CHECKING:
     from dbt_braid.assets import PythonAsset
@@ -39,10 +39,11 @@ class _Running:
 class RunStream:
     """The console of one run (thread-safe: Python assets start and end on many threads)."""
 
-    def __init__(self, total: int, *, still_running_after: float = STILL_RUNNING_AFTER) -> None:
+    def __init__(self, total: int, *, stopping: Callable[[], bool] = lambda: False,
+                 still_running_after: float = STILL_RUNNING_AFTER) -> None:
         self.total = total
         self.still_running_after = still_running_after
-        self.numbering = Numbering(self.next_index, total)
+        self.stream_state = StreamState(self.next_index, total, stopping)
         self._count = 0
         self._lock = threading.Lock()
         self._running: dict[str, _Running] = {}
@@ -107,7 +108,9 @@ class RunStream:
         (``node`` is then the manifest's node)."""
         from dbt_common.ui import yellow
 
-        index = self.next_index()
+        with self._lock:  # an asset that started and was then stopped keeps its k
+            running = self._running.pop(result.unique_id, None)
+        index = running.index if running else self.next_index()
         if result.resource_type == "python":
             say(_line(f"SKIP python asset {result.name}", yellow("SKIP"), index, self.total))
         elif node is not None:

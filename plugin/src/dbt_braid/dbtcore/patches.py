@@ -51,31 +51,37 @@ _HOOKS: ContextVar[HookPlan | None] = ContextVar("braid_hook_plan", default=None
 
 #: dbt's per-invocation header events, printed once per braid run instead
 _HEADER = frozenset({"MainReportVersion", "AdapterRegistered", "FoundStats", "ConcurrencyLine"})
+#: how dbt reports an exception that escaped its command (an interrupt, when stopping)
+_INTERRUPT_ERRORS = frozenset({"MainEncounteredError", "MainStackTrace"})
 
 
 @dataclass
-class Numbering:
-    """The run's ``k of N``: ``next_index`` hands out k as nodes start, of ``total``."""
+class StreamState:
+    """What dbt's patched methods need of a braid run's console: its ``k of N``
+    (``next_index`` hands out k as nodes start, of ``total``), and whether the run is being
+    stopped (Ctrl-C, SIGTERM), when dbt's report of the interrupt as an error with a
+    traceback becomes a debug line: braid reports the stop, once."""
 
     next_index: Callable[[], int]
     total: int
+    stopping: Callable[[], bool] = lambda: False
 
 
 class _Invocation:
     """One dbt invocation inside a braid run's console stream."""
 
-    def __init__(self, numbering: Numbering) -> None:
-        self.numbering = numbering
+    def __init__(self, stream_state: StreamState) -> None:
+        self.stream_state = stream_state
         #: "header" until the blank line after ConcurrencyLine, then "body"
         self.phase = "header"
         self.tail = False
 
     def quiets(self, event: Any) -> bool:
-        if self.tail:
+        name = type(event).__name__
+        if self.tail or (name in _INTERRUPT_ERRORS and self.stream_state.stopping()):
             return True
         if self.phase == "body":
             return False
-        name = type(event).__name__
         if name == "ConcurrencyLine":
             self.phase = "after-concurrency"
             return True
@@ -178,8 +184,8 @@ def _install_stream() -> None:
         runner = get_runner(self, node)
         invocation = _STREAM.get()
         if invocation is not None and not node.is_ephemeral_model:
-            runner.node_index = invocation.numbering.next_index()
-            runner.num_nodes = invocation.numbering.total
+            runner.node_index = invocation.stream_state.next_index()
+            runner.num_nodes = invocation.stream_state.total
         return runner
 
     fire_event = EventManager.fire_event
@@ -212,10 +218,10 @@ def _install_stream() -> None:
 
 
 @contextmanager
-def stream(numbering: Numbering | None) -> Iterator[None]:
+def stream(stream_state: StreamState | None) -> Iterator[None]:
     """While active (on this thread), dbt's invocation is part of one braid console stream."""
     _install()
-    token = _STREAM.set(_Invocation(numbering) if numbering is not None else None)
+    token = _STREAM.set(_Invocation(stream_state) if stream_state is not None else None)
     try:
         yield
     finally:

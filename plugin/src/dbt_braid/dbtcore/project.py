@@ -19,7 +19,7 @@ import yaml
 from dbt.cli.main import dbtRunner, dbtRunnerResult
 
 from dbt_braid import console
-from dbt_braid.dbtcore.patches import HookPlan, Numbering, exact_selection, hooks, stream
+from dbt_braid.dbtcore.patches import HookPlan, StreamState, exact_selection, hooks, stream
 from dbt_braid.dbtcore.versions import GRAPH_COLLECTIONS, graph_collection
 from dbt_braid.errors import BraidUserError
 
@@ -283,16 +283,16 @@ class DbtProject:
         flags: Sequence[str] = (),
         callbacks: Sequence[Callable[[Any], None]] = (),
         hook_plan: HookPlan | None = None,
-        numbering: Numbering | None = None,
+        stream_state: StreamState | None = None,
     ) -> dbtRunnerResult:
         """One dbt invocation of exactly ``nodes`` (unique_ids) with the parsed manifest;
-        with ``numbering``, part of a braid run's one console stream."""
+        with ``stream_state``, part of a braid run's one console stream."""
         # the --select value is never evaluated (exact_selection answers instead); it keeps
         # dbt from falling back to a default selector from selectors.yml
         args = self.run_args(command, ["fqn:*"], flags)
         self.invocations += 1
         runner = dbtRunner(manifest=self.manifest, callbacks=list(callbacks))
-        with exact_selection(nodes), hooks(hook_plan), stream(numbering):
+        with exact_selection(nodes), hooks(hook_plan), stream(stream_state):
             return runner.invoke(args)
 
     def run_operation(self, macro: str, args: Mapping[str, Any]) -> dbtRunnerResult:

@@ -154,7 +154,8 @@ def execute(loaded: Loaded, plan: Plan, request: RunRequest) -> RunReport:
         deferred=deferred_inputs(loaded, plan, refs),
         favor_state=flag_on(project.options.extra, "favor-state"),
     )
-    stream = RunStream(len(plan.order))
+    stop = StopFlag()
+    stream = RunStream(len(plan.order), stopping=stop.is_set)
 
     def on_result(result: NodeResult) -> None:
         if result.resource_type == "python":
@@ -163,7 +164,6 @@ def execute(loaded: Loaded, plan: Plan, request: RunRequest) -> RunReport:
     def on_skip(result: NodeResult) -> None:
         stream.skipped(result, project.manifest.nodes.get(result.unique_id))
 
-    stop = StopFlag()
     flags = dbt_flags(request)
     dbt_results: list[Any] = []
     last_batch = len(plan.batches) - 1
@@ -191,7 +191,7 @@ def execute(loaded: Loaded, plan: Plan, request: RunRequest) -> RunReport:
             earlier=tuple(r for batch in dbt_results for r in batch.results),
         )
         result = project.invoke(request.command, nodes, flags, [callback], hook_plan,
-                                stream.numbering)
+                                stream.stream_state)
         if getattr(result.result, "results", None) is not None:
             dbt_results.append(result.result)
         if isinstance(result.exception, KeyboardInterrupt) or stop.is_set():
@@ -327,7 +327,7 @@ def _finish_hooks(
     earlier = tuple(r for batch in dbt_results for r in batch.results)
     result = project.invoke(request.command, [some_node], flags, (),
                             HookPlan(start=False, end=True, earlier=earlier, nodes=False),
-                            stream.numbering)
+                            stream.stream_state)
     if getattr(result.result, "results", None) is not None:
         dbt_results.append(result.result)
 
