@@ -258,6 +258,130 @@ BROKEN_FILES = {
         """,
     "models/eph.sql": "{{ config(materialized='ephemeral') }} select 1 as id",
     "models/disabled_m.sql": "{{ config(enabled=false) }} select 1 as id",
+    # more.yml: cycles, empty blocks, names, more shapes and modules (issue 14)
+    "models/more.yml": """
+        version: 2
+        sources:
+          - name: more
+            tables:
+              - name: empty_block
+                config: {meta: {braid: }}
+              - name: empty_mapping
+                config: {meta: {braid: {}}}
+              - name: braid_a_list
+                config: {meta: {braid: [assets.takes_m]}}
+              - name: braid_a_number
+                config: {meta: {braid: 7}}
+              - name: python_trailing_dot
+                config: {meta: {braid: {python: "assets."}}}
+              - name: python_leading_dot
+                config: {meta: {braid: {python: ".takes_m"}}}
+              - name: python_with_space
+                config: {meta: {braid: {python: "assets.takes_m ", depends_on: [m]}}}
+              - name: misspelled_depends_on
+                config: {meta: {braid: {python: assets.takes_m, dependson: [m]}}}
+              - name: owner_a_number
+                config: {meta: {braid: {python: assets.takes_m, depends_on: [m], owner: 5}}}
+              - name: group_a_list
+                config: {meta: {braid: {python: assets.takes_m, depends_on: [m], group: [a]}}}
+              - name: description_a_mapping
+                config:
+                  meta: {braid: {python: assets.takes_m, depends_on: [m], description: {a: 1}}}
+              - name: io_empty
+                config: {meta: {braid: {python: assets.takes_m, depends_on: [m], io: ""}}}
+              - name: depends_on_a_string
+                config: {meta: {braid: {python: assets.takes_m, depends_on: m}}}
+              - name: unknown_source_dependency
+                config: {meta: {braid: {python: assets.takes_x, depends_on: {x: nosuch.table}}}}
+              - name: dependency_on_a_test
+                config:
+                  meta: {braid: {python: assets.takes_x, depends_on: {x: not_null_m_id}}}
+              - name: exits_at_import
+                config: {meta: {braid: {python: exits.f, depends_on: [m]}}}
+              - name: not_utf8
+                config: {meta: {braid: {python: latin.f, depends_on: [m]}}}
+              - name: builtin_function
+                config: {meta: {braid: {python: more.getcwd, depends_on: [m]}}}
+              - name: function_in_a_missing_submodule
+                config: {meta: {braid: {python: assets.takes_m.inner, depends_on: [m]}}}
+              - name: tags_numbers
+                config: {meta: {braid: {python: assets.takes_m, depends_on: [m], tags: [1, 2]}}}
+              - name: on_plain_exposure
+                config: {meta: {braid: {python: assets.takes_x, depends_on: {x: plain_exposure}}}}
+              - name: param_bad_name
+                config:
+                  meta: {braid: {python: assets.takes_m_and_kwargs, depends_on: [m],
+                                 params: {my-param: 1}}}
+        exposures:
+          - name: plain_exposure
+            type: dashboard
+            owner: {name: me}
+          - name: loop_self
+            type: ml
+            owner: {name: me}
+            config: {meta: {braid: {python: more.loop_self, depends_on: [loop_self]}}}
+          - name: cyc_a
+            type: ml
+            owner: {name: me}
+            config: {meta: {braid: {python: more.cyc_a, depends_on: [cyc_b]}}}
+          - name: cyc_b
+            type: ml
+            owner: {name: me}
+            config: {meta: {braid: {python: more.lacks_its_input, depends_on: [cyc_a]}}}
+          - name: "../../escape"
+            type: ml
+            owner: {name: me}
+            config: {meta: {braid: {python: assets.takes_nothing}}}
+          - name: .hidden
+            type: ml
+            owner: {name: me}
+            config: {meta: {braid: {python: assets.takes_nothing}}}
+          - name: declared_coding_is_fine
+            type: ml
+            owner: {name: me}
+            config: {meta: {braid: {python: latin_declared.f, depends_on: [m]}}}
+          - name: async_is_fine
+            type: ml
+            owner: {name: me}
+            config: {meta: {braid: {python: more.fetch, depends_on: [m]}}}
+        """,
+    "models/m.yml": """
+        version: 2
+        models:
+          - name: m
+            columns:
+              - name: id
+                data_tests: [not_null]
+        """,
+    "python_assets/more.py": '''
+        from os import getcwd
+
+
+        def loop_self(loop_self):
+            return loop_self
+
+
+        def cyc_a(cyc_b):
+            return cyc_b
+
+
+        def lacks_its_input():
+            return None
+
+
+        async def fetch(m):
+            return m
+        ''',
+    "python_assets/exits.py": '''
+        """A module that calls sys.exit(0) when imported."""
+        import sys
+
+        sys.exit(0)
+
+
+        def f(m):
+            return m
+        ''',
     "models/misplaced.yml": """
         version: 2
         models:
@@ -282,6 +406,10 @@ def _src(file: str, table: str, key: str, *fix: str) -> Case:
 
 def _exp(name: str, key: str, *fix: str) -> Case:
     return Case("models/functions.yml", f"exposure {name}", key, fix)
+
+
+def _more(table: str, key: str, *fix: str) -> Case:
+    return Case("models/more.yml", f"source more.{table}", key, fix)
 
 
 BROKEN_CASES: dict[str, Case] = {
@@ -392,6 +520,66 @@ BROKEN_CASES: dict[str, Case] = {
     "dependency on a disabled model": _exp(
         "on_disabled", "meta.braid.depends_on.x",
         "'disabled_m' is disabled in dbt", "enable it or remove the dependency"),
+    # more.yml (issue 14)
+    "empty braid block": _more("empty_block", "meta.braid.python", "missing",
+                               "add python: module.function"),
+    "empty braid mapping": _more("empty_mapping", "meta.braid.python", "missing"),
+    "braid a list": _more("braid_a_list", "meta.braid", "must be a mapping", "got a list"),
+    "braid a number": _more("braid_a_number", "meta.braid", "must be a mapping",
+                            "got a number 7"),
+    "python with a trailing dot": _more("python_trailing_dot", "meta.braid.python",
+                                        "is not module.function"),
+    "python with a leading dot": _more("python_leading_dot", "meta.braid.python",
+                                       "is not module.function"),
+    "python with a space": _more("python_with_space", "meta.braid.python",
+                                 "is not module.function"),
+    "misspelled depends_on": _more("misspelled_depends_on", "meta.braid.dependson",
+                                   "unknown key", "did you mean 'depends_on'?"),
+    "owner a number": _more("owner_a_number", "meta.braid.owner",
+                            "must be a string or a mapping", "got a number 5"),
+    "group a list": _more("group_a_list", "meta.braid.group", "must be a string"),
+    "description a mapping": _more("description_a_mapping", "meta.braid.description",
+                                   "must be a string", "got a mapping"),
+    "io empty": _more("io_empty", "meta.braid.io", "must be the name of an IO manager"),
+    "depends_on a bare string": _more("depends_on_a_string", "meta.braid.depends_on",
+                                      "must be a list of names"),
+    "dependency on an unknown source": _more(
+        "unknown_source_dependency", "meta.braid.depends_on.x", "unknown dependency",
+        "'nosuch.table'"),
+    "dependency on a data test": _more(
+        "dependency_on_a_test", "meta.braid.depends_on.x", "unknown dependency",
+        "'not_null_m_id'"),
+    "module exits at import": _more(
+        "exits_at_import", "meta.braid.python", "python_assets/exits.py called sys.exit(0)",
+        "must not exit when imported"),
+    "module not UTF-8": _more(
+        "not_utf8", "meta.braid.python", "python_assets/latin.py",
+        "cannot be decoded as Python source", "save it as UTF-8"),
+    "imported builtin with the wrong signature": _more(
+        "builtin_function", "meta.braid.depends_on", "getcwd"),
+    "function of a missing submodule": _more(
+        "function_in_a_missing_submodule", "meta.braid.python",
+        "'assets' is not an installed dbt package", "or fix the module name"),
+    "tags a list of numbers": _more("tags_numbers", "meta.braid.tags",
+                                    "must be a string or a list of strings"),
+    "dependency on an exposure that is no asset": _more(
+        "on_plain_exposure", "meta.braid.depends_on.x",
+        "'plain_exposure' is an exposure without a Python asset", "holds no data"),
+    "param name not an identifier": _more(
+        "param_bad_name", "meta.braid.params.my-param", "not a valid Python argument name"),
+    "self dependency is a cycle": Case(
+        "models/more.yml", "exposure loop_self", "meta.braid.depends_on",
+        ("dependency cycle: python:loop_self depends on itself",)),
+    "cycle reported beside a signature problem": Case(
+        "models/more.yml", "exposure cyc_a", "meta.braid.depends_on",
+        ("dependency cycle: python:cyc_a -> python:cyc_b -> python:cyc_a",)),
+    "the signature problem in that cycle": Case(
+        "models/more.yml", "exposure cyc_b", "meta.braid.depends_on", ("cyc_a",)),
+    "name escaping the store": Case(
+        "models/more.yml", "exposure ../../escape", "name",
+        ("cannot name a Python asset", "no '/', no '..'")),
+    "hidden name": Case(
+        "models/more.yml", "exposure .hidden", "name", ("cannot name a Python asset",)),
     "meta.braid on a model": Case(
         "models/misplaced.yml", "model eph", "meta.braid",
         ("declared on a source table or an exposure, not on a model",)),
@@ -412,6 +600,11 @@ def broken(tmp_path_factory: pytest.TempPathFactory) -> Shared:
     root.mkdir()
     project = Project(root)
     project.write({**project_files(), **BROKEN_FILES})
+    # not UTF-8: refused with a clear line; the same bytes with a coding line: fine
+    body = "\n\ndef f(m):\n    return m  # caf\u00e9\n".encode("latin-1")
+    (root / "python_assets" / "latin.py").write_bytes(b'"""Latin-1."""' + body)
+    (root / "python_assets" / "latin_declared.py").write_bytes(
+        b"# -*- coding: latin-1 -*-\n" + body)
     env = {"BRAID_TEST_DB": str(project.db), "BRAID_STORE_DIR": str(root / ".braid" / "store")}
     first = project.braid("run", env=env)
     second = project.braid("run", env=env)
@@ -433,7 +626,8 @@ def test_all_problems_reported_together_one_line_each(broken: Shared) -> None:
     for case in BROKEN_CASES.values():
         problem_line(broken.result, case.file, case.resource, case.key)
     # the valid declarations are not mentioned
-    assert not [line for line in lines if "deps.fine" in line or "kwargs_take_params" in line]
+    assert not [line for line in lines if "deps.fine" in line or "kwargs_take_params" in line
+                or "is_fine" in line]
     # sorted by file, then resource, and stable from one run to the next
     where = [tuple(line.split(": ")[:2]) for line in lines]
     assert where == sorted(where)

@@ -2,7 +2,7 @@
 
 A block may sit under a resource's top-level ``meta:`` or ``config: meta:``; dbt releases
 treat the two differently, so :func:`dbt_braid.dbtcore.versions.braid_meta` reads both.
-Nothing is validated here: :mod:`dbt_braid.resolve` does that, so that every problem can be
+Nothing is validated here: :mod:`dbt_braid.declare.resolve` does that, so that every problem can be
 reported at once.
 """
 

@@ -20,6 +20,8 @@ from dbt_braid.dbtcore.patches import python_edges
 from dbt_braid.dbtcore.project import DbtOptions, DbtProject
 from dbt_braid.dbtcore.targets import check_target_owns_tables
 from dbt_braid.declarations import misplaced_declarations, read_declarations
+from dbt_braid.declare.names import DEPENDABLE_TYPES, DbtName, ProjectIndex
+from dbt_braid.declare.resolve import import_problems, resolve_assets
 from dbt_braid.errors import BraidUserError
 from dbt_braid.execution.executors import DEFAULT_EXECUTOR
 from dbt_braid.graph import UnifiedGraph, build_graph, check_acyclic
@@ -28,13 +30,6 @@ from dbt_braid.history.status import NodeStatus, node_statuses
 from dbt_braid.io.base import IOEnv, collect_io_managers
 from dbt_braid.planning import Plan, make_plan
 from dbt_braid.plugin_host import get_plugin_manager
-from dbt_braid.resolve import (
-    DEPENDABLE_TYPES,
-    DbtName,
-    ProjectIndex,
-    import_problems,
-    resolve_assets,
-)
 from dbt_braid.selection import (
     SelectionRequest,
     previous_state,
@@ -109,6 +104,9 @@ def load(options: DbtOptions, command: str = "run") -> Loaded:
         root_project=project.config.project_name,
         io_managers=registry.writes_table(),
         disabled=frozenset(n.name for nodes in (manifest.disabled or {}).values() for n in nodes),
+        exposures=frozenset(e.name for e in manifest.exposures.values()),
+        parents={uid: tuple(n.depends_on.nodes) for uid, n in manifest.nodes.items()
+                 if str(getattr(n.resource_type, "value", n.resource_type)) in DEPENDABLE_TYPES},
     )
     declarations = read_declarations(manifest.sources.values(), manifest.exposures.values())
     misplaced = misplaced_declarations(manifest.nodes.values())

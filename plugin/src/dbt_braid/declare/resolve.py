@@ -2,266 +2,29 @@
 
 Every problem is collected before anything is raised, so a user fixes a broken project in
 one pass: schema errors, unknown or ambiguous names, missing modules and functions,
-parameters that match nothing, name clashes. Cycles are found later, on the unified graph
-(:func:`dbt_braid.graph.check_acyclic`), because they run through dbt nodes too.
+parameters that match nothing, name clashes, and dependency cycles (:mod:`.cycles`, from
+the inputs that resolved and dbt's own dependencies; the unified graph is checked again later,
+:func:`dbt_braid.graph.check_acyclic`, for build's test edges).
 """
 
 from __future__ import annotations
 
-import difflib
-import json
 import os
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
-from functools import cache
-from importlib import resources
 from pathlib import Path
-from typing import Any
-
-import jsonschema
 
 from dbt_braid.assets import PythonAsset, python_unique_id, safe_name
 from dbt_braid.declarations import Declaration
+from dbt_braid.declare.cycles import describe, find_cycles
 from dbt_braid.declare.functions import SourceCache, find_function
+from dbt_braid.declare.names import DEPENDABLE_TYPES, Names, ProjectIndex
+from dbt_braid.declare.schema_checks import schema_problems
 from dbt_braid.declare.signature_checks import CONTEXT, signature_problems
 from dbt_braid.errors import BraidUserError, Problem
 from dbt_braid.loader import ASSETS_DIR, AssetImportError
 
-#: The dbt resource types a Python asset may depend on by name.
-DEPENDABLE_TYPES = ("model", "seed", "snapshot")
 DEFAULT_IO = {"source": "table", "exposure": "pickle"}
-
-
-@cache
-def meta_schema() -> dict[str, Any]:
-    """The JSON Schema of ``meta.braid``, shipped in the package."""
-    text = resources.files("dbt_braid").joinpath("schemas/meta_braid.schema.json").read_text()
-    return json.loads(text)
-
-
-@cache
-def _validator() -> jsonschema.Draft202012Validator:
-    return jsonschema.Draft202012Validator(meta_schema())
-
-
-@dataclass(frozen=True)
-class DbtName:
-    """A dbt node a Python asset may depend on."""
-
-    unique_id: str
-    name: str
-    package_name: str
-    resource_type: str
-    materialized: str | None = None
-
-
-@dataclass(frozen=True)
-class ProjectIndex:
-    """What resolution needs to know of the manifest and the installed packages."""
-
-    nodes: Mapping[str, DbtName]
-    #: ``source_name.table_name`` -> source unique_id
-    sources: Mapping[str, str]
-    #: dbt package name -> its root folder (the root project included)
-    package_roots: Mapping[str, Path]
-    root_project: str
-    #: IO manager name -> whether it needs the asset to be a source table
-    io_managers: Mapping[str, bool]
-    #: names of disabled dbt nodes, to say so rather than "unknown"
-    disabled: frozenset[str] = frozenset()
-
-
-#: What each ``meta.braid`` key must be, for messages about a value of the wrong shape.
-_SHAPES = {
-    "python": "a string module.function, e.g. python: forecast.train",
-    "depends_on": "a list of names or a mapping argument: name, e.g. depends_on: [fct_orders]",
-    "params": "a mapping name: value, e.g. params: {horizon_days: 30}",
-    "io": "the name of an IO manager, e.g. io: pickle",
-    "tags": "a string or a list of strings, e.g. tags: [ml]",
-    "group": "a string",
-    "description": "a string",
-    "owner": "a string or a mapping, e.g. owner: {name: Data Science}",
-}
-_ARGUMENT_HINT = "use letters, digits and _, not starting with a digit"
-
-
-def _got(value: Any) -> str:
-    """A value as a message shows it: its YAML kind and, if short, the value."""
-    kind = (
-        "nothing"
-        if value is None
-        else "a boolean"
-        if isinstance(value, bool)
-        else "a number"
-        if isinstance(value, (int, float))
-        else "a string"
-        if isinstance(value, str)
-        else "a mapping"
-        if isinstance(value, Mapping)
-        else "a list"
-        if isinstance(value, list)
-        else type(value).__name__
-    )
-    shown = repr(value)
-    return f"{kind} {shown}" if value is not None and len(shown) <= 40 else kind
-
-
-def _schema_problems(decl: Declaration, file: str) -> list[Problem]:
-    if not isinstance(decl.meta, Mapping):
-        write = (
-            f"braid: {{python: {decl.meta}}}"
-            if isinstance(decl.meta, str)
-            else ("braid: {python: module.function}")
-        )
-        return [
-            Problem(
-                file,
-                decl.label,
-                "meta.braid",
-                f"must be a mapping with at least python: module.function, got {_got(decl.meta)}; "
-                f"write {write}",
-            )
-        ]
-    allowed = sorted(meta_schema()["properties"])
-    validator = _validator()
-    problems = []
-    for err in sorted(validator.iter_errors(dict(decl.meta)), key=lambda e: list(e.path)):
-        path = [str(p) for p in err.path]
-        key = ".".join(["meta.braid", *path])
-        # in the mapping form of depends_on, a bad argument name or value sits inside the oneOf
-        sub = [
-            e
-            for e in err.context or ()
-            if isinstance(err.instance, Mapping)
-            and (e.validator == "pattern" or (e.validator == "type" and e.path))
-        ]
-        if err.validator == "additionalProperties":
-            for extra in sorted(set(decl.meta) - set(allowed)):
-                close = difflib.get_close_matches(extra, allowed, n=1)
-                hint = f"did you mean {close[0]!r}?" if close else f"allowed: {', '.join(allowed)}"
-                problems.append(
-                    Problem(file, decl.label, f"meta.braid.{extra}", f"unknown key; {hint}")
-                )
-        elif err.validator == "required":
-            problems.append(
-                Problem(
-                    file,
-                    decl.label,
-                    "meta.braid.python",
-                    "missing; add python: module.function (dbt keeps only one braid: block "
-                    "when both meta: and config: meta: have one, so put all keys in one)",
-                )
-            )
-        elif err.validator == "pattern" and path == ["python"]:
-            problems.append(
-                Problem(
-                    file,
-                    decl.label,
-                    key,
-                    f"{err.instance!r} is not module.function; write e.g. python: forecast.train",
-                )
-            )
-        elif err.validator == "pattern" or (sub and sub[0].validator == "pattern"):
-            # propertyNames: an argument name that Python cannot take
-            name = (sub[0] if sub else err).instance
-            problems.append(
-                Problem(
-                    file,
-                    decl.label,
-                    f"{key}.{name}",
-                    f"{name!r} is not a valid Python argument name; {_ARGUMENT_HINT}",
-                )
-            )
-        elif sub:
-            where = ".".join([key, *(str(p) for p in sub[0].path)])
-            problems.append(
-                Problem(
-                    file,
-                    decl.label,
-                    where,
-                    f"must be a name (a string), got {_got(sub[0].instance)}",
-                )
-            )
-        elif path and path[0] in _SHAPES:
-            problems.append(
-                Problem(
-                    file,
-                    decl.label,
-                    f"meta.braid.{path[0]}",
-                    f"must be {_SHAPES[path[0]]}; got {_got(err.instance)}",
-                )
-            )
-        else:
-            problems.append(Problem(file, decl.label, key, f"{err.message}"))
-    return problems
-
-
-class _Names:
-    """Looks up ``depends_on`` names across dbt nodes, sources and Python assets."""
-
-    def __init__(self, index: ProjectIndex, assets: Mapping[str, list[Declaration]]):
-        self.index = index
-        self.by_name: dict[str, list[str]] = defaultdict(list)
-        for node in index.nodes.values():
-            if node.resource_type in DEPENDABLE_TYPES:
-                self.by_name[node.name].append(node.unique_id)
-        self.asset_by_source: dict[str, str] = {}
-        for name, decls in assets.items():
-            for d in decls:
-                uid = python_unique_id(d.package_name, name)
-                self.by_name[name].append(uid)
-                if d.kind == "source":
-                    self.asset_by_source[d.resource_id] = uid
-
-    def candidates(self, but: str | None = None) -> list[str]:
-        """Names to suggest for a typo; never the asset that is asking."""
-        return sorted((set(self.by_name) | set(self.index.sources)) - {but})
-
-    def resolve(self, name: str, asking: str | None = None) -> tuple[str | None, str | None]:
-        """(unique_id, None) or (None, what is wrong and how to fix it)."""
-        if name in self.index.sources:
-            sid = self.index.sources[name]
-            return self.asset_by_source.get(sid, sid), None
-        found = self.by_name.get(name, [])
-        if len(found) == 1:
-            node = self.index.nodes.get(found[0])
-            if node is not None and node.materialized == "ephemeral":
-                return None, (
-                    f"{name!r} is an ephemeral model: it has no table to read; depend on a "
-                    "model built from it, or materialize it as a view or table"
-                )
-            return found[0], None
-        if len(found) > 1:
-            qualified = sorted(f"{u.split('.')[1]}.{name}" for u in found)
-            return None, (
-                f"ambiguous name {name!r}: it matches {', '.join(sorted(found))}; "
-                f"qualify it as package.name: {' or '.join(repr(q) for q in qualified)}"
-            )
-        if "." in name:
-            package, _, bare = name.partition(".")
-            hits = [u for u in self.by_name.get(bare, []) if u.split(".")[1] == package]
-            if len(hits) == 1:
-                return hits[0], None
-        if name in self.index.disabled:
-            return None, f"{name!r} is disabled in dbt; enable it or remove the dependency"
-        tables = [s for s in self.index.sources if s.split(".", 1)[1] == name]
-        if tables:
-            return (
-                None,
-                f"unknown name {name!r}; a source table is named source.table: {tables[0]!r}",
-            )
-        close = difflib.get_close_matches(name, self.candidates(but=asking), n=1)
-        hint = (
-            f"did you mean {close[0]!r}?"
-            if close
-            else "name a Python asset, a dbt model, seed or snapshot, or source.table"
-        )
-        return None, f"unknown dependency {name!r}; {hint}"
-
-    def arg_name(self, unique_id: str) -> str:
-        """The keyword argument a dependency arrives as: its name (a source's table name)."""
-        return unique_id.rsplit(".", 1)[-1]
 
 
 def display_file(decl: Declaration, index: ProjectIndex) -> str:
@@ -300,7 +63,7 @@ def _split_python(decl: Declaration, python: str, index: ProjectIndex) -> tuple[
     return decl.package_name, ".".join(parts[:-1]), parts[-1]
 
 
-def _inputs(decl: Declaration, names: _Names, file: str) -> tuple[dict[str, str], list[Problem]]:
+def _inputs(decl: Declaration, names: Names, file: str) -> tuple[dict[str, str], list[Problem]]:
     problems: list[Problem] = []
     inputs: dict[str, str] = {}
     raw = decl.meta.get("depends_on") or []
@@ -402,7 +165,7 @@ def resolve_assets(
     ]
     valid: list[Declaration] = []
     for decl in declarations:
-        found = _schema_problems(decl, display_file(decl, index))
+        found = schema_problems(decl, display_file(decl, index))
         problems.extend(found)
         if not found:
             valid.append(decl)
@@ -443,13 +206,19 @@ def resolve_assets(
                 "after it; use letters, digits, '_', '-' and '.' (no '/', no '..', not "
                 f"starting with '.'), renaming the {decl.kind}"))
 
-    names = _Names(index, by_name)
+    names = Names(index, by_name)
     assets: list[PythonAsset] = []
+    #: each asset's resolved inputs, and where it is declared (for cycles)
+    asset_inputs: dict[str, list[str]] = {}
+    declared: dict[str, tuple[str, str]] = {}
     for decl in valid:
         file = display_file(decl, index)
         meta = decl.meta
         inputs, found = _inputs(decl, names, file)
         problems.extend(found)
+        uid = python_unique_id(decl.package_name, decl.name)
+        asset_inputs[uid] = list(inputs.values())
+        declared[uid] = (file, decl.label)
         # a dependency that did not resolve may be the one a parameter waits for: the
         # "matches no dependency" check would only repeat that problem
         incomplete = bool(found)
@@ -558,8 +327,24 @@ def resolve_assets(
                 code_version=found_function.code_version,
             )
         )
+    problems.extend(_cycle_problems(asset_inputs, declared, names, index))
     if problems:
         if import_on_error:
             problems.extend(import_problems(assets, index))
         raise BraidUserError(sorted(set(problems)))
     return assets
+
+
+def _cycle_problems(asset_inputs: Mapping[str, list[str]], declared: Mapping[str, tuple[str, str]],
+                    names: Names, index: ProjectIndex) -> list[Problem]:
+    def shown(uid: str) -> str:
+        if uid in asset_inputs:
+            return f"python:{uid.rsplit('.', 1)[-1]}"
+        node = index.nodes.get(uid)
+        return f"{node.resource_type} {node.name}" if node else uid
+
+    problems = []
+    for cycle in find_cycles(asset_inputs, index.parents, names.asset_by_source):
+        file, label = declared[cycle[0]]
+        problems.append(Problem(file, label, "meta.braid.depends_on", describe(cycle, shown)))
+    return problems
