@@ -105,7 +105,8 @@ def load(options: DbtOptions, command: str = "run") -> Loaded:
         io_managers=registry.writes_table(),
         disabled=frozenset(n.name for nodes in (manifest.disabled or {}).values() for n in nodes),
         exposures=frozenset(e.name for e in manifest.exposures.values()),
-        parents={uid: tuple(n.depends_on.nodes) for uid, n in manifest.nodes.items()
+        # a seed's depends_on holds macros only
+        parents={uid: tuple(getattr(n.depends_on, "nodes", ())) for uid, n in manifest.nodes.items()
                  if str(getattr(n.resource_type, "value", n.resource_type)) in DEPENDABLE_TYPES},
     )
     declarations = read_declarations(manifest.sources.values(), manifest.exposures.values())
