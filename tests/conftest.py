@@ -93,6 +93,28 @@ class Project:
             con.close()
 
 
+def signal_when(project: Project, marker: Path, signum: int, *args: str,
+                env: Mapping[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """``braid run ARGS`` as a real process, sent ``signum`` once ``marker`` exists (an
+    asset writes it: the env var named after the marker's stem, upper-cased, says where)."""
+    import time
+
+    full_env = {**os.environ, "BRAID_TEST_DB": str(project.db),
+                "DBT_SEND_ANONYMOUS_USAGE_STATS": "false", marker.stem.upper(): str(marker),
+                **(env or {})}
+    proc = subprocess.Popen([BRAID, "run", "--profiles-dir", str(project.root), "--project-dir",
+                             str(project.root), *args], cwd=project.root, env=full_env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    while not marker.exists():
+        assert proc.poll() is None, proc.communicate()
+        assert time.monotonic() < deadline, "the asset never started"
+        time.sleep(0.02)
+    proc.send_signal(signum)
+    out, err = proc.communicate(timeout=120)
+    return subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
+
+
 def project_files(name: str = "proj") -> dict[str, str]:
     return {
         "dbt_project.yml": f"""

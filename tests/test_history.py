@@ -6,13 +6,10 @@ Every test reads the real history tables the package's macros wrote into the Duc
 from __future__ import annotations
 
 import json
-import os
 import signal
-import subprocess
-import time
 
 import pytest
-from conftest import BRAID, REPO, Project
+from conftest import REPO, Project, signal_when
 
 SHOP = {
     "packages.yml": f"packages:\n  - local: {REPO}\n",
@@ -126,20 +123,9 @@ def test_every_run_records_itself_failures_and_skips_included(shop) -> None:
 
 
 def test_ctrl_c_is_recorded_as_cancelled(shop, tmp_path) -> None:
-    marker = tmp_path / "slow-started"
-    env = {**os.environ, "SLOW_MARKER": str(marker), "BRAID_TEST_DB": str(shop.db),
-           "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
-    proc = subprocess.Popen([BRAID, "run", "--profiles-dir", str(shop.root), "--project-dir",
-                             str(shop.root), "--threads", "1"], cwd=shop.root, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    deadline = time.monotonic() + 120
-    while not marker.exists():
-        assert proc.poll() is None, proc.communicate()
-        assert time.monotonic() < deadline
-        time.sleep(0.05)
-    proc.send_signal(signal.SIGINT)
-    out, err = proc.communicate(timeout=120)
-    assert proc.returncode == 130, out + err
+    done = signal_when(shop, tmp_path / "slow_marker", signal.SIGINT, "--threads", "1")
+    out, err = done.stdout, done.stderr
+    assert done.returncode == 130, out + err
     run_id = last_run_id(shop)
     assert [r[2] for r in runs(shop) if r[0] == run_id] == ["cancelled"]
     rows = node_rows(shop, run_id)

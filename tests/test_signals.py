@@ -6,14 +6,11 @@ and is recorded as written; what had not started is skipped; no traceback; exit 
 from __future__ import annotations
 
 import json
-import os
 import signal
-import subprocess
-import time
 from pathlib import Path
 
 import pytest
-from conftest import BRAID, REPO, Project
+from conftest import REPO, Project, signal_when
 
 #: p streams its rows to the warehouse slowly: the write is under way for ~2 s after the
 #: marker appears; slow sleeps in its function
@@ -78,23 +75,6 @@ def project(make_project) -> Project:
     return made
 
 
-def _run_and_signal(project: Project, marker: Path, signum: int, *args: str
-                    ) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "BRAID_TEST_DB": str(project.db),
-           "DBT_SEND_ANONYMOUS_USAGE_STATS": "false", marker.stem.upper(): str(marker)}
-    proc = subprocess.Popen([BRAID, "run", "--profiles-dir", str(project.root), "--project-dir",
-                             str(project.root), *args], cwd=project.root, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    deadline = time.monotonic() + 120
-    while not marker.exists():
-        assert proc.poll() is None, proc.communicate()
-        assert time.monotonic() < deadline, "the asset never started"
-        time.sleep(0.02)
-    proc.send_signal(signum)
-    out, err = proc.communicate(timeout=120)
-    return subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
-
-
 def _records(project: Project) -> tuple[str, dict[str, str]]:
     braid = json.loads((project.root / "target/braid/run_results.json").read_text())
     run_id = braid["run_id"]
@@ -109,7 +89,7 @@ def _records(project: Project) -> tuple[str, dict[str, str]]:
 def test_a_signal_during_a_write_lets_it_finish_and_records_it(project: Project, tmp_path: Path,
                                                                signum, code, said) -> None:
     marker = tmp_path / "write_marker"
-    done = _run_and_signal(project, marker, signum, "-s", "a", "p", "after")
+    done = signal_when(project, marker, signum, "-s", "a", "p", "after")
     assert done.returncode == code, done.stdout + done.stderr
     assert "Traceback" not in done.stdout + done.stderr, done.stderr
     assert said in done.stdout, done.stdout
@@ -127,7 +107,7 @@ def test_a_signal_during_a_write_lets_it_finish_and_records_it(project: Project,
 def test_a_signal_during_a_function_skips_it_and_the_rest(project: Project, tmp_path: Path,
                                                           signum, code) -> None:
     marker = tmp_path / "slow_marker"
-    done = _run_and_signal(project, marker, signum, "-s", "slow", "a", "--threads", "1")
+    done = signal_when(project, marker, signum, "-s", "slow", "a", "--threads", "1")
     assert done.returncode == code, done.stdout + done.stderr
     assert "Traceback" not in done.stdout + done.stderr, done.stderr
     status, rows = _records(project)
