@@ -101,6 +101,13 @@ def _check_io(
         used.add(asset.io)
         used.update(refs[u][1] for u in asset.inputs.values() if u in refs)
     adapter = loaded.project.config.credentials.type
+    available = getattr(io.get("table"), "check_available", None)
+    if available is not None:  # the warehouse itself, whatever the plan runs
+        try:
+            available()
+        except ValueError as exc:
+            raise BraidUserError(
+                f"profiles.yml: target {loaded.project.config.target_name}: {exc}") from None
     for name in sorted(used):
         manager = io.get(name)
         if manager is None:

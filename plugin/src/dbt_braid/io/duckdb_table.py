@@ -9,6 +9,7 @@ data fails half-way (a stream that raises) or the process is killed, the old tab
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from typing import Any
@@ -43,6 +44,24 @@ class DuckDBTableIO:
                 "the DuckDB target uses path ':memory:', which each dbt invocation opens anew; "
                 "Python assets need a database file: set path: in profiles.yml"
             )
+
+    def check_available(self) -> None:
+        """Fail before anything runs when another process holds the database file: DuckDB
+        lets one process write it, and the run would otherwise fail in its first dbt
+        invocation with pages of dbt's errors."""
+        if self.path == ":memory:":
+            return
+        try:
+            self._cursor().close()
+        except duckdb.IOException as exc:
+            if "lock" not in str(exc).lower():
+                raise
+            pid = re.search(r"\(PID (\d+)\)", str(exc))
+            holder = f" (PID {pid[1]})" if pid else ""
+            raise ValueError(
+                f"the DuckDB file {self.path.split('?', 1)[0]} is in use by another "
+                f"process{holder}; wait for it to finish, or stop it, and run again"
+            ) from None
 
     def _cursor(self) -> duckdb.DuckDBPyConnection:
         # dbt-duckdb's own set-up (extensions, secrets, attach, settings), so braid sees the
