@@ -1,8 +1,9 @@
 {#-
   Run history, kept in the warehouse: one row per run (braid_runs) and one per node
-  materialization, dbt nodes and Python assets alike (braid_node_runs). braid writes both
-  at the end of every run; a plain `dbt run` can write its dbt nodes through the
-  on-run-end macro record_dbt_results. Tables live in var('braid_history_schema'),
+  materialization, dbt nodes and Python assets alike (braid_node_runs); a Python asset's
+  retried attempts have a row each. braid writes them as the run goes, through its own
+  connection (the plugin's history/journal.py), after ensure_history made the tables; a
+  plain `dbt run` can write its dbt nodes through the on-run-end macro record_dbt_results. Tables live in var('braid_history_schema'),
   by default the target schema.
 -#}
 
@@ -48,9 +49,19 @@
       rows_written {{ dbt.type_bigint() }},
       message {{ dbt.type_string() }},
       code_version {{ dbt.type_string() }},
-      input_versions {{ dbt.type_string() }}
+      input_versions {{ dbt.type_string() }},
+      attempt {{ dbt.type_bigint() }}
     )
   {%- endcall %}
+  {#- tables made by an older braid get the columns added since -#}
+  {%- set have = adapter.get_columns_in_relation(nodes) | map(attribute='name')
+      | map('lower') | list -%}
+  {% if 'attempt' not in have %}
+    {% call statement('braid_add_attempt') -%}
+      alter table {{ nodes }} add column attempt {{ dbt.type_bigint() }}
+    {%- endcall %}
+  {% endif %}
+  {% do adapter.commit() %}
 {% endmacro %}
 
 
@@ -87,7 +98,7 @@
   {%- set node_columns = [('run_id', 'string'), ('unique_id', 'string'), ('name', 'string'),
       ('kind', 'string'), ('status', 'string'), ('started_at', 'timestamp'),
       ('completed_at', 'timestamp'), ('rows_written', 'number'), ('message', 'string'),
-      ('code_version', 'string'), ('input_versions', 'string')] -%}
+      ('code_version', 'string'), ('input_versions', 'string'), ('attempt', 'number')] -%}
   {% for table, rows, columns in [('braid_runs', runs, run_columns),
                                   ('braid_node_runs', nodes, node_columns)] %}
     {% for part in rows | batch(chunk) %}
@@ -120,14 +131,14 @@
   {% call statement('braid_insert_node_runs_file') -%}
     insert into {{ braid.history_relation('braid_node_runs') }}
       (run_id, unique_id, name, kind, status, started_at, completed_at, rows_written,
-       message, code_version, input_versions)
+       message, code_version, input_versions, attempt)
     select run_id, unique_id, name, kind, status, started_at, completed_at, rows_written,
-           message, code_version, input_versions
+           message, code_version, input_versions, attempt
     from read_json('{{ nodes_file | replace("'", "''") }}', format = 'newline_delimited',
       columns = {run_id: 'VARCHAR', unique_id: 'VARCHAR', name: 'VARCHAR', kind: 'VARCHAR',
                  status: 'VARCHAR', started_at: 'TIMESTAMP', completed_at: 'TIMESTAMP',
                  rows_written: 'BIGINT', message: 'VARCHAR', code_version: 'VARCHAR',
-                 input_versions: 'VARCHAR'})
+                 input_versions: 'VARCHAR', attempt: 'BIGINT'})
   {%- endcall %}
   {% do adapter.commit() %}
 {% endmacro %}

@@ -134,6 +134,16 @@ BROKEN_FILES = {
                 config: {meta: {braid: {python: assets.takes_m, depends_on: 3}}}
               - name: tags_wrong_type
                 config: {meta: {braid: {python: assets.takes_m, depends_on: [m], tags: {a: 1}}}}
+              - name: timeout_not_duration
+                config: {meta: {braid: {python: assets.takes_m, depends_on: [m], timeout: soon}}}
+              - name: timeout_zero
+                config: {meta: {braid: {python: assets.takes_m, depends_on: [m], timeout: 0s}}}
+              - name: retries_negative
+                config: {meta: {braid: {python: assets.takes_m, depends_on: [m],
+                                        retries: {count: -1}}}}
+              - name: retries_unknown_key
+                config: {meta: {braid: {python: assets.takes_m, depends_on: [m],
+                                        retries: {count: 2, tries: 3}}}}
               - name: meta_not_mapping
                 config: {meta: {braid: assets.takes_m}}
               - name: python_not_dotted
@@ -428,6 +438,17 @@ BROKEN_CASES: dict[str, Case] = {
     "tags wrong type": _src(
         "keys.yml", "tags_wrong_type", "meta.braid.tags",
         "must be a string or a list of strings", "got a mapping"),
+    "timeout not a duration": _src(
+        "keys.yml", "timeout_not_duration", "meta.braid.timeout",
+        "must be a duration", "timeout: 10m", "got a string 'soon'"),
+    "timeout of nothing": _src(
+        "keys.yml", "timeout_zero", "meta.braid.timeout", "must be more than 0"),
+    "retries negative": _src(
+        "keys.yml", "retries_negative", "meta.braid.retries",
+        "must be a count, or {count, delay, backoff}", "retries: {count: 3, delay: 30s"),
+    "retries unknown key": _src(
+        "keys.yml", "retries_unknown_key", "meta.braid.retries",
+        "must be a count, or {count, delay, backoff}", "got a mapping"),
     "braid meta not a mapping": _src(
         "keys.yml", "meta_not_mapping", "meta.braid",
         "must be a mapping", "write braid: {python: assets.takes_m}"),

@@ -30,6 +30,7 @@ def section(name: str) -> str:
 
 def test_the_hooks_are_found() -> None:
     assert {"register_io_managers", "register_executors", "start_run", "before_dbt_node",
+            "after_dbt_node",
             "before_dbt_batch", "after_dbt_batch", "before_python_asset", "after_python_asset",
             "write_artifacts", "record_run", "emit_lineage", "finish_run"} == set(HOOKS)
 

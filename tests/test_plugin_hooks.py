@@ -59,9 +59,14 @@ class Recorder:
         return [n for n, _ in self.calls]
 
     @hookimpl
-    def start_run(self, run_id, command, plan, project, graph):
+    def start_run(self, run_id, command, plan, project, graph, report, warehouse):
         self._add("start_run", run_id=run_id, command=command, plan=plan, project=project,
-                  graph=graph)
+                  graph=graph, report=report, warehouse=warehouse)
+
+    @hookimpl
+    def after_dbt_node(self, run_id, result):
+        self._add("after_dbt_node", run_id=run_id, result=result,
+                  thread=threading.current_thread().name)
 
     @hookimpl
     def before_dbt_node(self, run_id, unique_id):
@@ -83,8 +88,8 @@ class Recorder:
                   thread=threading.current_thread().name)
 
     @hookimpl
-    def after_python_asset(self, asset, result):
-        self._add("after_python_asset", asset=asset, result=result)
+    def after_python_asset(self, asset, result, run_id):
+        self._add("after_python_asset", asset=asset, result=result, run_id=run_id)
 
     @hookimpl
     def write_artifacts(self, report):
@@ -142,6 +147,25 @@ def test_hook_start_run(recorded: Recorder) -> None:
     assert call["plan"].python and len(call["plan"].batches) == 2
     assert call["project"].config.project_name == "proj"
     assert set(call["plan"].order) <= set(call["graph"].nodes)
+    # the report as the run starts: its id and arguments, no results yet at that moment
+    assert call["report"].run_id == call["run_id"] and call["report"].args["command"] == "run"
+    assert call["warehouse"] is not None and hasattr(call["warehouse"], "transaction")
+
+
+def test_hook_after_dbt_node(recorded: Recorder) -> None:
+    calls = recorded.of("after_dbt_node")
+    assert [(c["result"].name, c["result"].status) for c in calls] == [
+        ("a", "success"), ("b", "success")]
+    run_id = recorded.of("start_run")[0]["run_id"]
+    assert {c["run_id"] for c in calls} == {run_id}
+    # on dbt's worker thread, as the node finishes: before its batch is over
+    assert all(c["thread"] != "MainThread" for c in calls)
+    order = recorded.order()
+    finished = [i for i, name in enumerate(order) if name == "after_dbt_node"]
+    batches = [i for i, name in enumerate(order) if name == "after_dbt_batch"]
+    assert finished[0] < batches[0] < finished[1] < batches[1]
+    a = calls[0]["result"]
+    assert a.started_at and a.completed_at and a.started_at <= a.completed_at
 
 
 def test_hook_before_dbt_node(recorded: Recorder) -> None:
@@ -187,6 +211,9 @@ def test_hook_after_python_asset(recorded: Recorder) -> None:
     results = {c["asset"].name: c["result"] for c in recorded.of("after_python_asset")}
     assert results["p"].status == "success" and results["p"].rows_written == 2
     assert results["report"].status == "success"
+    assert {c["run_id"] for c in recorded.of("after_python_asset")} == {
+        recorded.of("start_run")[0]["run_id"]}
+    assert results["p"].attempt == 1 and results["p"].attempts == []
 
 
 def test_hook_write_artifacts(recorded: Recorder) -> None:

@@ -29,6 +29,20 @@ class Relation:
 
 
 @dataclass(frozen=True)
+class RetryPolicy:
+    """``meta.braid.retries``: ``count`` more attempts after a failure, the n-th waiting
+    ``delay * backoff ** (n - 1)`` seconds."""
+
+    count: int = 0
+    delay: float = 0.0
+    backoff: float = 1.0
+
+    def wait(self, retry: int) -> float:
+        """Seconds before retry number ``retry`` (1 for the first)."""
+        return float(self.delay * self.backoff ** (retry - 1))
+
+
+@dataclass(frozen=True)
 class PythonAsset:
     """A validated Python asset.
 
@@ -59,6 +73,9 @@ class PythonAsset:
     #: a hash of the function's source and the helpers it uses, its python: path and its
     #: params (history, status, state:modified; dbt_braid.declare.code_version)
     code_version: str = ""
+    #: seconds one attempt may take (``meta.braid.timeout``); None: no limit
+    timeout: float | None = None
+    retries: RetryPolicy = field(default_factory=RetryPolicy)
 
     @property
     def function(self) -> Callable[..., Any]:

@@ -55,10 +55,15 @@ def register_executors(register: Callable[..., None]) -> None:
 
 @hookspec
 def start_run(
-    run_id: str, command: str, plan: Plan, project: DbtProject, graph: nx.DiGraph
+    run_id: str, command: str, plan: Plan, project: DbtProject, graph: nx.DiGraph,
+    report: RunReport, warehouse: Any,
 ) -> None:
     """Called once before anything of a run executes, with the plan it will follow and the
-    unified graph it was made from."""
+    unified graph it was made from.
+
+    ``report`` is the run's report as it starts (its results fill in as the run goes);
+    ``warehouse`` the ``table`` IO manager, as for ``record_run``.
+    """
 
 
 @hookspec
@@ -73,6 +78,12 @@ def before_dbt_node(run_id: str, unique_id: str) -> None:
 
 
 @hookspec
+def after_dbt_node(run_id: str, result: NodeResult) -> None:
+    """Called when dbt finishes one node of a batch (dbt's NodeFinished event), on dbt's
+    worker thread, with the node's result: keep it quick and thread-safe."""
+
+
+@hookspec
 def after_dbt_batch(run_id: str, batch_index: int, results: list[NodeResult]) -> None:
     """Called on the main thread right after a dbt invocation, with its nodes' results."""
 
@@ -83,7 +94,7 @@ def before_python_asset(asset: PythonAsset, run_id: str) -> None:
 
 
 @hookspec
-def after_python_asset(asset: PythonAsset, result: NodeResult) -> None:
+def after_python_asset(asset: PythonAsset, result: NodeResult, run_id: str) -> None:
     """Called once per planned Python asset when its result is known: it succeeded (and its
     value was stored), failed, or was skipped (``result.status`` says which)."""
 

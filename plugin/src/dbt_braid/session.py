@@ -184,6 +184,23 @@ def read_history(loaded: Loaded) -> list[dict[str, Any]]:
         close_io(io)
 
 
+def read_runs(loaded: Loaded) -> list[dict[str, Any]]:
+    """The runs recorded for this target; one still ``running`` while nobody holds the
+    target's run lock was killed, and reads as ``abandoned``."""
+    from dbt_braid.execution.run_lock import is_free
+
+    io = open_io(loaded)
+    try:
+        runs = history_store.read(loaded.project, io.get("table"), history_store.RUNS)
+    finally:
+        close_io(io)
+    if any(r.get("status") == "running" for r in runs) and is_free(loaded.project):
+        for run in runs:
+            if run.get("status") == "running":
+                run["status"] = "abandoned"
+    return runs
+
+
 def statuses(loaded: Loaded, rows: list[dict[str, Any]] | None = None) -> dict[str, NodeStatus]:
     """Fresh or stale, and why, for every materializing node."""
     return node_statuses(loaded.graph, read_history(loaded) if rows is None else rows)

@@ -191,11 +191,12 @@ def cmd_history(command: str, argv: Sequence[str]) -> int:
         chosen, unmatched = session.select_nodes(loaded, selection)
         _report_unmatched(unmatched)
     rows = session.read_history(loaded)
+    runs = session.read_runs(loaded)
     if command == "history":
-        lines = views.history_lines(rows, chosen, args.limit, args.output)
+        lines = views.history_lines(rows, chosen, args.limit, args.output, runs)
     else:
         found = session.statuses(loaded, rows)
-        lines = views.status_lines(loaded.graph, found, chosen, args.output)
+        lines = views.status_lines(loaded.graph, found, chosen, args.output, runs)
     for line in lines:
         print(line)
     return 0

@@ -19,6 +19,7 @@ from dbt_braid.declarations import Declaration
 from dbt_braid.declare.cycles import describe, find_cycles
 from dbt_braid.declare.functions import SourceCache, find_function
 from dbt_braid.declare.names import DEPENDABLE_TYPES, Names, ProjectIndex
+from dbt_braid.declare.policies import retries_of, timeout_of
 from dbt_braid.declare.schema_checks import schema_problems
 from dbt_braid.declare.signature_checks import CONTEXT, signature_problems
 from dbt_braid.errors import BraidUserError, Problem
@@ -300,6 +301,9 @@ def resolve_assets(
             decl, file, found_function.signature, inputs, params, incomplete
         )
         problems.extend(found)
+        timeout, wrong = timeout_of(meta)
+        if wrong:
+            problems.append(Problem(file, decl.label, "meta.braid.timeout", wrong))
         tags = meta.get("tags") or []
         tags = [tags] if isinstance(tags, str) else list(tags)
         owner = meta.get("owner", decl.owner)
@@ -325,6 +329,8 @@ def resolve_assets(
                 source_name=decl.source_name,
                 wants_context=wants_context,
                 code_version=found_function.code_version,
+                timeout=timeout,
+                retries=retries_of(meta),
             )
         )
     problems.extend(_cycle_problems(asset_inputs, declared, names, index))

@@ -41,6 +41,9 @@ _SHAPES = {
     "group": "a string",
     "description": "a string",
     "owner": "a string or a mapping, e.g. owner: {name: Data Science}",
+    "timeout": "a duration: seconds, or a number with s, m or h, e.g. timeout: 10m",
+    "retries": "a count, or {count, delay, backoff} (count a whole number, delay a duration, "
+               "backoff 1 or more), e.g. retries: {count: 3, delay: 30s, backoff: 2}",
 }
 _ARGUMENT_HINT = "use letters, digits and _, not starting with a digit"
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import inspect
 import logging
 import os
@@ -17,8 +18,10 @@ from typing import Any
 
 from dbt_braid import console
 from dbt_braid.assets import PythonAsset, Relation
+from dbt_braid.declare.policies import shown
 from dbt_braid.execution.context import AssetContext
 from dbt_braid.execution.results import NodeResult
+from dbt_braid.execution.timeouts import TimedOut, is_transient, within
 from dbt_braid.io.base import IOManager, QueryRunner, StoredRef
 from dbt_braid.io.frames import columns_of
 
@@ -115,19 +118,66 @@ class PythonRunner:
             return self.io[io_name].load(deferred, annotation)
 
     def run(self, asset: PythonAsset) -> NodeResult:
+        """The asset's result, after as many attempts as its ``retries`` allow: each failed
+        attempt that is retried is kept in ``result.attempts`` (history records them all)."""
         if self.empty is not None:
             return self._run_empty(asset)
+        earlier: list[NodeResult] = []
+        policy = asset.retries
+        attempt = 1
+        while True:
+            result, retryable = self._attempt(asset, attempt)
+            if result.status == "success" or attempt > policy.count or not retryable:
+                result.attempts = earlier
+                return result
+            wait = policy.wait(attempt)
+            result.status = "retried"
+            console.say(f"braid: {asset.name}: attempt {attempt} of {policy.count + 1} failed "
+                        f"({result.message}); retrying in {shown(wait)}")
+            earlier.append(result)
+            if not self._sleep(wait):
+                result.status = "error"
+                result.attempts = earlier[:-1]
+                return result
+            attempt += 1
+
+    def _sleep(self, seconds: float) -> bool:
+        """Wait between attempts; False when the run is stopped meanwhile."""
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            if self.stopping:
+                return False
+            time.sleep(min(0.1, max(0.0, deadline - time.monotonic())))
+        return not self.stopping
+
+    def _call(self, asset: PythonAsset, function: Callable[..., Any],
+              kwargs: dict[str, Any]) -> Any:
+        """The user's function, run to completion (an ``async def`` on its own event loop
+        in this worker, so it may await clients as it likes)."""
+        with console.asset_logging(asset.name):
+            value = function(**kwargs)
+            if inspect.iscoroutine(value):
+                value = asyncio.run(value)
+        return value
+
+    def _attempt(self, asset: PythonAsset, attempt: int) -> tuple[NodeResult, bool]:
+        """One attempt: (its result, whether a failure may be retried: the function's own
+        error, a timeout, or a transient connection error while loading or storing)."""
         started = now_iso()
         t0 = time.perf_counter()
-        result = NodeResult(asset.unique_id, asset.name, "python", "success", started_at=started)
+        result = NodeResult(asset.unique_id, asset.name, "python", "success",
+                            started_at=started, attempt=attempt)
+        retryable = False
         # the module is imported here, when the asset is about to run, if nothing did before
         stage = f"importing {asset.python}"
         function: Callable[..., Any] | None = None
         try:
             function = asset.function
             stage = "loading inputs"
+            deadline = within(asset.timeout)
             kwargs: dict[str, Any] = {
-                arg: self._load(asset, arg, uid) for arg, uid in asset.inputs.items()
+                arg: deadline.run(functools.partial(self._load, asset, arg, uid))
+                for arg, uid in asset.inputs.items()
             }
             kwargs.update(asset.params)
             if asset.wants_context:
@@ -144,12 +194,10 @@ class PythonRunner:
                 )
             self.before(asset)
             stage = "running"
-            with console.asset_logging(asset.name):
-                value = function(**kwargs)
-                if inspect.iscoroutine(value):
-                    # an ``async def`` asset: run to completion on its own event loop in
-                    # this worker, so it may await clients (HTTP, databases) as it likes
-                    value = asyncio.run(value)
+            call = function
+            value = deadline.run(lambda: self._call(asset, call, kwargs))
+            # the write is not timed: once it starts it finishes (one transaction), so
+            # what the records say is what the warehouse holds
             stage = f"storing the result ({asset.io})"
             with self._storing():
                 result.rows_written = self.io[asset.io].store(asset, value)
@@ -162,19 +210,23 @@ class PythonRunner:
         except BaseException as exc:  # SystemExit from user code too: it is their error
             result.status = "error"
             one_line = " ".join(f"{type(exc).__name__}: {exc}".split())
-            if stage == "running" and function is not None:
+            if isinstance(exc, TimedOut):
+                result.message = str(exc)
+                retryable = True
+            elif stage == "running" and function is not None:
                 # the user's own code: show them their traceback
                 result.message = one_line
                 result.traceback = user_traceback(exc, function)
+                retryable = not isinstance(exc, (KeyboardInterrupt, RunStopped))
             else:
                 # loading or storing: one line says what is wrong (BRAID_DEBUG=1 for more)
                 result.message = f"{stage}: {one_line}"
+                retryable = is_transient(exc)
                 if os.environ.get("BRAID_DEBUG"):
                     result.traceback = "".join(traceback.format_exception(exc))
         result.execution_time = time.perf_counter() - t0
         result.completed_at = now_iso()
-        return result
-
+        return result, retryable
 
     def _run_empty(self, asset: PythonAsset) -> NodeResult:
         """dbt's ``--empty`` ("check the shapes, move no data"): a source-table asset writes

@@ -28,6 +28,10 @@ class NodeResult:
     traceback: str | None = field(default=None, repr=False)
     #: (name, type) of the columns a Python asset wrote to a table
     columns: list[tuple[str, str]] | None = field(default=None, repr=False)
+    #: which attempt this is (a Python asset with ``retries`` may take several)
+    attempt: int = 1
+    #: the failed attempts before this one, each recorded in history as ``retried``
+    attempts: list[NodeResult] = field(default_factory=list, repr=False)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

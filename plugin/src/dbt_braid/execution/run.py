@@ -8,7 +8,6 @@ and braid's hooks (artifacts, history, lineage).
 
 from __future__ import annotations
 
-import json
 import time
 import uuid
 from datetime import datetime, timezone
@@ -22,10 +21,12 @@ from dbt_braid.dbtcore.patches import HookPlan
 from dbt_braid.dbtcore.project import DbtProject
 from dbt_braid.errors import BraidUserError
 from dbt_braid.execution.context import RunFlags
+from dbt_braid.execution.defer import deferred_inputs
 from dbt_braid.execution.engine import Engine
 from dbt_braid.execution.executors import collect_executors
 from dbt_braid.execution.python_runner import PythonRunner, now_iso, relation_of
 from dbt_braid.execution.results import NodeResult, RunReport
+from dbt_braid.execution.run_lock import one_run_at_a_time
 from dbt_braid.execution.signals import StopFlag, stop_on_signals
 from dbt_braid.graph import PYTHON
 from dbt_braid.io.base import StoredRef
@@ -91,6 +92,27 @@ def _dbt_results(result: Any, nodes: list[str], index: int, graph: nx.DiGraph) -
     return out
 
 
+def _finished(data: Any, graph: nx.DiGraph, invocation: int) -> NodeResult:
+    """A dbt node's result from its NodeFinished event, as it finishes (the batch's results
+    come later, when the whole invocation is over)."""
+    run = data.run_result
+    uid = data.node_info.unique_id
+    adapter = run.adapter_response
+    rows = adapter["rows_affected"] if "rows_affected" in adapter else None  # noqa: SIM401 - a protobuf Struct has no get()
+    times = [(t.started_at, t.completed_at) for t in run.timing_info]
+    starts = [s.ToDatetime(timezone.utc) for s, _ in times if s.seconds]
+    ends = [e.ToDatetime(timezone.utc) for _, e in times if e.seconds]
+    return NodeResult(
+        uid, graph.nodes[uid]["name"], graph.nodes[uid]["resource_type"], run.status,
+        execution_time=round(float(run.execution_time or 0.0), 4),
+        message=run.message or None,
+        rows_written=int(rows) if rows is not None and rows >= 0 else None,
+        invocation=invocation,
+        started_at=min(starts).isoformat() if starts else None,
+        completed_at=max(ends).isoformat() if ends else None,
+    )
+
+
 def _check_io(
     plan: Plan, loaded: Loaded, io: dict[str, Any], refs: dict[str, tuple[StoredRef, str]]
 ) -> None:
@@ -123,13 +145,20 @@ def _check_io(
 
 
 def execute(loaded: Loaded, plan: Plan, request: RunRequest) -> RunReport:
+    """Run the plan, holding the target's run lock throughout (refused at once without it)."""
+    run_id = str(uuid.uuid4())
+    label = request.label or request.command
+    with one_run_at_a_time(loaded.project, f"braid {label}", run_id):
+        return _execute(loaded, plan, request, run_id)
+
+
+def _execute(loaded: Loaded, plan: Plan, request: RunRequest, run_id: str) -> RunReport:
     check_imports(loaded, plan)
     project = loaded.project
     graph = loaded.graph
-    run_id = str(uuid.uuid4())
     project.run_id = run_id
-    started = now_iso()
     t0 = time.perf_counter()
+    report = _report(loaded, request, run_id, now_iso())
     io = open_io(loaded, run_id)
     refs: dict[str, tuple[StoredRef, str]] = {}
     for uid, data in graph.nodes(data=True):
@@ -166,7 +195,8 @@ def execute(loaded: Loaded, plan: Plan, request: RunRequest) -> RunReport:
 
     def on_result(result: NodeResult) -> None:
         if result.resource_type == "python":
-            pm.hook.after_python_asset(asset=loaded.assets[result.unique_id], result=result)
+            pm.hook.after_python_asset(asset=loaded.assets[result.unique_id], result=result,
+                                       run_id=run_id)
 
     def on_skip(result: NodeResult) -> None:
         stream.skipped(result, project.manifest.nodes.get(result.unique_id))
@@ -186,6 +216,9 @@ def execute(loaded: Loaded, plan: Plan, request: RunRequest) -> RunReport:
             if name == "NodeFinished":
                 info = event.data.node_info
                 notify(info.unique_id, info.node_status)
+                if info.unique_id in graph:
+                    pm.hook.after_dbt_node(
+                        run_id=run_id, result=_finished(event.data, graph, project.invocations))
             elif name == "NodeStart":
                 uid = event.data.node_info.unique_id
                 if uid in graph:
@@ -226,7 +259,8 @@ def execute(loaded: Loaded, plan: Plan, request: RunRequest) -> RunReport:
     )
     try:
         pm.hook.start_run(run_id=run_id, command=request.label or request.command, plan=plan,
-                          project=project, graph=graph)
+                          project=project, graph=graph, report=report,
+                          warehouse=io.get("table"))
         stream.header(project, len(plan.python), threads)
         with stop_on_signals(stop):
             results = engine.run()
@@ -241,7 +275,10 @@ def execute(loaded: Loaded, plan: Plan, request: RunRequest) -> RunReport:
             # each dbt invocation wrote target/manifest.json with the assets' code versions;
             # a run of Python assets alone writes it itself, for a later --state
             project.write_manifest()
-        report = _report(loaded, request, run_id, started, t0, results, engine.interrupted)
+        report.results = results
+        report.elapsed = round(time.perf_counter() - t0, 3)
+        report.invocations = project.invocations
+        report.interrupted = engine.interrupted
         report.stopped_by = stop.name if engine.interrupted else None
         report.target_dir.mkdir(parents=True, exist_ok=True)  # every writer may rely on it
         pm.hook.write_artifacts(report=report)
@@ -251,54 +288,6 @@ def execute(loaded: Loaded, plan: Plan, request: RunRequest) -> RunReport:
     finally:
         close_io(io)
     return report
-
-
-def deferred_inputs(
-    loaded: Loaded, plan: Plan, refs: dict[str, tuple[StoredRef, str]]
-) -> dict[str, StoredRef]:
-    """With ``--defer`` and ``--state DIR`` (or ``--defer-state DIR``): each table a planned
-    Python asset reads that this run does not build, where the state's manifest says it is.
-    dbt defers unselected refs the same way; the runner reads the deferred table when the
-    node is not built in this target (always, with ``--favor-state``)."""
-    extra = list(loaded.project.options.extra)
-    if not flag_on(extra, "defer"):
-        return {}
-    state_dir = None
-    for flag in ("--defer-state", "--state"):
-        if flag in extra and extra.index(flag) + 1 < len(extra):
-            state_dir = extra[extra.index(flag) + 1]
-            break
-    if state_dir is None:
-        raise BraidUserError("--defer needs --state DIR (or --defer-state DIR): the artifacts "
-                             "of the run to defer to")
-    from pathlib import Path
-
-    from dbt_braid.assets import Relation
-
-    path = Path(state_dir)
-    if not path.is_absolute():
-        path = loaded.project.project_root / path
-    try:
-        manifest = json.loads((path / "manifest.json").read_text())
-    except (OSError, ValueError) as exc:
-        raise BraidUserError(f"--state {state_dir}: cannot read manifest.json there: {exc}"
-                             ) from None
-    nodes = {**manifest.get("nodes", {}), **manifest.get("sources", {})}
-    planned = set(plan.order)
-    deferred: dict[str, StoredRef] = {}
-    for step in plan.python:
-        for uid in loaded.assets[step.unique_id].inputs.values():
-            if uid in planned or uid not in refs or refs[uid][1] != "table":
-                continue
-            dbt_uid = loaded.unified.to_dbt.get(uid, uid)
-            node = nodes.get(dbt_uid)
-            if not node:
-                continue
-            identifier = node.get("identifier") or node.get("alias") or node.get("name")
-            ref = refs[uid][0]
-            deferred[uid] = StoredRef(ref.unique_id, ref.name, ref.package_name,
-                                      Relation(node.get("database"), node["schema"], identifier))
-    return deferred
 
 
 def _context_extras(project: DbtProject, request: RunRequest) -> Any:
@@ -372,26 +361,17 @@ def write_dbt_run_results(
     )
 
 
-def _report(
-    loaded: Loaded,
-    request: RunRequest,
-    run_id: str,
-    started: str,
-    t0: float,
-    results: list[NodeResult],
-    interrupted: bool,
-) -> RunReport:
+def _report(loaded: Loaded, request: RunRequest, run_id: str, started: str) -> RunReport:
+    """The run's report as it starts: results, times and counts are filled in at its end."""
     project = loaded.project
     return RunReport(
         run_id=run_id,
         command=request.label or request.command,
         started_at=started,
-        elapsed=round(time.perf_counter() - t0, 3),
-        results=results,
+        elapsed=0.0,
+        results=[],
         graph=loaded.graph,
         target_dir=project.target_dir / "braid",
-        invocations=project.invocations,
-        interrupted=interrupted,
         args={
             "select": list(request.selection.select),
             "exclude": list(request.selection.exclude),

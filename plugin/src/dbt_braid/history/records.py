@@ -2,7 +2,8 @@
 
 A node's *version* is when its latest successful materialization completed; a row records
 its own code version (dbt's checksum, or the Python asset's code version) and
-the versions of the inputs it read, so ``braid status`` can tell what changed.
+the versions of the inputs it read, so ``braid status`` can tell what changed. A run's row
+is made when it starts and again when it ends; a node's as it finishes.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from typing import Any
 
 import networkx as nx
 
-from dbt_braid.execution.results import RunReport
+from dbt_braid.execution.results import NodeResult
 
 #: resource types that leave something behind, so have a version and a freshness
 MATERIALIZING = frozenset({"model", "seed", "snapshot", "python"})
@@ -67,57 +68,73 @@ def materializing_parents(graph: nx.DiGraph, uid: str) -> list[str]:
     return sorted(found)
 
 
-def history_rows(
-    report: RunReport,
-    status: str,
+def run_row(
+    run_id: str,
+    command: str,
     selection: str,
     target_name: str,
+    started_at: str,
+    status: str,
     versions: Mapping[str, str],
-    previous: Mapping[str, str],
-) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """(the run row, the node rows) for one braid run.
-
-    ``previous``: each node's version before this run, from the history already written.
-    """
-    graph = report.graph
-    run = {
-        "run_id": report.run_id,
-        "command": f"braid {report.command}",
+    completed_at: str | None = None,
+) -> dict[str, Any]:
+    """The run's row: written with status ``running`` when it starts, completed at its end."""
+    return {
+        "run_id": run_id,
+        "command": command,
         "selection": selection,
         "target_name": target_name,
-        "started_at": sql_time(report.started_at),
-        "completed_at": sql_time(datetime.now(timezone.utc).isoformat()),
+        "started_at": sql_time(started_at),
+        "completed_at": sql_time(completed_at),
         "status": status,
         "braid_version": versions.get("braid"),
         "dbt_version": versions.get("dbt"),
     }
-    now_versions = dict(previous)
-    nodes = []
-    for result in report.results:
+
+
+class NodeRows:
+    """Node rows for one run, made as nodes finish.
+
+    Each row records the versions of the inputs its node read: their latest successful
+    materialization before this node finished, this run's included.
+    """
+
+    def __init__(self, run_id: str, graph: nx.DiGraph, run_started: str,
+                 previous: Mapping[str, str]) -> None:
+        self.run_id = run_id
+        self.graph = graph
+        self.run_started = sql_time(run_started)
+        self.versions = dict(previous)
+
+    def row(self, result: NodeResult, run_completed: str | None = None) -> dict[str, Any]:
         # a skipped node never started: stamp it with the run's times so it sorts with its run
-        done = sql_time(result.completed_at) or run["completed_at"]
-        begun = sql_time(result.started_at) or run["started_at"]
+        done = sql_time(result.completed_at) or sql_time(run_completed) or self.run_started
+        begun = sql_time(result.started_at) or self.run_started
+        graph = self.graph
         inputs = {}
         if result.unique_id in graph:
-            inputs = {
-                p: now_versions.get(p) for p in materializing_parents(graph, result.unique_id)
-            }
+            inputs = {p: self.versions.get(p)
+                      for p in materializing_parents(graph, result.unique_id)}
         data = graph.nodes[result.unique_id] if result.unique_id in graph else {}
-        nodes.append(
-            {
-                "run_id": report.run_id,
-                "unique_id": result.unique_id,
-                "name": result.name,
-                "kind": result.resource_type,
-                "status": result.status,
-                "started_at": begun,
-                "completed_at": done,
-                "rows_written": result.rows_written,
-                "message": (result.message or "")[:2000] or None,
-                "code_version": data.get("checksum"),
-                "input_versions": json.dumps(inputs, sort_keys=True) if inputs else None,
-            }
-        )
         if result.status in SUCCESS and done:
-            now_versions[result.unique_id] = done
-    return [run], nodes
+            self.versions[result.unique_id] = done
+        return {
+            "run_id": self.run_id,
+            "unique_id": result.unique_id,
+            "name": result.name,
+            "kind": result.resource_type,
+            "status": result.status,
+            "started_at": begun,
+            "completed_at": done,
+            "rows_written": result.rows_written,
+            "message": (result.message or "")[:2000] or None,
+            "code_version": data.get("checksum"),
+            "input_versions": json.dumps(inputs, sort_keys=True) if inputs else None,
+            "attempt": result.attempt,
+        }
+
+    def rows(self, result: NodeResult, run_completed: str | None = None
+             ) -> list[dict[str, Any]]:
+        """The rows of a node's failed earlier attempts (retries), then its result's."""
+        return [*(self.row(a, run_completed) for a in result.attempts),
+                self.row(result, run_completed)]

@@ -36,7 +36,7 @@ def history_schema(project: DbtProject) -> tuple[str | None, str]:
     return getattr(credentials, "database", None), schema or credentials.schema
 
 
-def _quoted(project: DbtProject, table: str) -> str:
+def quoted(project: DbtProject, table: str) -> str:
     """The history table as SQL, quoted by the target's adapter."""
     from dbt_braid.assets import Relation
     from dbt_braid.io import adapter_sql
@@ -82,13 +82,13 @@ def read(
     """
     if not where:
         target = str(project.config.target_name).replace("'", "''")
-        runs = _quoted(project, RUNS)
+        runs = quoted(project, RUNS)
         where = (
             f"where target_name = '{target}'"
             if table == RUNS
             else f"where run_id in (select run_id from {runs} where target_name = '{target}')"
         )
-    sql = f"select * from {_quoted(project, table)} {where}"
+    sql = f"select * from {quoted(project, table)} {where}"
     try:
         if warehouse is not None and hasattr(warehouse, "query"):
             rows: list[dict[str, Any]] = warehouse.query(sql).to_dict("records")

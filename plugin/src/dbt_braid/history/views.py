@@ -30,10 +30,40 @@ def _short(text: Any, width: int = 60) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
+#: run statuses worth a line of their own: the run did not finish
+UNFINISHED = frozenset({"running", "abandoned"})
+
+
+def unfinished_runs(runs: Sequence[Mapping[str, Any]], node_rows: Sequence[Mapping[str, Any]]
+                    ) -> list[dict[str, Any]]:
+    """A history row for each run that is under way or was abandoned (killed before its
+    end), saying how many node rows it left."""
+    recorded: dict[str, int] = {}
+    for row in node_rows:
+        recorded[str(row["run_id"])] = recorded.get(str(row["run_id"]), 0) + 1
+    out = []
+    for run in runs:
+        if run.get("status") not in UNFINISHED:
+            continue
+        done = recorded.get(str(run["run_id"]), 0)
+        what = ("under way" if run["status"] == "running"
+                else "stopped before its end (killed?)")
+        out.append({
+            "run_id": run["run_id"], "unique_id": None, "name": run.get("command") or "braid",
+            "kind": "run", "status": run["status"], "started_at": run.get("started_at"),
+            "completed_at": run.get("started_at"), "rows_written": None,
+            "message": f"{what}; {done} node{'s' if done != 1 else ''} recorded",
+        })
+    return out
+
+
 def history_lines(
-    rows: Sequence[Mapping[str, Any]], chosen: Collection[str] | None, limit: int, output: str
+    rows: Sequence[Mapping[str, Any]], chosen: Collection[str] | None, limit: int, output: str,
+    runs: Sequence[Mapping[str, Any]] = (),
 ) -> Iterator[str]:
     picked = [r for r in rows if chosen is None or r["unique_id"] in chosen]
+    if chosen is None:
+        picked += unfinished_runs(runs, rows)
     picked.sort(key=lambda r: str(r.get("completed_at") or r.get("started_at") or ""), reverse=True)
     if limit:
         picked = picked[:limit]
@@ -66,6 +96,7 @@ def status_lines(
     statuses: Mapping[str, NodeStatus],
     chosen: Collection[str] | None,
     output: str,
+    runs: Sequence[Mapping[str, Any]] = (),
 ) -> Iterator[str]:
     order = [
         u for u in nx.topological_sort(graph) if u in statuses and (chosen is None or u in chosen)
@@ -88,3 +119,9 @@ def status_lines(
             for s in (statuses[u] for u in order)
         ],
     )
+    for run in runs:
+        if run.get("status") in UNFINISHED:
+            state = "is under way" if run["status"] == "running" else "was abandoned"
+            yield (f"run {str(run['run_id'])[:8]} ({run.get('command')}, started "
+                   f"{str(run.get('started_at') or '')[:19]}) {state}: it has not recorded an "
+                   "end; the nodes it finished are shown above")

@@ -42,8 +42,13 @@ def dbapi_connection(adapter_type: str, credentials: Any, name: str = "braid_io"
         Connection(type=Identifier(adapter_type), name=name, credentials=credentials))
     try:
         yield connection.handle
-    finally:
-        manager.close(connection)
+    except BaseException:
+        # on a connection the server dropped, closing (the adapter rolls back first) fails
+        # too: that second error must not take the place of the one that explains it
+        with contextlib.suppress(Exception):
+            manager.close(connection)
+        raise
+    manager.close(connection)
 
 
 def quote(adapter_cls: Any, name: str) -> str:

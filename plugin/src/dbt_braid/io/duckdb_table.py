@@ -9,9 +9,11 @@ data fails half-way (a stream that raises) or the process is killed, the old tab
 
 from __future__ import annotations
 
+import contextlib
 import re
 import threading
 import time
+from collections.abc import Sequence
 from typing import Any
 
 import duckdb
@@ -141,6 +143,28 @@ class DuckDBTableIO:
         try:
             relation = cur.sql(sql)
             return relation.df() if relation is not None else None
+        finally:
+            cur.close()
+
+    def transaction(self, statements: Sequence[tuple[str, Sequence[Sequence[Any]]]]) -> None:
+        """Run ``(sql, parameter rows)`` pairs in one transaction: all of them or none.
+
+        ``sql`` uses ``?`` placeholders; a pair with no rows runs once without parameters.
+        """
+        cur = self._cursor()
+        try:
+            cur.execute("begin transaction")
+            try:
+                for sql, rows in statements:
+                    if rows:
+                        cur.executemany(sql, [list(r) for r in rows])
+                    else:
+                        cur.execute(sql)
+                cur.execute("commit")
+            except BaseException:
+                with contextlib.suppress(duckdb.Error):  # keep the error that caused it
+                    cur.execute("rollback")
+                raise
         finally:
             cur.close()
 

@@ -9,6 +9,11 @@ renames the new one into place, and commits once. Where the warehouse's DDL is
 transactional (PostgreSQL, DuckDB, Redshift) readers see the old table or the new one,
 never a half-written one; elsewhere the old table is dropped only after every row of the
 new one has landed.
+
+When a write fails, the clean-up (rollback, dropping the half-loaded table, closing the
+connection) is best effort and never replaces the error that made it necessary: when the
+connection died mid-write, the rollback fails too ("connection already closed"), and that
+second error would hide the first, the one that says what happened to the connection.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ import contextlib
 import decimal
 import sys
 import uuid
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from dbt_braid.assets import PythonAsset, Relation
@@ -82,6 +88,33 @@ class GenericTableIO:
     def _connection(self) -> Any:
         return adapter_sql.dbapi_connection(self.adapter_type, self.credentials)
 
+    def transaction(self, statements: Sequence[tuple[str, Sequence[Sequence[Any]]]]) -> None:
+        """Run ``(sql, parameter rows)`` pairs in one transaction: all of them or none.
+
+        ``sql`` uses ``?`` placeholders (rewritten to the driver's paramstyle); a pair with
+        no rows runs once without parameters.
+        """
+        with self._connection() as handle:
+            cursor = handle.cursor()
+            style = paramstyle(handle, self.adapter_type)
+            place = PLACEHOLDERS[style]
+            try:
+                _begin(handle, cursor)
+                for sql, rows in statements:
+                    if not rows:
+                        cursor.execute(sql)
+                        continue
+                    parts = sql.split("?")
+                    sql = "".join(part + (place(i) if i < len(parts) - 1 else "")
+                                  for i, part in enumerate(parts))
+                    cursor.executemany(sql, [
+                        {f"p{i}": v for i, v in enumerate(r)} if style == "named" else tuple(r)
+                        for r in rows])
+                _commit(handle, cursor)
+            except BaseException:
+                rollback_quietly(handle)
+                raise
+
     def load(self, ref: StoredRef, annotation: Any = None) -> Any:
         import pyarrow as pa
 
@@ -115,7 +148,7 @@ class GenericTableIO:
                 names = [d[0] for d in cursor.description or []]
                 rows = cursor.fetchall() if names else []
             finally:
-                _rollback(handle)
+                rollback_quietly(handle)  # ends the read's transaction; never hides its error
         frame = pd.DataFrame.from_records(rows, columns=names)
         for name in names:
             column = frame[name]
@@ -160,32 +193,46 @@ class GenericTableIO:
                 cursor.execute(f"alter table {new} rename to {final_name}")
                 _commit(handle, cursor)
             except BaseException:
-                _rollback(handle)
+                # nothing is committed; the clean-up is best effort, the error stands
+                rollback_quietly(handle)
                 self._drop_quietly(handle, new)
                 raise
         return written
 
     @staticmethod
     def _ensure_schema(handle: Any, schema: str) -> None:
-        """Create the schema in its own transaction (a concurrent creator may win the race)."""
+        """Create the schema in its own transaction (a concurrent creator may win the race).
+
+        A failure is passed over (the schema exists now, or the write's ``create table``
+        says why it cannot), except when it cost the connection: then it is the cause, and
+        the next statement would only report "connection already closed".
+        """
         cursor = handle.cursor()
         try:
             _begin(handle, cursor)
             cursor.execute(f"create schema if not exists {schema}")
             _commit(handle, cursor)
-        except Exception:  # noqa: BLE001 - it exists now, or the create table will say why
-            _rollback(handle)
+        except Exception:
+            rollback_quietly(handle)
+            if _closed(handle):
+                raise
 
     @staticmethod
     def _drop_quietly(handle: Any, relation: str) -> None:
-        """Remove a half-loaded table where the DDL was not rolled back with the transaction."""
+        """Remove a half-loaded table where the DDL was not rolled back with the transaction.
+
+        It runs while a failed write's error propagates, so it raises nothing of its own; on
+        a connection that is gone there is nothing to drop from (the server rolled back).
+        """
+        if _closed(handle):
+            return
         try:
             cursor = handle.cursor()
             _begin(handle, cursor)
             cursor.execute(f"drop table if exists {relation}")
             _commit(handle, cursor)
-        except Exception:  # noqa: BLE001 - the connection may be gone; nothing more to do
-            _rollback(handle)
+        except Exception:  # noqa: BLE001 - the write's own error is the one to report
+            rollback_quietly(handle)
 
 
 def _begin(handle: Any, cursor: Any) -> None:
@@ -205,9 +252,22 @@ def _commit(handle: Any, cursor: Any) -> None:
     (handle.commit if hasattr(handle, "commit") else cursor.commit)()
 
 
-def _rollback(handle: Any) -> None:
-    with contextlib.suppress(Exception):  # no transaction was open
+def rollback_quietly(handle: Any) -> None:
+    """Roll back, best effort: it runs on failure paths, whose error is the one to report.
+
+    It fails when no transaction was open, and on a connection the server dropped
+    (psycopg2: "connection already closed"); either way the server keeps nothing
+    uncommitted, so there is nothing left to undo.
+    """
+    with contextlib.suppress(Exception):
         handle.rollback()
+
+
+def _closed(handle: Any) -> bool:
+    """Whether the driver knows its connection is gone (PEP 249 leaves this out; psycopg2's
+    ``closed`` is non-zero once the server dropped it). False when the driver cannot say."""
+    closed = getattr(handle, "closed", None)
+    return not callable(closed) and bool(closed)
 
 
 def _factory(env: IOEnv) -> GenericTableIO | None:

@@ -10,6 +10,9 @@ exactly as the models do). PostgreSQL's DDL is transactional, so a write is atom
   drops a table it rebuilds) and the new one renamed into place, again in one transaction.
 
 If anything fails, or the process dies, nothing is committed and the old table stands.
+The error reported is the one that failed the write: when the connection itself died (the
+server restarted, an administrator terminated the backend), rolling back fails as well
+("connection already closed"), and that follow-up must not be what the user reads.
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ from dbt_braid.hookspecs import hookimpl
 from dbt_braid.io import adapter_sql
 from dbt_braid.io.base import IOEnv, StoredRef, not_built
 from dbt_braid.io.frames import to_arrow, wants
-from dbt_braid.io.generic_table import GenericTableIO
+from dbt_braid.io.generic_table import GenericTableIO, rollback_quietly
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -135,7 +138,7 @@ class PostgresTableIO(GenericTableIO):
                     f"copy (select {selected} from {source}) to stdout with (format csv)", buffer
                 )
             finally:
-                handle.rollback()
+                rollback_quietly(handle)  # a read commits nothing; its own error is the one to see
         return _parse_csv(buffer.getvalue(), described)
 
     def store(self, asset: PythonAsset, value: Any) -> int | None:
@@ -165,7 +168,7 @@ class PostgresTableIO(GenericTableIO):
                                    f"{adapter_sql.quote(self.adapter, relation.identifier)}")
                 handle.commit()
             except BaseException:
-                handle.rollback()
+                rollback_quietly(handle)  # best effort: the cause of the failure is what propagates
                 raise
         return written
 
