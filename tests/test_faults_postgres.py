@@ -47,6 +47,8 @@ SOURCES = """
         tables:
           - name: stream
             config: {meta: {braid: {python: stream.make}}}
+          - name: retried
+            config: {meta: {braid: {python: stream.make, retries: {count: 2, delay: 0.1}}}}
     """
 
 #: BRAID_TEST_KILL unset: three rows. Set: batches of rows, and after the first one the
@@ -95,7 +97,12 @@ STREAM = """
                 columns.append(pa.array([str(i) for i in range(n)], pa.string()))
             return pa.record_batch(columns, schema=schema)
 
-        if not os.environ.get("BRAID_TEST_KILL"):
+        once = os.environ.get("BRAID_TEST_KILL_ONCE")  # a file: the kill has happened
+        if once and os.path.exists(once):
+            return pa.Table.from_batches([rows(i * 1000, 1000) for i in range(5)])
+        if once:
+            open(once, "w").close()
+        elif not os.environ.get("BRAID_TEST_KILL"):
             return pa.Table.from_batches([rows(1, 3)])
 
         def batches():
@@ -151,13 +158,13 @@ def test_connection_killed_mid_write_reports_the_cause(
     pg_project, pg_server, pg_database, wide: bool
 ) -> None:
     project, env = pg_project
-    first = project.braid("run", env=env)
+    first = project.braid("run", "-s", "python:stream", env=env)
     assert first.returncode == 0, first.stdout + first.stderr
     assert _rows(pg_server, pg_database, "select id from py.stream order by id") == [
         (1,), (2,), (3,)]
 
     killed = {**env, "BRAID_TEST_KILL": "1", **({"BRAID_TEST_WIDE": "1"} if wide else {})}
-    done = project.braid("run", env=killed)
+    done = project.braid("run", "-s", "python:stream", env=killed)
     output = done.stdout + done.stderr
     assert done.returncode == 1, output
     assert "connection already closed" not in output, output
@@ -234,3 +241,25 @@ def test_each_manager_raises_the_error_that_killed_the_write(
         manager.store(asset(relation), pa.RecordBatchReader.from_batches(schema, batches()))
     assert _names_the_cause(str(raised.value)), str(raised.value)
     assert manager.load(ref(relation))["v"].tolist() == [1, 2, 3]
+
+
+def test_a_connection_lost_while_storing_is_retried_under_the_assets_policy(
+    pg_project, pg_server, pg_database, tmp_path: Path
+) -> None:
+    """Issue 14, point 5: a transient connection error while storing is retried under the
+    asset's ``retries``; both attempts are in history, and the table is the second one's."""
+    project, env = pg_project
+    done = project.braid("run", "-s", "python:retried",
+                         env={**env, "BRAID_TEST_KILL_ONCE": str(tmp_path / "killed")})
+    output = done.stdout + done.stderr
+    assert done.returncode == 0, output
+    assert "braid: retried: attempt 1 of 3 failed (storing the result (table): " \
+        "OperationalError" in output, output
+    results = json.loads((project.root / "target/braid/run_results.json").read_text())
+    recorded = _rows(pg_server, pg_database,
+                     "select attempt, status, message from public.braid_node_runs "
+                     f"where run_id = '{results['run_id']}' and name = 'retried' "
+                     "order by attempt")
+    assert [(a, s) for a, s, _ in recorded] == [(1, "retried"), (2, "success")], recorded
+    assert _names_the_cause(recorded[0][2]), recorded
+    assert _rows(pg_server, pg_database, "select count(*) from py.retried") == [(5000,)]

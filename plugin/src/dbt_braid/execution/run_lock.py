@@ -12,9 +12,9 @@ The lock lives where both runs can see it and dies with its holder, so a run kil
   run (the server drops it when the connection ends). The holder is told from the lock's
   ``pg_stat_activity`` row: its ``application_name`` carries command, pid and host, its
   ``backend_start`` the start time. Runs from different machines on one database see it.
-- Everything else: an ``flock`` on a file, released by the kernel when the process ends,
-  holding the holder as JSON. For a DuckDB target the file sits beside the database file
-  (only one process can write it anyway); otherwise in the project's ``target/braid``.
+- Everything else: an ``flock`` on ``target/braid/run-<target>.lock``, released by the
+  kernel when the process ends, holding the holder as JSON. (A DuckDB file that another
+  project's run holds is DuckDB's own lock, reported before anything runs.)
 """
 
 from __future__ import annotations
@@ -176,13 +176,6 @@ def lock_for(project: Any) -> FileLock | PostgresLock:
     key = lock_key(str(project.config.project_name), target)
     if credentials.type == "postgres":
         return PostgresLock(credentials, key)
-    path = str(getattr(credentials, "path", "") or "")
-    local = path.split("?", 1)[0]
-    if credentials.type == "duckdb" and local and local != ":memory:" and ":" not in local:
-        database = Path(local)
-        if not database.is_absolute():
-            database = Path.cwd() / database
-        return FileLock(database.with_name(database.name + ".braid.lock"))
     safe = "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in target)
     return FileLock(Path(project.target_dir) / "braid" / f"run-{safe}.lock")
 
