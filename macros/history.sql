@@ -34,7 +34,8 @@
       completed_at {{ dbt.type_timestamp() }},
       status {{ dbt.type_string() }},
       braid_version {{ dbt.type_string() }},
-      dbt_version {{ dbt.type_string() }}
+      dbt_version {{ dbt.type_string() }},
+      retry_of {{ dbt.type_string() }}
     )
   {%- endcall %}
   {% call statement('braid_create_node_runs') -%}
@@ -50,17 +51,24 @@
       message {{ dbt.type_string() }},
       code_version {{ dbt.type_string() }},
       input_versions {{ dbt.type_string() }},
-      attempt {{ dbt.type_bigint() }}
+      attempt {{ dbt.type_bigint() }},
+      invocation {{ dbt.type_bigint() }},
+      metadata {{ dbt.type_string() }}
     )
   {%- endcall %}
   {#- tables made by an older braid get the columns added since -#}
-  {%- set have = adapter.get_columns_in_relation(nodes) | map(attribute='name')
-      | map('lower') | list -%}
-  {% if 'attempt' not in have %}
-    {% call statement('braid_add_attempt') -%}
-      alter table {{ nodes }} add column attempt {{ dbt.type_bigint() }}
-    {%- endcall %}
-  {% endif %}
+  {% for relation, added in [
+      (runs, [('retry_of', dbt.type_string())]),
+      (nodes, [('attempt', dbt.type_bigint()), ('invocation', dbt.type_bigint()),
+               ('metadata', dbt.type_string())])] %}
+    {%- set have = adapter.get_columns_in_relation(relation) | map(attribute='name')
+        | map('lower') | list -%}
+    {% for name, kind in added if name not in have %}
+      {% call statement('braid_add_' ~ name) -%}
+        alter table {{ relation }} add column {{ name }} {{ kind }}
+      {%- endcall %}
+    {% endfor %}
+  {% endfor %}
   {% do adapter.commit() %}
 {% endmacro %}
 
@@ -94,11 +102,13 @@
   {% do braid.ensure_history() %}
   {%- set run_columns = [('run_id', 'string'), ('command', 'string'), ('selection', 'string'),
       ('target_name', 'string'), ('started_at', 'timestamp'), ('completed_at', 'timestamp'),
-      ('status', 'string'), ('braid_version', 'string'), ('dbt_version', 'string')] -%}
+      ('status', 'string'), ('braid_version', 'string'), ('dbt_version', 'string'),
+      ('retry_of', 'string')] -%}
   {%- set node_columns = [('run_id', 'string'), ('unique_id', 'string'), ('name', 'string'),
       ('kind', 'string'), ('status', 'string'), ('started_at', 'timestamp'),
       ('completed_at', 'timestamp'), ('rows_written', 'number'), ('message', 'string'),
-      ('code_version', 'string'), ('input_versions', 'string'), ('attempt', 'number')] -%}
+      ('code_version', 'string'), ('input_versions', 'string'), ('attempt', 'number'),
+      ('invocation', 'number'), ('metadata', 'string')] -%}
   {% for table, rows, columns in [('braid_runs', runs, run_columns),
                                   ('braid_node_runs', nodes, node_columns)] %}
     {% for part in rows | batch(chunk) %}
@@ -131,14 +141,15 @@
   {% call statement('braid_insert_node_runs_file') -%}
     insert into {{ braid.history_relation('braid_node_runs') }}
       (run_id, unique_id, name, kind, status, started_at, completed_at, rows_written,
-       message, code_version, input_versions, attempt)
+       message, code_version, input_versions, attempt, invocation, metadata)
     select run_id, unique_id, name, kind, status, started_at, completed_at, rows_written,
-           message, code_version, input_versions, attempt
+           message, code_version, input_versions, attempt, invocation, metadata
     from read_json('{{ nodes_file | replace("'", "''") }}', format = 'newline_delimited',
       columns = {run_id: 'VARCHAR', unique_id: 'VARCHAR', name: 'VARCHAR', kind: 'VARCHAR',
                  status: 'VARCHAR', started_at: 'TIMESTAMP', completed_at: 'TIMESTAMP',
                  rows_written: 'BIGINT', message: 'VARCHAR', code_version: 'VARCHAR',
-                 input_versions: 'VARCHAR', attempt: 'BIGINT'})
+                 input_versions: 'VARCHAR', attempt: 'BIGINT', invocation: 'BIGINT',
+                 metadata: 'VARCHAR'})
   {%- endcall %}
   {% do adapter.commit() %}
 {% endmacro %}

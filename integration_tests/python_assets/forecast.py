@@ -75,9 +75,10 @@ def predict(
     Returns one row per day: forecast_date (date), predicted_orders and
     predicted_revenue (floats, clipped at 0).
     """
-    horizon = int(horizon_days)
+    # --vars '{forecast_horizon_days: N}' overrides the declared horizon for one run
+    horizon = int(context.vars.get("forecast_horizon_days", horizon_days))
     if horizon < 1:
-        raise ValueError(f"predict: horizon_days must be at least 1, got {horizon_days!r}")
+        raise ValueError(f"predict: horizon_days must be at least 1, got {horizon!r}")
     start = date.fromisoformat(order_forecast_model["start_date"])
     last = max(_as_dates(fct_daily_orders["order_date"]))
     forecast_dates = [last + timedelta(days=i) for i in range(1, horizon + 1)]
@@ -94,6 +95,8 @@ def predict(
         order_forecast_model["start_date"],
         order_forecast_model["end_date"],
     )
+    # kept in braid's history and plotted on the asset's catalog page
+    context.add_metadata(predicted_days=horizon, trained_through=order_forecast_model["end_date"])
     return pd.DataFrame(
         {
             "forecast_date": pd.Series(forecast_dates, dtype="object"),

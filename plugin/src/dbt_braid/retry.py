@@ -25,6 +25,7 @@ class LastRun:
     command: str
     argv: tuple[str, ...]
     again: frozenset[str]
+    run_id: str | None = None
 
 
 def _target_path(project_dir: Path) -> str:
@@ -42,7 +43,8 @@ def last_run(project_dir: Path) -> LastRun:
     data = json.loads(path.read_text())
     args = data.get("args") or {}
     again = frozenset(r["unique_id"] for r in data.get("results", []) if r["status"] in AGAIN)
-    return LastRun(path, args.get("command") or "run", tuple(args.get("argv") or ()), again)
+    return LastRun(path, args.get("command") or "run", tuple(args.get("argv") or ()), again,
+                   data.get("run_id"))
 
 
 def plan_retry(loaded: object, last: LastRun, command: str) -> Plan:

@@ -150,6 +150,8 @@ class RunRequest:
     executor: str = DEFAULT_EXECUTOR
     #: write source tables the profile's default target also resolves to (dbtcore.targets)
     allow_shared_tables: bool = False
+    #: for ``braid retry``: the run_id of the run it retries (history links the two)
+    retry_of: str | None = None
 
 
 def dbt_flags(request: RunRequest) -> list[str]:

@@ -50,7 +50,8 @@ def _run_row(report: RunReport, project: DbtProject, status: str,
     return records.run_row(
         report.run_id, f"braid {report.command}", _selection(report),
         str(project.config.target_name), report.started_at, status,
-        {"braid": __version__, "dbt": version("dbt-core")}, completed_at)
+        {"braid": __version__, "dbt": version("dbt-core")}, completed_at,
+        report.args.get("retry_of"))
 
 
 @hookimpl

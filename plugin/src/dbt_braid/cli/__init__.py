@@ -18,6 +18,7 @@ from collections.abc import Sequence
 
 from dbt_braid import __version__
 from dbt_braid.cli.commands import (
+    cmd_catalog,
     cmd_docs_generate,
     cmd_history,
     cmd_lineage,
@@ -43,6 +44,8 @@ usage: braid <command> [dbt flags]
   retry    run again exactly what failed or was skipped in the last run
   lineage  write the graph of dbt nodes and Python assets
            (--format json|mermaid|dot|html|openlineage)
+  catalog  write target/braid/catalog.html: every node with its history, code and
+           columns, and the recent runs, in one offline page
   plugins  the braid plugins installed and loaded (--all adds the built-ins)
   <other>  any other dbt command (deps, seed, test, parse, ...) passes straight to dbt
 
@@ -76,6 +79,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_history(command, rest)
         if command == "lineage":
             return cmd_lineage(rest)
+        if command == "catalog":
+            return cmd_catalog(rest)
         if command == "plugins":
             return cmd_plugins(rest)
         if command == "test":

@@ -69,6 +69,7 @@ def cmd_retry(argv: Sequence[str]) -> int:
         old_argv.append("--fail-fast")
     options, request = run_request(command, old_argv)
     request.label = "retry"
+    request.retry_of = last.run_id
     if not last.again:
         console.say("Nothing to retry: the last run had no failed or skipped nodes")
         return 0
@@ -93,7 +94,7 @@ def cmd_lineage(argv: Sequence[str]) -> int:
     OpenLineage static lineage (one JobEvent per node that builds something)."""
     import json
 
-    from dbt_braid import lineage_html, lineage_views, session
+    from dbt_braid import lineage_views, session
     from dbt_braid.builtins.lineage import lineage_payload
 
     parser = Parser(
@@ -132,20 +133,14 @@ def cmd_lineage(argv: Sequence[str]) -> int:
     elif args.format == "dot":
         text = lineage_views.to_dot(payload)
     elif args.format == "html":
-        statuses = None
-        if "braid" in loaded.project.package_roots():
-            try:
-                rows = session.read_history(loaded)
-            except Exception as exc:  # a picture of the graph is still worth writing
-                console.say(f"braid lineage: history not read ({exc}); showing no history",
-                            err=True)
-                rows = []
-            statuses = session.statuses(loaded, rows) if rows else None
-        functions = {uid: asset.python for uid, asset in loaded.assets.items()}
-        text = lineage_html.to_html(
-            lineage_html.with_python_functions(payload, functions), statuses,
-            f"braid lineage: {loaded.project.config.project_name}",
-        )
+        # the catalog's page, opened on its graph (braid catalog writes the same page)
+        from dbt_braid.catalog import page
+        from dbt_braid.catalog.collect import collect
+
+        data = collect(loaded)
+        if args.select or args.exclude or args.selector:
+            data = restrict_catalog(data, {n["unique_id"] for n in payload["nodes"]})
+        text = page.to_html(data)
     else:
         text = json.dumps(payload, indent=2) + "\n"
     if args.output == "-":
@@ -159,6 +154,36 @@ def cmd_lineage(argv: Sequence[str]) -> int:
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(text)
     console.say(f"lineage ({args.format}, {len(payload['nodes'])} nodes): {out}")
+    return 0
+
+
+def restrict_catalog(data: dict, kept: set[str]) -> dict:
+    """The catalog's data with only the ``kept`` nodes (and the edges between them)."""
+    return {**data, "nodes": [n for n in data["nodes"] if n["unique_id"] in kept],
+            "edges": [e for e in data["edges"] if e[0] in kept and e[1] in kept]}
+
+
+def cmd_catalog(argv: Sequence[str]) -> int:
+    """``braid catalog``: one offline page of every node (graph, a page per node with its
+    history, plots, columns and code) and the recent runs on a timeline."""
+    from dbt_braid import session
+    from dbt_braid.catalog import page
+    from dbt_braid.catalog.collect import collect
+
+    parser = Parser(prog="braid catalog", description="Write the asset catalog, one HTML file.")
+    parser.add_argument("-o", "--output", help="file to write; default target/braid/catalog.html")
+    for flag in ("--project-dir", "--profiles-dir", "--profile", "--vars"):
+        parser.add_argument(flag)
+    parser.add_argument("-t", "--target")
+    args = parser.parse_args(list(argv))
+    loaded = session.load(DbtOptions(args.project_dir, args.profiles_dir, args.target,
+                                     args.vars, profile=args.profile), "ls")
+    data = collect(loaded)
+    out = Path(args.output) if args.output else loaded.project.target_dir / "braid" / (
+        "catalog.html")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(page.to_html(data))
+    console.say(f"catalog ({len(data['nodes'])} nodes, {len(data['runs'])} runs): {out}")
     return 0
 
 

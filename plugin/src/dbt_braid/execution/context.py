@@ -49,6 +49,24 @@ class AssetContext:
     _relations: Callable[[str, str], str | None] = field(
         default=lambda kind, name: None, repr=False
     )
+    #: what add_metadata collected; the runner keeps it with the asset's result
+    _metadata: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    def add_metadata(self, values: Mapping[str, Any] | None = None, /, **more: Any) -> None:
+        """Attach values to this materialization: numbers, text, URLs, booleans (or lists
+        and mappings of them). They are kept in braid's history and shown, the numbers
+        plotted over time, on the asset's catalog page. A later value replaces an earlier
+        one of the same name."""
+        import json
+
+        for key, value in {**dict(values or {}), **more}.items():
+            try:
+                json.dumps(value, allow_nan=False)
+            except (TypeError, ValueError):
+                raise TypeError(
+                    f"context.add_metadata({key}=...): {type(value).__name__} is not a "
+                    "number, text, boolean, or a list or mapping of them") from None
+            self._metadata[str(key)] = value
 
     def ref(self, name: str) -> str:
         """The relation of a dbt model, seed or snapshot, quoted for the target's SQL, as

@@ -180,8 +180,9 @@ class PythonRunner:
                 for arg, uid in asset.inputs.items()
             }
             kwargs.update(asset.params)
+            context: AssetContext | None = None
             if asset.wants_context:
-                kwargs["context"] = AssetContext(
+                kwargs["context"] = context = AssetContext(
                     name=asset.name,
                     unique_id=asset.unique_id,
                     run_id=self.run_id,
@@ -196,6 +197,8 @@ class PythonRunner:
             stage = "running"
             call = function
             value = deadline.run(lambda: self._call(asset, call, kwargs))
+            if context is not None:
+                result.metadata = dict(context._metadata)
             # the write is not timed: once it starts it finishes (one transaction), so
             # what the records say is what the warehouse holds
             stage = f"storing the result ({asset.io})"

@@ -32,6 +32,8 @@ class NodeResult:
     attempt: int = 1
     #: the failed attempts before this one, each recorded in history as ``retried``
     attempts: list[NodeResult] = field(default_factory=list, repr=False)
+    #: values a Python asset attached with ``context.add_metadata`` (kept in history)
+    metadata: dict[str, Any] = field(default_factory=dict, repr=False)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

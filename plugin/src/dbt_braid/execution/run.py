@@ -217,8 +217,11 @@ def _execute(loaded: Loaded, plan: Plan, request: RunRequest, run_id: str) -> Ru
                 info = event.data.node_info
                 notify(info.unique_id, info.node_status)
                 if info.unique_id in graph:
-                    pm.hook.after_dbt_node(
-                        run_id=run_id, result=_finished(event.data, graph, project.invocations))
+                    try:
+                        pm.hook.after_dbt_node(run_id=run_id, result=_finished(
+                            event.data, graph, project.invocations - 1))
+                    except Exception as exc:  # noqa: BLE001 - never the node's failure
+                        console.warn(f"braid: after_dbt_node for {info.unique_id}: {exc}")
             elif name == "NodeStart":
                 uid = event.data.node_info.unique_id
                 if uid in graph:
@@ -378,5 +381,6 @@ def _report(loaded: Loaded, request: RunRequest, run_id: str, started: str) -> R
             "selector": request.selection.selector,
             "command": request.command,
             "argv": list(request.argv),
+            **({"retry_of": request.retry_of} if request.retry_of else {}),
         },
     )

@@ -26,10 +26,12 @@ from dbt_braid.history import store
 from dbt_braid.history.records import NodeRows, sql_time
 
 RUN_COLUMNS = ("run_id", "command", "selection", "target_name", "started_at", "completed_at",
-               "status", "braid_version", "dbt_version")
+               "status", "braid_version", "dbt_version", "retry_of")
 NODE_COLUMNS = ("run_id", "unique_id", "name", "kind", "status", "started_at", "completed_at",
-                "rows_written", "message", "code_version", "input_versions", "attempt")
-#: seconds between the writer's flushes while nodes finish
+                "rows_written", "message", "code_version", "input_versions", "attempt",
+                "invocation", "metadata")
+#: at most one write per this many seconds while nodes finish (rows wait at most this long;
+#: a 700-model batch costs a few dozen transactions, not one per node)
 FLUSH_EVERY = 0.5
 
 
@@ -67,6 +69,7 @@ class Journal:
         self._written: set[tuple[str, int]] = set()
         self._lock = threading.Lock()
         self._wake = threading.Event()
+        self._stop = threading.Event()
         self._closing = False
         self._thread: threading.Thread | None = None
         self.failed: str | None = None
@@ -120,8 +123,8 @@ class Journal:
         self._written.update((r["unique_id"], r["attempt"]) for r in rows)
 
     def _writer(self) -> None:
-        while not self._closing:
-            self._wake.wait(FLUSH_EVERY)
+        while True:
+            self._wake.wait()
             self._wake.clear()
             if self._closing:
                 return
@@ -131,10 +134,12 @@ class Journal:
                 if self.failed is None:
                     console.debug(f"braid: history write failed, will retry: {exc}")
                 self.failed = str(exc)
+            self._stop.wait(FLUSH_EVERY)  # the rows of what finishes meanwhile go together
 
     def finish(self, results: Sequence[NodeResult], status: str, completed_at: str) -> None:
         """The rows not written yet (skipped nodes among them) and the run's end, together."""
         self._closing = True
+        self._stop.set()
         self._wake.set()
         if self._thread is not None:
             self._thread.join()

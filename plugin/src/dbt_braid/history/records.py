@@ -77,6 +77,7 @@ def run_row(
     status: str,
     versions: Mapping[str, str],
     completed_at: str | None = None,
+    retry_of: str | None = None,
 ) -> dict[str, Any]:
     """The run's row: written with status ``running`` when it starts, completed at its end."""
     return {
@@ -89,6 +90,7 @@ def run_row(
         "status": status,
         "braid_version": versions.get("braid"),
         "dbt_version": versions.get("dbt"),
+        "retry_of": retry_of,
     }
 
 
@@ -131,6 +133,8 @@ class NodeRows:
             "code_version": data.get("checksum"),
             "input_versions": json.dumps(inputs, sort_keys=True) if inputs else None,
             "attempt": result.attempt,
+            "invocation": result.invocation,
+            "metadata": json.dumps(result.metadata, sort_keys=True) if result.metadata else None,
         }
 
     def rows(self, result: NodeResult, run_completed: str | None = None
