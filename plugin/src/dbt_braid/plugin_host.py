@@ -41,6 +41,7 @@ DEFAULT_PLUGINS = (
     "dbt_braid.builtins.history",
     "dbt_braid.builtins.openlineage",
     "dbt_braid.builtins.openlineage_live",
+    "dbt_braid.builtins.progress",
 )
 
 ENTRY_POINT_GROUP = "braid"

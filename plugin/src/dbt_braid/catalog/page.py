@@ -29,6 +29,8 @@ def to_html(data: Mapping[str, Any]) -> str:
         "{{title}}": html.escape(str(data.get("title") or "braid catalog")),
         "{{css}}": static("catalog.css"),
         "{{js}}": static("catalog.js").replace("</", "<\\/"),
+        # the actions of braid serve, only on a page it serves
+        "{{serve_js}}": static("serve.js").replace("</", "<\\/") if data.get("live") else "",
         "{{data}}": blob(data),
     }
     text = static("catalog.html")

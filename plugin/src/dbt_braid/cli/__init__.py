@@ -46,6 +46,8 @@ usage: braid <command> [dbt flags]
            (--format json|mermaid|dot|html|openlineage)
   catalog  write target/braid/catalog.html: every node with its history, code and
            columns, and the recent runs, in one offline page
+  serve    the catalog live, with a JSON API and runs launched from the page
+           (--host 127.0.0.1 --port 8580; prints its URL with a session token)
   plugins  the braid plugins installed and loaded (--all adds the built-ins)
   <other>  any other dbt command (deps, seed, test, parse, ...) passes straight to dbt
 
@@ -81,6 +83,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_lineage(rest)
         if command == "catalog":
             return cmd_catalog(rest)
+        if command == "serve":
+            from dbt_braid.cli.serve import cmd_serve
+
+            return cmd_serve(rest)
         if command == "plugins":
             return cmd_plugins(rest)
         if command == "test":

@@ -8,6 +8,7 @@ and braid's hooks (artifacts, history, lineage).
 
 from __future__ import annotations
 
+import os
 import time
 import uuid
 from datetime import datetime, timezone
@@ -146,10 +147,20 @@ def _check_io(
 
 def execute(loaded: Loaded, plan: Plan, request: RunRequest) -> RunReport:
     """Run the plan, holding the target's run lock throughout (refused at once without it)."""
-    run_id = str(uuid.uuid4())
+    run_id = _run_id()
     label = request.label or request.command
     with one_run_at_a_time(loaded.project, f"braid {label}", run_id):
         return _execute(loaded, plan, request, run_id)
+
+
+def _run_id() -> str:
+    """A new run's id; ``BRAID_RUN_ID`` (a UUID) names it in advance, as ``braid serve``
+    does for the runs it launches, so it can follow them from the first second."""
+    given = os.environ.get("BRAID_RUN_ID", "")
+    try:
+        return str(uuid.UUID(given))
+    except ValueError:
+        return str(uuid.uuid4())
 
 
 def _execute(loaded: Loaded, plan: Plan, request: RunRequest, run_id: str) -> RunReport:

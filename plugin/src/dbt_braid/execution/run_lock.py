@@ -194,12 +194,20 @@ def one_run_at_a_time(project: Any, command: str, run_id: str) -> Iterator[Holde
         lock.release()
 
 
-def is_free(project: Any) -> bool:
-    """Whether no run holds the project and target's lock now (taken and let go at once)."""
+def holder_of(project: Any) -> str | None:
+    """Who holds the project and target's run lock now, as a refusal says it; None when
+    nobody does (the lock is taken and let go at once to find out)."""
     lock = lock_for(project)
     try:
-        lock.acquire(this_process("braid status", ""), "")
-    except BraidUserError:
-        return False
+        lock.acquire(this_process("braid status", ""),
+                     f"target {project.config.target_name} of project "
+                     f"{project.config.project_name}")
+    except BraidUserError as exc:
+        return str(exc.problems[0]) if exc.problems else str(exc)
     lock.release()
-    return True
+    return None
+
+
+def is_free(project: Any) -> bool:
+    """Whether no run holds the project and target's lock now."""
+    return holder_of(project) is None

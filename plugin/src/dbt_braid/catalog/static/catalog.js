@@ -420,7 +420,9 @@
     if (hash.startsWith("asset/")) { show = "asset-view"; renderAsset(hash.slice(6)); }
     else if (hash === "runs") { show = "runs-view"; renderRuns(); }
     else if (hash.startsWith("run/")) { show = "run-view"; renderRun(hash.slice(4)); }
+    else if (hash.startsWith("live/")) { show = "live-view"; }  // braid serve's script draws it
     for (const v of views) document.getElementById(v).hidden = v !== show;
+    document.getElementById("live-view").hidden = show !== "live-view";
     document.getElementById("nav-graph").classList.toggle("current", show === "graph-view");
     document.getElementById("nav-runs").classList.toggle("current", show === "runs-view" || show === "run-view");
     if (show === "graph-view" && !fitted) { fit(); fitted = true; }
@@ -428,5 +430,8 @@
   window.addEventListener("hashchange", route);
   applyFilters();
   route();
+  if (DATA.note) document.getElementById("history-note").textContent += ` (${DATA.note})`;
+  // for braid serve's script, which adds the actions on a served page
+  window.braidCatalog = { DATA, BY_ID, nodeEls, el, chip };
   document.body.dataset.ready = "true";
 })();

@@ -1,0 +1,180 @@
+"""Runs launched from ``braid serve``: the ``braid`` command itself, in a process of its own.
+
+A launched run is exactly what the command line does (same parse, plan, results, history,
+artifacts, lineage, run lock), because it *is* the command line: ``python -m dbt_braid run
+...`` with the server's project, profiles and target. The server names the run
+(``BRAID_RUN_ID``), keeps its console output in ``target/braid/runs/<run_id>.log`` and
+follows it through the progress file the run writes (``builtins.progress``), which stays
+readable while the run holds a DuckDB file that the server cannot open.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+import threading
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from dbt_braid.builtins.progress import progress_path
+
+COMMANDS = ("run", "build")
+#: terminal colour codes in the console output, left out of the log a page shows
+ANSI = re.compile(r"\x1b\[[0-9;]*m")
+
+
+class BadRequest(ValueError):
+    """The request cannot be run as asked (HTTP 400)."""
+
+
+def selection_args(flag: str, value: Any) -> list[str]:
+    """``--select a b`` from ``"a b"``; a word that would read as a flag is refused, so a
+    request can never add options of its own."""
+    if value in (None, ""):
+        return []
+    if not isinstance(value, str):
+        raise BadRequest(f"{flag[2:]} must be a string of dbt selection words")
+    words = value.split()
+    bad = [w for w in words if w.startswith("-")]
+    if bad:
+        raise BadRequest(f"{flag[2:]}: {bad[0]!r} is not a selection word")
+    return [flag, *words] if words else []
+
+
+def run_argv(body: Mapping[str, Any]) -> list[str]:
+    """The ``braid`` arguments for a POST /api/runs body."""
+    unknown = set(body) - {"command", "select", "exclude", "vars", "full_refresh"}
+    if unknown:
+        raise BadRequest(f"unknown field {sorted(unknown)[0]!r}; allowed: command, select, "
+                         "exclude, vars, full_refresh")
+    command = body.get("command", "run")
+    if command not in COMMANDS:
+        raise BadRequest(f"command must be one of {', '.join(COMMANDS)}, not {command!r}")
+    argv = [command, *selection_args("--select", body.get("select")),
+            *selection_args("--exclude", body.get("exclude"))]
+    variables = body.get("vars")
+    if variables not in (None, {}):
+        if not isinstance(variables, dict):
+            raise BadRequest("vars must be a mapping")
+        argv += ["--vars", json.dumps(variables)]
+    full_refresh = body.get("full_refresh", False)
+    if not isinstance(full_refresh, bool):
+        raise BadRequest("full_refresh must be true or false")
+    if full_refresh:
+        argv.append("--full-refresh")
+    return argv
+
+
+@dataclass
+class Launched:
+    """A run this server started."""
+
+    run_id: str
+    argv: list[str]
+    log: Path
+    progress: Path
+    process: subprocess.Popen[bytes] | None = None
+    exit_code: int | None = None
+    started: float = 0.0
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def events(self) -> list[dict[str, Any]]:
+        try:
+            lines = self.progress.read_text().splitlines()
+        except OSError:
+            return []
+        out = []
+        for line in lines:
+            try:
+                out.append(json.loads(line))
+            except ValueError:  # a line being written
+                break
+        return out
+
+    def state(self, log_lines: int = 200) -> dict[str, Any]:
+        """Status (queued, running, then the run's end) and each planned node's state."""
+        events = self.events()
+        start = next((e for e in events if e["event"] == "start"), None)
+        finish = next((e for e in events if e["event"] == "finish"), None)
+        nodes: dict[str, dict[str, Any]] = {}
+        if start is not None:
+            nodes = {n["unique_id"]: {**n, "status": "pending"} for n in start["nodes"]}
+        for e in events:
+            if e["event"] == "node_start" and e["unique_id"] in nodes:
+                nodes[e["unique_id"]]["status"] = "running"
+            elif e["event"] == "node_end" and e["unique_id"] in nodes:
+                nodes[e["unique_id"]].update(status=e["status"], message=e.get("message"),
+                                             rows=e.get("rows"))
+        if finish is not None and self.exit_code is not None:
+            # final once the process is gone too: its history is written and the warehouse
+            # (a DuckDB file) is free to read
+            status = finish["status"]
+            for r in finish.get("results", []):
+                if r["unique_id"] in nodes:
+                    nodes[r["unique_id"]].update(status=r["status"], message=r.get("message"))
+        elif finish is None and self.exit_code is not None:
+            status = "error"  # ended before its run began (refused, invalid, crashed)
+        else:
+            status = "running" if start is not None else "queued"
+        try:
+            text = ANSI.sub("", self.log.read_text(errors="replace"))
+            log = text.splitlines()[-log_lines:]
+        except OSError:
+            log = []
+        return {"run_id": self.run_id, "status": status, "argv": ["braid", *self.argv],
+                "exit_code": self.exit_code, "nodes": list(nodes.values()), "log": log,
+                **self.extra}
+
+    @property
+    def active(self) -> bool:
+        return self.exit_code is None
+
+
+class Launcher:
+    """Starts runs as ``braid`` processes and keeps what it started."""
+
+    def __init__(self, project_args: Sequence[str], target_dir: Path, cwd: Path,
+                 on_end: Callable[[Launched], None] = lambda run: None) -> None:
+        self.project_args = list(project_args)
+        self.target_dir = target_dir
+        self.cwd = cwd
+        self.on_end = on_end
+        self.runs: dict[str, Launched] = {}
+        self._lock = threading.Lock()
+
+    def active(self) -> Launched | None:
+        with self._lock:
+            return next((r for r in self.runs.values() if r.active), None)
+
+    def launch(self, argv: Sequence[str], **extra: Any) -> Launched:
+        run_id = str(uuid.uuid4())
+        folder = self.target_dir / "braid" / "runs"
+        folder.mkdir(parents=True, exist_ok=True)
+        run = Launched(run_id, list(argv), folder / f"{run_id}.log",
+                       progress_path(self.target_dir, run_id), extra=dict(extra))
+        env = {**os.environ, "BRAID_RUN_ID": run_id, "DBT_SEND_ANONYMOUS_USAGE_STATS":
+               os.environ.get("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")}
+        env.pop("BRAID_SERVE_TOKEN", None)  # the run has no business with it
+        with self._lock:
+            log = run.log.open("wb")
+            run.process = subprocess.Popen(
+                [sys.executable, "-m", "dbt_braid", *argv, *self.project_args],
+                cwd=self.cwd, env=env, stdout=log, stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL)
+            log.close()
+            self.runs[run_id] = run
+        threading.Thread(target=self._wait, args=(run,), name=f"braid-serve-{run_id[:8]}",
+                         daemon=True).start()
+        return run
+
+    def _wait(self, run: Launched) -> None:
+        assert run.process is not None
+        code = run.process.wait()
+        self.on_end(run)  # first: whoever sees the run ended reads the history it wrote
+        run.exit_code = code

@@ -1,0 +1,260 @@
+"""``braid serve``: the catalog live from the warehouse, a JSON API, and runs launched from it.
+
+Built on the standard library's ``http.server`` (a thread per request): one user's browser
+and scripts on this machine talk to it, the page polls for changes, nothing needs
+websockets or a framework, and braid gains no dependency. The server is a thin layer: the
+page is the catalog's, the data is :func:`dbt_braid.catalog.collect.collect`'s, and a launch
+is the ``braid`` command (:mod:`dbt_braid.catalog.launcher`).
+
+Security: it binds 127.0.0.1 unless told otherwise; a request whose ``Host`` is not this
+server's is refused (403: no DNS rebinding); every request that changes state (POST) needs
+the session token as ``Authorization: Bearer <token>`` (401 without it) and, when a browser
+sends an ``Origin``, this server's own (403 otherwise). Nothing reads a file the request
+names, and nothing runs but braid's own ``run``, ``build`` and ``retry``.
+
+API (docs in README): ``GET /api/assets``, ``GET /api/assets/<unique_id>``, ``GET
+/api/runs``, ``GET /api/runs/<run_id>``, ``POST /api/runs``, ``POST
+/api/runs/<run_id>/retry``; ``GET /`` is the page, ``GET /api/catalog`` its data.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import secrets
+import threading
+import time
+from collections.abc import Callable
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+from dbt_braid.catalog import page
+from dbt_braid.catalog.launcher import BadRequest, Launched, Launcher, run_argv
+
+#: seconds the catalog's data is reused before the warehouse is read again
+FRESH_FOR = 3.0
+#: fields of each asset in GET /api/assets (the full record is GET /api/assets/<id>)
+SUMMARY = ("unique_id", "name", "resource_type", "package_name", "relation", "tags",
+           "health", "upstream", "downstream")
+
+
+class Catalog:
+    """The catalog's data, read again when it is older than FRESH_FOR or a run ended."""
+
+    def __init__(self, read: Callable[[], dict[str, Any]],
+                 busy: Callable[[], bool] = lambda: False) -> None:
+        self.read = read
+        #: while a launched run goes, the warehouse is left alone: reading a DuckDB file
+        #: at the moment the run opens it would make the run fail
+        self.busy = busy
+        self._data: dict[str, Any] | None = None
+        self._at = 0.0
+        self._lock = threading.Lock()
+
+    def invalidate(self) -> None:
+        with self._lock:
+            self._at = 0.0
+
+    def data(self) -> dict[str, Any]:
+        with self._lock:
+            if self._data is not None and (time.monotonic() - self._at < FRESH_FOR
+                                           or self.busy()):
+                return self._data
+            try:
+                self._data = {**self.read(), "live": True}
+            except Exception as exc:  # noqa: BLE001 - e.g. a run holds the DuckDB file
+                if self._data is None:
+                    raise
+                self._data = {**self._data, "note": f"history not read now: {exc}"}
+            self._at = time.monotonic()
+            return self._data
+
+
+class Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self, address: tuple[str, int], catalog: Catalog, launcher: Launcher,
+                 token: str, last_run_id: Callable[[], str | None],
+                 lock_holder: Callable[[], str | None]) -> None:
+        super().__init__(address, Handler)
+        self.catalog = catalog
+        self.launcher = launcher
+        self.token = token
+        self.last_run_id = last_run_id
+        self.lock_holder = lock_holder
+        self.launch_lock = threading.Lock()
+
+    @property
+    def origin(self) -> str:
+        host, port = self.server_address[:2]
+        return f"http://{host!s}:{port}"
+
+    def hosts(self) -> set[str]:
+        host, port = str(self.server_address[0]), self.server_address[1]
+        names = {host}
+        if host in ("127.0.0.1", "::1", "localhost"):
+            names |= {"127.0.0.1", "localhost", "[::1]"}
+        return {f"{n}:{port}" for n in names}
+
+
+class Handler(BaseHTTPRequestHandler):
+    server: Server
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the base's name
+        pass  # the console is the run's; requests are not news
+
+    # ---- replies ------------------------------------------------------------------
+    def _send(self, status: int, body: bytes, kind: str) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", kind)
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Cache-Control", "no-store")
+        self.send_header("X-Content-Type-Options", "nosniff")
+        self.send_header("Referrer-Policy", "no-referrer")
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
+
+    def _json(self, status: int, value: Any) -> None:
+        self._send(status, json.dumps(value, default=str).encode(), "application/json")
+
+    def _error(self, status: int, message: str) -> None:
+        self._json(status, {"error": message})
+
+    def _allowed_host(self) -> bool:
+        if self.headers.get("Host") not in self.server.hosts():
+            self._error(HTTPStatus.FORBIDDEN, "unknown Host")
+            return False
+        return True
+
+    # ---- GET ----------------------------------------------------------------------
+    def do_GET(self) -> None:  # noqa: N802 - the base's name
+        if not self._allowed_host():
+            return
+        path = unquote(urlsplit(self.path).path)
+        try:
+            if path in ("/", "/index.html"):
+                self._send(HTTPStatus.OK, page.to_html(self.server.catalog.data()).encode(),
+                           "text/html; charset=utf-8")
+            elif path == "/api/catalog":
+                self._json(HTTPStatus.OK, self.server.catalog.data())
+            elif path == "/api/assets":
+                nodes = self.server.catalog.data()["nodes"]
+                self._json(HTTPStatus.OK, [{k: n.get(k) for k in SUMMARY} for n in nodes])
+            elif path.startswith("/api/assets/"):
+                uid = path[len("/api/assets/"):]
+                found = next((n for n in self.server.catalog.data()["nodes"]
+                              if n["unique_id"] == uid), None)
+                if found is None:
+                    self._error(HTTPStatus.NOT_FOUND, f"no node {uid!r}")
+                else:
+                    self._json(HTTPStatus.OK, found)
+            elif path == "/api/runs":
+                self._json(HTTPStatus.OK, self._runs())
+            elif path.startswith("/api/runs/"):
+                self._run(path[len("/api/runs/"):])
+            else:
+                self._error(HTTPStatus.NOT_FOUND, "not found")
+        except Exception as exc:  # noqa: BLE001 - one line to the client, not a traceback
+            self._error(HTTPStatus.SERVICE_UNAVAILABLE, " ".join(str(exc).split()))
+
+    def _runs(self) -> list[dict[str, Any]]:
+        launched = {r.run_id: r for r in self.server.launcher.runs.values()}
+        out = []
+        for run in self.server.catalog.data().get("runs", []):
+            mine = launched.pop(run["run_id"], None)
+            if mine is not None and mine.active:
+                out.append({**run, "status": mine.state(0)["status"]})
+            else:
+                out.append({k: v for k, v in run.items() if k != "nodes"})
+        for mine in launched.values():  # started here, not in history (yet)
+            state = mine.state(0)
+            out.insert(0, {"run_id": mine.run_id, "command": " ".join(state["argv"]),
+                           "status": state["status"]})
+        return out
+
+    def _run(self, run_id: str) -> None:
+        mine = self.server.launcher.runs.get(run_id)
+        history = next((r for r in self.server.catalog.data().get("runs", [])
+                        if r["run_id"] == run_id), None)
+        if mine is not None and (mine.active or history is None):
+            self._json(HTTPStatus.OK, mine.state())
+        elif history is not None:
+            extra = {"log": mine.state()["log"]} if mine is not None else {}
+            self._json(HTTPStatus.OK, {**history, **extra})
+        else:
+            self._error(HTTPStatus.NOT_FOUND, f"no run {run_id!r}")
+
+    # ---- POST ---------------------------------------------------------------------
+    def _authorized(self) -> bool:
+        given = self.headers.get("Authorization", "")
+        token = given[len("Bearer "):] if given.startswith("Bearer ") else ""
+        if not token or not hmac.compare_digest(token, self.server.token):
+            self._error(HTTPStatus.UNAUTHORIZED,
+                        "a token is needed: Authorization: Bearer <token>")
+            return False
+        origin = self.headers.get("Origin")
+        if origin is not None and origin not in {f"http://{h}" for h in self.server.hosts()}:
+            self._error(HTTPStatus.FORBIDDEN, f"requests from {origin} are not accepted")
+            return False
+        return True
+
+    def _body(self) -> dict[str, Any]:
+        length = int(self.headers.get("Content-Length") or 0)
+        if length > 1_000_000:
+            raise BadRequest("the body is too large")
+        raw = self.rfile.read(length) if length else b"{}"
+        try:
+            value = json.loads(raw or b"{}")
+        except ValueError:
+            raise BadRequest("the body is not JSON") from None
+        if not isinstance(value, dict):
+            raise BadRequest("the body must be a JSON object")
+        return value
+
+    def do_POST(self) -> None:  # noqa: N802 - the base's name
+        if not self._allowed_host() or not self._authorized():
+            return
+        path = unquote(urlsplit(self.path).path)
+        try:
+            body = self._body()
+            if path == "/api/runs":
+                self._launch(run_argv(body))
+            elif path.startswith("/api/runs/") and path.endswith("/retry"):
+                run_id = path[len("/api/runs/"):-len("/retry")]
+                if body:
+                    raise BadRequest("a retry takes no fields: it repeats the run's own")
+                last = self.server.last_run_id()
+                if run_id != last:
+                    self._error(HTTPStatus.CONFLICT,
+                                f"only the last run can be retried (the last run is {last}); "
+                                "braid retry repeats what the last run left failed or skipped")
+                    return
+                self._launch(["retry"], retry_of=run_id)
+            else:
+                self._error(HTTPStatus.NOT_FOUND, "not found")
+        except BadRequest as exc:
+            self._error(HTTPStatus.BAD_REQUEST, str(exc))
+
+    def _launch(self, argv: list[str], **extra: Any) -> None:
+        with self.server.launch_lock:
+            busy = self.server.launcher.active()
+            holder = None if busy else self.server.lock_holder()
+            if busy is not None or holder is not None:
+                why = (f"run {busy.run_id} started here is still going" if busy is not None
+                       else f"the target is being run: {holder}")
+                self._error(HTTPStatus.CONFLICT, why)
+                return
+            run = self.server.launcher.launch(argv, **extra)
+        self._json(HTTPStatus.ACCEPTED, {"run_id": run.run_id})
+
+
+def new_token(given: str | None) -> str:
+    return given or secrets.token_urlsafe(24)
+
+
+def run_ended(catalog: Catalog) -> Callable[[Launched], None]:
+    return lambda run: catalog.invalidate()

@@ -1,0 +1,72 @@
+"""``braid serve [--host 127.0.0.1] [--port 8580]``: the catalog live, with actions."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+from dbt_braid import console
+from dbt_braid.cli.flags import Parser
+from dbt_braid.dbtcore.project import DbtOptions
+from dbt_braid.errors import BraidUserError
+
+
+def cmd_serve(argv: Sequence[str]) -> int:
+    from dbt_braid import retry, session
+    from dbt_braid.catalog.collect import collect
+    from dbt_braid.catalog.launcher import Launcher
+    from dbt_braid.catalog.serve import Catalog, Server, new_token, run_ended
+    from dbt_braid.execution.run_lock import holder_of
+
+    parser = Parser(prog="braid serve", description="Serve the catalog live, with actions.")
+    parser.add_argument("--host", default="127.0.0.1",
+                        help="address to bind (default 127.0.0.1: this machine only)")
+    parser.add_argument("--port", type=int, default=8580, help="0 picks a free port")
+    for flag in ("--project-dir", "--profiles-dir", "--profile", "--vars"):
+        parser.add_argument(flag)
+    parser.add_argument("-t", "--target")
+    args = parser.parse_args(list(argv))
+    options = DbtOptions(args.project_dir, args.profiles_dir, args.target, args.vars,
+                         profile=args.profile)
+    loaded = session.load(options, "ls")
+    project = loaded.project
+    # a launched run is the braid command with this server's project, profiles and target
+    project_args = ["--project-dir", str(project.project_root)]
+    for flag, value in (("--profiles-dir", args.profiles_dir), ("--profile", args.profile),
+                        ("--target", args.target), ("--vars", args.vars)):
+        if value:
+            project_args += [flag, str(Path(value).resolve()) if flag == "--profiles-dir"
+                             else value]
+    launcher = Launcher(project_args, project.target_dir, Path.cwd())
+    catalog = Catalog(lambda: collect(loaded), busy=lambda: launcher.active() is not None)
+    launcher.on_end = run_ended(catalog)
+
+    def last_run_id() -> str | None:
+        try:
+            return retry.last_run(project.project_root).run_id
+        except BraidUserError:
+            return None
+
+    given = os.environ.get("BRAID_SERVE_TOKEN")
+    token = new_token(given)
+    catalog.data()  # read once before listening: a broken project fails here, not per request
+    try:
+        server = Server((args.host, args.port), catalog, launcher, token, last_run_id,
+                        lambda: holder_of(project))
+    except OSError as exc:
+        raise BraidUserError(f"braid serve: cannot listen on {args.host}:{args.port}: "
+                             f"{exc.strerror or exc}") from None
+    url = server.origin + "/"
+    shown = url if given else f"{url}?token={token}"
+    console.say(f"braid serve: {shown}  (Ctrl-C stops it)")
+    if args.host not in ("127.0.0.1", "localhost", "::1"):
+        console.warn(f"braid serve: listening on {args.host}: other machines can reach the "
+                     "page; launching still needs the token")
+    try:
+        server.serve_forever(poll_interval=0.25)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+    return 0

@@ -1,0 +1,175 @@
+"""``braid serve`` (issue 15, point 2): the real server as a process, its JSON API with real
+launched runs on DuckDB, the refused requests, and the page driving a run in Chromium."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import BRAID, copy_integration_project
+from test_catalog import ARTIFACTS, PREDICTED, _severe, _shown, driver  # noqa: F401
+
+TOKEN = "test-token-0123456789"
+
+
+@dataclass
+class Served:
+    root: Path
+    url: str
+    process: subprocess.Popen[str]
+    env: dict[str, str]
+
+    def request(self, method: str, path: str, body: Any = None, token: str | None = TOKEN,
+                headers: dict[str, str] | None = None) -> tuple[int, Any]:
+        data = None if body is None else json.dumps(body).encode()
+        request = urllib.request.Request(self.url + path, data=data, method=method)
+        request.add_header("Content-Type", "application/json")
+        if token is not None:
+            request.add_header("Authorization", f"Bearer {token}")
+        for key, value in (headers or {}).items():
+            request.add_header(key, value)
+        try:
+            with urllib.request.urlopen(request, timeout=60) as reply:
+                raw = reply.read()
+                status = reply.status
+        except urllib.error.HTTPError as err:
+            raw, status = err.read(), err.code
+        try:
+            return status, json.loads(raw)
+        except ValueError:
+            return status, raw.decode()
+
+    def wait(self, run_id: str, timeout: float = 300) -> dict[str, Any]:
+        deadline = time.monotonic() + timeout
+        seen = set()
+        while time.monotonic() < deadline:
+            status, state = self.request("GET", f"/api/runs/{run_id}")
+            assert status == 200, state
+            seen.add(state["status"])
+            if state["status"] not in ("queued", "running"):
+                state["seen"] = seen
+                return state
+            time.sleep(0.3)
+        raise AssertionError(f"run {run_id} did not finish")
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
+    root = copy_integration_project(tmp_path_factory.mktemp("serve") / "it")
+    env = {**os.environ, "BRAID_DUCKDB_PATH": str(root / "db.duckdb"),
+           "BRAID_SERVE_TOKEN": TOKEN, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
+    for args in (("deps",), ("seed",)):
+        done = subprocess.run([BRAID, *args, "--profiles-dir", str(root)], cwd=root, env=env,
+                              capture_output=True, text=True, timeout=600)
+        assert done.returncode == 0, done.stdout + done.stderr
+    process = subprocess.Popen([BRAID, "serve", "--port", "0", "--profiles-dir", str(root)],
+                               cwd=root, env=env, stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT, text=True)
+    assert process.stdout is not None
+    line = ""
+    deadline = time.monotonic() + 120
+    while "http://" not in line:
+        assert process.poll() is None and time.monotonic() < deadline, line
+        line = process.stdout.readline()
+    url = re.search(r"http://127\.0\.0\.1:\d+", line).group(0)
+    assert TOKEN not in line  # a token given in the environment is not printed
+    yield Served(root, url, process, env)
+    process.send_signal(signal.SIGINT)
+    process.wait(timeout=30)
+
+
+def test_the_api_launches_a_run_that_is_the_command_lines(served: Served) -> None:
+    status, assets = served.request("GET", "/api/assets")
+    assert status == 200 and PREDICTED in {a["unique_id"] for a in assets}
+    status, run = served.request("POST", "/api/runs", {"command": "run",
+                                                       "select": "+predicted_orders"})
+    assert status == 202, run
+    state = served.wait(run["run_id"])
+    assert state["status"] == "success", state
+    # the same results, history and artifacts as from the command line
+    results = json.loads((served.root / "target/braid/run_results.json").read_text())
+    assert results["run_id"] == run["run_id"]
+    assert {r["name"] for r in results["results"]} >= {"predicted_orders", "fct_daily_orders"}
+    status, detail = served.request("GET", f"/api/runs/{run['run_id']}")
+    assert status == 200 and detail["status"] == "success"
+    assert {n["name"]: n["status"] for n in detail["nodes"]}["predicted_orders"] == "success"
+    status, asset = served.request("GET", f"/api/assets/{PREDICTED}")
+    assert status == 200 and asset["history"], served.request("GET", "/api/catalog")[1].get(
+        "note")
+    assert asset["history"][0]["run_id"] == run["run_id"]
+    status, runs = served.request("GET", "/api/runs")
+    assert run["run_id"] in {r["run_id"] for r in runs}
+
+
+def test_refused_requests_run_nothing(served: Served) -> None:
+    before = len(list((served.root / "target/braid/runs").glob("*.log"))) \
+        if (served.root / "target/braid/runs").exists() else 0
+    assert served.request("POST", "/api/runs", {"command": "run"}, token=None)[0] == 401
+    assert served.request("POST", "/api/runs", {"command": "run"}, token="wrong")[0] == 401
+    assert served.request("POST", "/api/runs", {"command": "run"},
+                          headers={"Origin": "http://evil.example"})[0] == 403
+    assert served.request("GET", "/api/assets", headers={"Host": "evil.example:80"})[0] == 403
+    status, reply = served.request("POST", "/api/runs", {"command": "seed"})
+    assert status == 400 and "command must be one of run, build" in reply["error"]
+    status, reply = served.request("POST", "/api/runs", {"select": "--project-dir /etc"})
+    assert status == 400 and "not a selection word" in reply["error"]
+    status, reply = served.request("POST", "/api/runs/not-the-last/retry", {})
+    assert status == 409 and "only the last run can be retried" in reply["error"]
+    assert served.request("GET", "/api/assets/model.nope.nope")[0] == 404
+    after = len(list((served.root / "target/braid/runs").glob("*.log"))) \
+        if (served.root / "target/braid/runs").exists() else 0
+    assert after == before
+
+
+def test_a_launch_while_the_target_is_held_is_refused_with_409(served: Served) -> None:
+    """Another process holds the target's run lock (as a braid run in a terminal would):
+    the launch is refused with the holder named, and nothing starts."""
+    from dbt_braid.execution.run_lock import FileLock, this_process
+
+    lock = FileLock(served.root / "target/braid/run-duckdb.lock")
+    lock.acquire(this_process("braid run", "held-by-test"), "the test")
+    try:
+        status, reply = served.request("POST", "/api/runs", {"command": "run"})
+    finally:
+        lock.release()
+    assert status == 409, reply
+    assert "is being run by `braid run`" in reply["error"], reply
+    assert f"pid {os.getpid()}" in reply["error"], reply
+
+
+def test_the_served_page_launches_a_run_and_shows_it(served: Served, driver) -> None:  # noqa: F811
+    from selenium.webdriver.common.by import By
+
+    driver.get(f"{served.url}/?token={TOKEN}#/asset/{PREDICTED}")
+    _shown(driver, "asset-name", "predicted_orders")
+    assert _severe(driver) == []
+    before = len(driver.find_elements(By.CSS_SELECTOR, "#history tr.history-row"))
+    driver.find_element(By.ID, "run-node").click()
+    _shown(driver, "live-title")
+    deadline = time.monotonic() + 300
+    while "Finished." not in driver.find_element(By.ID, "live-view").text:
+        assert time.monotonic() < deadline
+        time.sleep(0.5)
+    text = driver.find_element(By.ID, "live-view").text
+    assert "success" in text and "predicted_orders" in text
+    assert "predicting 30 days" in driver.find_element(By.ID, "live-log").text
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    driver.save_screenshot(str(ARTIFACTS / "serve-live.png"))
+    driver.find_element(By.ID, "live-reload").click()
+    _shown(driver, "run-title", "braid run")
+    driver.get(f"{served.url}/#/asset/{PREDICTED}")
+    _shown(driver, "asset-name", "predicted_orders")
+    after = len(driver.find_elements(By.CSS_SELECTOR, "#history tr.history-row"))
+    assert after == before + 1
+    assert _severe(driver) == []
