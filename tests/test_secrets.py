@@ -60,6 +60,7 @@ def test_no_credential_in_any_output(tmp_path: Path, request: pytest.FixtureRequ
     braid("status")
     braid("history", "--output", "json")
     braid("lineage", "--format", "html")
+    braid("catalog")
     braid("lineage", "--format", "openlineage")
     braid("lineage", "--format", "json")
     braid("run", "-s", "no_such_node")

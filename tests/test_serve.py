@@ -127,6 +127,11 @@ def test_refused_requests_run_nothing(served: Served) -> None:
     status, reply = served.request("POST", "/api/runs/not-the-last/retry", {})
     assert status == 409 and "only the last run can be retried" in reply["error"]
     assert served.request("GET", "/api/assets/model.nope.nope")[0] == 404
+    # no path reaches a file: there is no file serving at all
+    for path in ("/../../etc/passwd", "/api/assets/../../../etc/passwd", "/profiles.yml",
+                 "/target/braid/run_results.json"):
+        status, reply = served.request("GET", path)
+        assert status == 404 and "root:" not in str(reply), (path, reply)
     after = len(list((served.root / "target/braid/runs").glob("*.log"))) \
         if (served.root / "target/braid/runs").exists() else 0
     assert after == before
@@ -173,3 +178,29 @@ def test_the_served_page_launches_a_run_and_shows_it(served: Served, driver) -> 
     after = len(driver.find_elements(By.CSS_SELECTOR, "#history tr.history-row"))
     assert after == before + 1
     assert _severe(driver) == []
+
+
+def test_a_generated_token_is_printed_in_the_url_and_works(served: Served) -> None:
+    """Without BRAID_SERVE_TOKEN the server makes a token and prints the page's URL with it;
+    that token, and no other, is accepted."""
+    env = {k: v for k, v in served.env.items() if k != "BRAID_SERVE_TOKEN"}
+    process = subprocess.Popen([BRAID, "serve", "--port", "0", "--profiles-dir",
+                                str(served.root)], cwd=served.root, env=env,
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        assert process.stdout is not None
+        line = ""
+        while "http://" not in line:
+            assert process.poll() is None, line
+            line = process.stdout.readline()
+        found = re.search(r"(http://127\.0\.0\.1:\d+)/\?token=([\w-]{20,})", line)
+        assert found, line
+        other = Served(served.root, found.group(1), process, env)
+        assert other.request("POST", "/api/runs", {"command": "nope"})[0] == 401
+        status, reply = other.request("POST", "/api/runs", {"command": "nope"},
+                                      token=found.group(2))
+        assert status == 400 and "command must be one of" in reply["error"]
+    finally:
+        process.send_signal(signal.SIGINT)
+        process.wait(timeout=30)
+    assert process.returncode == 0
