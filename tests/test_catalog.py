@@ -11,7 +11,6 @@ import random
 import re
 import shutil
 import subprocess
-import time
 from pathlib import Path
 from typing import Any
 
@@ -323,7 +322,9 @@ def test_the_catalog_in_chromium(driver, it_catalog: Path) -> None:
     assert _severe(driver) == []
 
 
-def test_1000_nodes_load_in_under_2_seconds(driver, tmp_path: Path) -> None:
+def test_1000_nodes_in_chromium(driver, tmp_path: Path) -> None:
+    """A 1,000-node page opens and draws every node (its load time is measured in
+    bench/bench_catalog.py, not here)."""
     from selenium.webdriver.common.by import By
 
     payload = synthetic_payload(1000)
@@ -332,14 +333,8 @@ def test_1000_nodes_load_in_under_2_seconds(driver, tmp_path: Path) -> None:
         edges=[(e["from"], e["to"]) for e in payload["edges"]], statuses={})
     path = tmp_path / "catalog.html"
     path.write_text(page.to_html(data))
-    began = time.monotonic()
     driver.get(path.as_uri())
-    loaded = driver.execute_script(
-        "const n = performance.getEntriesByType('navigation')[0];"
-        "return [n.loadEventEnd, document.body.dataset.ready];")
-    wall = time.monotonic() - began
-    assert loaded[1] == "true" and _severe(driver) == []
-    assert loaded[0] < 2000, loaded  # ms from navigation start to the end of load
-    assert wall < 5, wall
+    assert driver.execute_script("return document.body.dataset.ready") == "true"
+    assert _severe(driver) == []
     assert len(driver.find_elements(By.CSS_SELECTOR, "#nodes g.node")) == 1000
     driver.save_screenshot(str(ARTIFACTS / "catalog-1000.png"))

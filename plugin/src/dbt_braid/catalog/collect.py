@@ -121,6 +121,9 @@ def node_details(loaded: Loaded, warehouse: Any) -> list[dict[str, Any]]:
             node["description"] = getattr(resource, "description", "") or ""
             node["owner"] = _owner(getattr(resource, "owner", None))
             node["path"] = getattr(resource, "original_file_path", None)
+            patch = getattr(resource, "patch_path", None)
+            if patch:  # the YAML that documents it ("project://models/x.yml")
+                node["yaml_file"] = str(patch).split("://", 1)[-1]
             node["raw_code"] = getattr(resource, "raw_code", None)
             node["group"] = getattr(resource, "group", None)
             config = getattr(resource, "config", None)

@@ -50,7 +50,13 @@ def cmd_serve(argv: Sequence[str]) -> int:
 
     given = os.environ.get("BRAID_SERVE_TOKEN")
     token = new_token(given)
-    catalog.data()  # read once before listening: a broken project fails here, not per request
+    try:  # read once before listening: a broken project fails here, not per request
+        catalog.data()
+    except BraidUserError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - one line, no traceback
+        raise BraidUserError(f"braid serve: cannot read the catalog: "
+                             f"{' '.join(str(exc).split())}") from None
     try:
         server = Server((args.host, args.port), catalog, launcher, token, last_run_id,
                         lambda: holder_of(project))
