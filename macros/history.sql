@@ -35,7 +35,8 @@
       status {{ dbt.type_string() }},
       braid_version {{ dbt.type_string() }},
       dbt_version {{ dbt.type_string() }},
-      retry_of {{ dbt.type_string() }}
+      retry_of {{ dbt.type_string() }},
+      schedule {{ dbt.type_string() }}
     )
   {%- endcall %}
   {% call statement('braid_create_node_runs') -%}
@@ -58,7 +59,7 @@
   {%- endcall %}
   {#- tables made by an older braid get the columns added since -#}
   {% for relation, added in [
-      (runs, [('retry_of', dbt.type_string())]),
+      (runs, [('retry_of', dbt.type_string()), ('schedule', dbt.type_string())]),
       (nodes, [('attempt', dbt.type_bigint()), ('invocation', dbt.type_bigint()),
                ('metadata', dbt.type_string())])] %}
     {%- set have = adapter.get_columns_in_relation(relation) | map(attribute='name')
@@ -103,7 +104,7 @@
   {%- set run_columns = [('run_id', 'string'), ('command', 'string'), ('selection', 'string'),
       ('target_name', 'string'), ('started_at', 'timestamp'), ('completed_at', 'timestamp'),
       ('status', 'string'), ('braid_version', 'string'), ('dbt_version', 'string'),
-      ('retry_of', 'string')] -%}
+      ('retry_of', 'string'), ('schedule', 'string')] -%}
   {%- set node_columns = [('run_id', 'string'), ('unique_id', 'string'), ('name', 'string'),
       ('kind', 'string'), ('status', 'string'), ('started_at', 'timestamp'),
       ('completed_at', 'timestamp'), ('rows_written', 'number'), ('message', 'string'),

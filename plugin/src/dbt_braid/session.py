@@ -152,6 +152,8 @@ class RunRequest:
     allow_shared_tables: bool = False
     #: for ``braid retry``: the run_id of the run it retries (history links the two)
     retry_of: str | None = None
+    #: for ``braid run --due``: the braid.yml schedule this run is (history records it)
+    schedule: str | None = None
 
 
 def dbt_flags(request: RunRequest) -> list[str]:

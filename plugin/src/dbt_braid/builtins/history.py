@@ -51,7 +51,7 @@ def _run_row(report: RunReport, project: DbtProject, status: str,
         report.run_id, f"braid {report.command}", _selection(report),
         str(project.config.target_name), report.started_at, status,
         {"braid": __version__, "dbt": version("dbt-core")}, completed_at,
-        report.args.get("retry_of"))
+        report.args.get("retry_of"), report.args.get("schedule"))
 
 
 @hookimpl

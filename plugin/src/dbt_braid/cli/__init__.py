@@ -46,6 +46,8 @@ usage: braid <command> [dbt flags]
            (--format json|mermaid|dot|html|openlineage)
   catalog  write target/braid/catalog.html: every node with its history, code and
            columns, and the recent runs, in one offline page
+  schedules  the schedules of braid.yml: cron, next due, last run and result
+           (braid run --due runs each schedule that is due, once)
   serve    the catalog live, with a JSON API and runs launched from the page
            (--host 127.0.0.1 --port 8580; prints its URL with a session token)
   plugins  the braid plugins installed and loaded (--all adds the built-ins)
@@ -83,6 +85,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_lineage(rest)
         if command == "catalog":
             return cmd_catalog(rest)
+        if command == "schedules":
+            from dbt_braid.cli.schedules import cmd_schedules
+
+            return cmd_schedules(rest)
         if command == "serve":
             from dbt_braid.cli.serve import cmd_serve
 

@@ -30,10 +30,15 @@ def _report_unmatched(unmatched: Sequence[str], dbt_flags: Sequence[str] = ()) -
 
 
 
-def cmd_run(command: str, argv: Sequence[str]) -> int:
+def cmd_run(command: str, argv: Sequence[str], schedule: str | None = None) -> int:
     from dbt_braid import session
 
+    if "--due" in argv and command == "run" and schedule is None:
+        from dbt_braid.cli.schedules import cmd_due
+
+        return cmd_due([a for a in argv if a != "--due"])
     options, request = run_request(command, argv)
+    request.schedule = schedule
     loaded = session.load(options, command)
     console.use_dbt_events(command, argv)
     plan, unmatched = session.plan_run(loaded, request)

@@ -393,5 +393,6 @@ def _report(loaded: Loaded, request: RunRequest, run_id: str, started: str) -> R
             "command": request.command,
             "argv": list(request.argv),
             **({"retry_of": request.retry_of} if request.retry_of else {}),
+            **({"schedule": request.schedule} if request.schedule else {}),
         },
     )

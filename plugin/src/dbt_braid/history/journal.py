@@ -26,7 +26,7 @@ from dbt_braid.history import store
 from dbt_braid.history.records import NodeRows, sql_time
 
 RUN_COLUMNS = ("run_id", "command", "selection", "target_name", "started_at", "completed_at",
-               "status", "braid_version", "dbt_version", "retry_of")
+               "status", "braid_version", "dbt_version", "retry_of", "schedule")
 NODE_COLUMNS = ("run_id", "unique_id", "name", "kind", "status", "started_at", "completed_at",
                 "rows_written", "message", "code_version", "input_versions", "attempt",
                 "invocation", "metadata")

@@ -78,6 +78,7 @@ def run_row(
     versions: Mapping[str, str],
     completed_at: str | None = None,
     retry_of: str | None = None,
+    schedule: str | None = None,
 ) -> dict[str, Any]:
     """The run's row: written with status ``running`` when it starts, completed at its end."""
     return {
@@ -91,6 +92,7 @@ def run_row(
         "braid_version": versions.get("braid"),
         "dbt_version": versions.get("dbt"),
         "retry_of": retry_of,
+        "schedule": schedule,
     }
 
 

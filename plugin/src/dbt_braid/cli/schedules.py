@@ -1,0 +1,134 @@
+"""``braid schedules`` (what is scheduled, when it is next due, how it last went) and
+``braid run --due`` (one run of each schedule that is due, then exit)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from dbt_braid import console
+from dbt_braid.cli.flags import Parser
+from dbt_braid.dbtcore.project import DbtOptions
+from dbt_braid.errors import BraidUserError
+
+#: the flags that say which project, profile and target; a due run keeps them
+WHERE = ("--project-dir", "--profiles-dir", "--profile", "--target")
+
+
+def _where(prog: str, argv: Sequence[str]) -> tuple[Any, list[str]]:
+    parser = Parser(prog=prog)
+    for flag in WHERE:
+        parser.add_argument(flag, *(["-t"] if flag == "--target" else []))
+    parser.add_argument("-o", "--output", choices=["table", "json"], default="table")
+    args = parser.parse_args(list(argv))
+    passed = []
+    for flag in WHERE:
+        value = getattr(args, flag[2:].replace("-", "_"))
+        if value is not None:
+            passed += [flag, value]
+    return args, passed
+
+
+def _load(args: Any) -> tuple[Any, list[Any], list[dict[str, Any]]]:
+    """The project, its schedules (or every problem, exit 2) and its recorded runs."""
+    from dbt_braid import session
+    from dbt_braid.schedules import config
+
+    loaded = session.load(DbtOptions(args.project_dir, args.profiles_dir, args.target,
+                                     profile=args.profile), "ls")
+    selectors = getattr(loaded.project.config, "selectors", None) or {}
+    schedules = config.load(loaded.project.project_root, list(selectors))
+    runs: list[dict[str, Any]] = []
+    if schedules and "braid" in loaded.project.package_roots():
+        runs = session.read_runs(loaded)
+    return loaded, schedules, runs
+
+
+def last_runs(runs: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """schedule name -> its latest recorded run."""
+    latest: dict[str, dict[str, Any]] = {}
+    for run in runs:
+        name = run.get("schedule")
+        if name and str(run.get("started_at") or "") > str(
+                latest.get(name, {}).get("started_at") or ""):
+            latest[name] = run
+    return latest
+
+
+def _started(run: dict[str, Any] | None) -> datetime | None:
+    if not run or not run.get("started_at"):
+        return None
+    return datetime.fromisoformat(str(run["started_at"]))
+
+
+def cmd_schedules(argv: Sequence[str]) -> int:
+    from dbt_braid.history.views import table
+    from dbt_braid.schedules import clock
+
+    args, _ = _where("braid schedules", argv)
+    _, schedules, runs = _load(args)
+    if not schedules:
+        console.say("No schedules: add them to braid.yml (see README: Schedules)")
+        return 0
+    now = clock.now()
+    latest = last_runs(runs)
+    rows = []
+    for s in schedules:
+        last = latest.get(s.name)
+        rows.append({
+            "name": s.name, "cron": s.cron, "timezone": s.timezone, "runs": s.describe(),
+            "next": clock.next_tick(s.cron, s.timezone, now).isoformat(timespec="minutes"),
+            "due": clock.is_due(s.cron, s.timezone, _started(last), now),
+            "last_run": str(last["started_at"])[:19] if last else None,
+            "last_result": last.get("status") if last else None,
+        })
+    if args.output == "json":
+        for row in rows:
+            print(json.dumps(row))
+        return 0
+    for line in table(["schedule", "cron", "runs", "next (UTC)", "due", "last run", "result"],
+                      [[r["name"], f"{r['cron']} {r['timezone']}", r["runs"], r["next"][:16],
+                        "yes" if r["due"] else "no", r["last_run"] or "never",
+                        r["last_result"] or ""] for r in rows]):
+        print(line)
+    return 0
+
+
+def cmd_due(argv: Sequence[str]) -> int:
+    """One run of each due schedule, in braid.yml's order; exit 1 when one failed."""
+    from dbt_braid.cli.commands import cmd_run
+    from dbt_braid.schedules import clock
+
+    args, passed = _where("braid run --due", argv)
+    loaded, schedules, runs = _load(args)
+    if schedules and "braid" not in loaded.project.package_roots():
+        raise BraidUserError("braid run --due: the braid dbt package is not installed, so "
+                             "no run is recorded and every schedule would always be due; "
+                             "add it to packages.yml and run braid deps")
+    now = clock.now()
+    latest = last_runs(runs)
+    due = [s for s in schedules
+           if clock.is_due(s.cron, s.timezone, _started(latest.get(s.name)), now)]
+    if not due:
+        upcoming = min(((clock.next_tick(s.cron, s.timezone, now), s.name) for s in schedules),
+                       default=None)
+        after = (f"; next: {upcoming[1]} at {upcoming[0].isoformat(timespec='minutes')}"
+                 if upcoming else "")
+        console.say(f"Nothing due ({len(schedules)} schedule"
+                    f"{'' if len(schedules) == 1 else 's'}{after})")
+        return 0
+    code = 0
+    for s in due:
+        console.say(f"braid run --due: schedule {s.name}: braid {s.describe()}")
+        try:
+            result = cmd_run(s.command, [*s.argv(), *passed], schedule=s.name)
+        except BraidUserError as exc:
+            if "braid runs one run at a time" not in str(exc):
+                raise
+            # the target is being run: this schedule stays due for the next call
+            console.say(f"braid run --due: schedule {s.name} left for the next call: {exc}")
+            continue
+        code = max(code, result)
+    return code

@@ -1,0 +1,1 @@
+"""Schedules of ``braid.yml``: what is due, and ``braid run --due`` (issue 16)."""

@@ -1,0 +1,128 @@
+"""``braid.yml``: braid's own project file, beside ``dbt_project.yml`` (dbt ignores it).
+
+Today it holds ``schedules``; its JSON Schema (``schemas/braid_yml.schema.json``) checks
+shapes, and the rest is checked here with a line per problem naming the file, the schedule,
+the key and the fix: a cron expression croniter cannot read, a time zone the system's
+database does not know, a selector not in selectors.yml, a name used twice.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import jsonschema
+import yaml
+from croniter import croniter
+
+from dbt_braid.errors import BraidUserError, Problem
+
+FILE = "braid.yml"
+
+
+@dataclass(frozen=True)
+class Schedule:
+    name: str
+    cron: str
+    timezone: str = "UTC"
+    selector: str | None = None
+    select: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+    command: str = "run"
+    vars: Mapping[str, Any] = field(default_factory=dict)
+
+    def argv(self) -> list[str]:
+        """The ``braid <command>`` flags this schedule runs with."""
+        out = []
+        if self.selector:
+            out += ["--selector", self.selector]
+        if self.select:
+            out += ["--select", *self.select]
+        if self.exclude:
+            out += ["--exclude", *self.exclude]
+        if self.vars:
+            out += ["--vars", json.dumps(dict(self.vars))]
+        return out
+
+    def describe(self) -> str:
+        """``run --selector forecast``: what it runs (its vars left out)."""
+        args = self.argv()
+        return " ".join([self.command, *(args[:-2] if self.vars else args)])
+
+
+def _words(value: Any) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        return tuple(value.split())
+    return tuple(w for item in value for w in str(item).split())
+
+
+def _schema() -> dict[str, Any]:
+    text = resources.files("dbt_braid").joinpath("schemas/braid_yml.schema.json").read_text()
+    return dict(json.loads(text))
+
+
+def load(project_root: Path, selectors: Collection[str] = ()) -> list[Schedule]:
+    """The schedules of ``braid.yml`` (none when there is no file), or every problem."""
+    path = project_root / FILE
+    if not path.exists():
+        return []
+    try:
+        data = yaml.safe_load(path.read_text()) or {}
+    except yaml.YAMLError as exc:
+        raise BraidUserError(f"{FILE}: not valid YAML: {' '.join(str(exc).split())}") from None
+    problems: list[Problem] = []
+    validator = jsonschema.Draft202012Validator(_schema())
+    for err in sorted(validator.iter_errors(data), key=lambda e: list(e.path)):
+        where = list(err.path)
+        name = ""
+        if len(where) >= 2 and where[0] == "schedules" and isinstance(where[1], int):
+            entry = data["schedules"][where[1]]
+            name = f"schedule {entry.get('name', '#' + str(where[1] + 1))}" \
+                if isinstance(entry, Mapping) else f"schedule #{where[1] + 1}"
+            key = ".".join(str(p) for p in where[2:]) or "schedule"
+        else:
+            key = ".".join(str(p) for p in where) or "(top level)"
+        problems.append(Problem(FILE, name, key, err.message))
+    if problems:
+        raise BraidUserError(problems)
+    found: list[Schedule] = []
+    seen: set[str] = set()
+    for entry in data.get("schedules") or []:
+        name = entry["name"]
+        label = f"schedule {name}"
+        if name in seen:
+            problems.append(Problem(FILE, label, "name", "used by another schedule; give "
+                                    "each schedule a name of its own"))
+        seen.add(name)
+        cron = str(entry["cron"])
+        if len(cron.split()) != 5 or not croniter.is_valid(cron):
+            problems.append(Problem(FILE, label, "cron", f"{cron!r} is not a cron expression "
+                                    "of 5 fields (minute hour day month weekday); e.g. cron: "
+                                    "\"0 3 * * *\" for 3:00 every day"))
+        zone = str(entry.get("timezone", "UTC"))
+        try:
+            ZoneInfo(zone)
+        except (ZoneInfoNotFoundError, ValueError):
+            problems.append(Problem(FILE, label, "timezone", f"unknown time zone {zone!r}; use "
+                                    "an IANA name such as Europe/Berlin or UTC"))
+        selector = entry.get("selector")
+        if selector is not None and selector not in selectors:
+            known = ", ".join(sorted(selectors)) or "none defined"
+            problems.append(Problem(FILE, label, "selector", f"no selector {selector!r} in "
+                                    f"selectors.yml (defined: {known})"))
+        if selector is not None and (entry.get("select") or entry.get("exclude")):
+            problems.append(Problem(FILE, label, "selector", "give a selector or "
+                                    "select/exclude, not both (as on the command line)"))
+        found.append(Schedule(name, cron, zone, selector, _words(entry.get("select")),
+                              _words(entry.get("exclude")), entry.get("command", "run"),
+                              dict(entry.get("vars") or {})))
+    if problems:
+        raise BraidUserError(problems)
+    return found

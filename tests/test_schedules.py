@@ -1,0 +1,175 @@
+"""Schedules (issue 16, points 1-3 and 7): braid.yml validated, what is due on a clock the
+tests choose (time zones, DST, catch-up), and ``braid run --due`` on a real project: one run
+per due schedule, recorded with its name, idempotent, and polite to a run holding the target.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from conftest import REPO, Project
+from dbt_braid.schedules.clock import is_due, last_tick, next_tick
+
+UTC = timezone.utc
+
+
+def at(text: str) -> datetime:
+    return datetime.fromisoformat(text).replace(tzinfo=UTC)
+
+
+# ---- the clock ---------------------------------------------------------------------------
+
+
+def test_three_am_in_berlin_is_a_utc_hour_that_moves_with_summer_time() -> None:
+    assert last_tick("0 3 * * *", "Europe/Berlin", at("2026-07-01 01:30")) == at(
+        "2026-07-01 01:00")  # CEST, UTC+2
+    assert last_tick("0 3 * * *", "Europe/Berlin", at("2026-01-15 02:30")) == at(
+        "2026-01-15 02:00")  # CET, UTC+1
+    assert next_tick("0 3 * * *", "UTC", at("2026-07-01 03:00")) == at("2026-07-02 03:00")
+    # a tick exactly now is the last tick, not the one before it
+    assert last_tick("0 3 * * *", "UTC", at("2026-07-01 03:00")) == at("2026-07-01 03:00")
+
+
+def test_due_means_a_tick_since_the_last_start_and_missed_ticks_are_one_run() -> None:
+    cron = "0 * * * *"
+    assert is_due(cron, "UTC", None, at("2026-07-01 10:05"))  # never run
+    assert not is_due(cron, "UTC", at("2026-07-01 10:00:30"), at("2026-07-01 10:59"))
+    assert is_due(cron, "UTC", at("2026-07-01 10:00:30"), at("2026-07-01 11:00"))
+    # three ticks missed (11, 12, 13): due, once; after that run, not again until 14:00
+    assert is_due(cron, "UTC", at("2026-07-01 10:00:30"), at("2026-07-01 13:20"))
+    assert not is_due(cron, "UTC", at("2026-07-01 13:20:05"), at("2026-07-01 13:59"))
+    # history keeps naive UTC timestamps
+    assert not is_due(cron, "UTC", datetime(2026, 7, 1, 13, 20, 5), at("2026-07-01 13:59"))
+
+
+def test_dst_edges_each_tick_once() -> None:
+    berlin = "Europe/Berlin"
+    # spring forward (2026-03-29, 02:00 -> 03:00): 02:30 does not exist; it ticks right after
+    assert next_tick("30 2 * * *", berlin, at("2026-03-29 00:00")) == at("2026-03-29 01:00")
+    # fall back (2026-10-25, 03:00 -> 02:00): 02:30 happens twice, the schedule runs once
+    first = next_tick("30 2 * * *", berlin, at("2026-10-25 00:00"))
+    assert first == at("2026-10-25 00:30")
+    assert next_tick("30 2 * * *", berlin, first) == at("2026-10-26 01:30")
+    assert not is_due("30 2 * * *", berlin, at("2026-10-25 00:31"), at("2026-10-25 01:45"))
+
+
+# ---- braid.yml and braid run --due, on a real project -------------------------------------
+
+FILES = {
+    "packages.yml": f"packages:\n  - local: {REPO}\n",
+    "models/a.sql": "{{ config(materialized='table') }} select 1 as id",
+    "models/b.sql": "{{ config(materialized='table', tags=['nightly']) }} select 2 as id",
+    "selectors.yml": """
+        selectors:
+          - name: nightly
+            definition: {method: tag, value: nightly}
+        """,
+    "braid.yml": """
+        schedules:
+          - name: every_minute
+            cron: "* * * * *"
+            select: a
+          - name: nightly
+            cron: "0 3 * * *"
+            timezone: Europe/Berlin
+            selector: nightly
+            command: build
+        """,
+}
+
+
+@pytest.fixture
+def project(make_project) -> Project:
+    made = make_project(FILES)
+    done = made.braid("deps")
+    assert done.returncode == 0, done.stdout + done.stderr
+    return made
+
+
+def runs(project: Project) -> list[tuple]:
+    if "braid_runs" not in project.tables():
+        return []
+    return project.sql("select schedule, command, selection, status from main.braid_runs "
+                       "order by started_at")
+
+
+def test_run_due_runs_each_due_schedule_once_and_is_idempotent(project: Project) -> None:
+    now = datetime.now(UTC)
+    first = project.braid("run", "--due", env={"BRAID_NOW": now.isoformat()})
+    assert first.returncode == 0, first.stdout + first.stderr
+    # both never ran: one run each, recorded with the schedule's name
+    assert runs(project) == [("every_minute", "braid run", "--select a", "success"),
+                             ("nightly", "braid build", "--selector nightly", "success")]
+    assert "schedule every_minute: braid run --select a" in first.stdout
+    assert set(project.tables()) >= {"a", "b"}
+    # right after: nothing due, nothing run
+    again = project.braid("run", "--due", env={"BRAID_NOW": now.isoformat()})
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert "Nothing due (2 schedules; next: every_minute at" in again.stdout
+    assert len(runs(project)) == 2
+    # ten minutes on, ten ticks of every_minute were missed: one catch-up run of it alone
+    later = project.braid("run", "--due",
+                          env={"BRAID_NOW": (now + timedelta(minutes=10)).isoformat()})
+    assert later.returncode == 0, later.stdout + later.stderr
+    assert [r[0] for r in runs(project)] == ["every_minute", "nightly", "every_minute"]
+    listed = project.braid("schedules", "--output", "json",
+                           env={"BRAID_NOW": (now + timedelta(minutes=10)).isoformat()})
+    assert listed.returncode == 0, listed.stdout + listed.stderr
+    rows = {r["name"]: r for r in map(json.loads, listed.stdout.splitlines())}
+    assert rows["every_minute"]["last_result"] == "success" and rows["every_minute"]["last_run"]
+    assert rows["nightly"]["runs"] == "build --selector nightly"
+    assert rows["nightly"]["next"].endswith(("01:00+00:00", "02:00+00:00"))  # 3:00 Berlin
+
+
+def test_a_due_schedule_waits_while_the_target_is_held(project: Project) -> None:
+    from dbt_braid.execution.run_lock import FileLock, this_process
+
+    lock = FileLock(project.root / "target/braid/run-dev.lock")
+    lock.acquire(this_process("braid run", "held-by-test"), "the test")
+    try:
+        held = project.braid("run", "--due")
+    finally:
+        lock.release()
+    assert held.returncode == 0, held.stdout + held.stderr
+    assert held.stdout.count("left for the next call") == 2, held.stdout
+    assert runs(project) == []
+    free = project.braid("run", "--due")
+    assert free.returncode == 0 and len(runs(project)) == 2
+
+
+def test_bad_schedules_are_one_line_each_and_nothing_runs(project: Project) -> None:
+    project.write({"braid.yml": """
+        schedules:
+          - name: bad_cron
+            cron: "0 3 * *"
+          - name: bad_zone
+            cron: "0 3 * * *"
+            timezone: Mars/Olympus
+          - name: bad_selector
+            cron: "0 3 * * *"
+            selector: weekly
+          - name: bad_zone
+            cron: "0 4 * * *"
+        """})
+    done = project.braid("run", "--due")
+    assert done.returncode == 2, done.stdout + done.stderr
+    lines = [line for line in done.stderr.splitlines() if line.strip()]
+    assert lines == [
+        "braid.yml: schedule bad_cron: cron: '0 3 * *' is not a cron expression of 5 fields "
+        "(minute hour day month weekday); e.g. cron: \"0 3 * * *\" for 3:00 every day",
+        "braid.yml: schedule bad_zone: timezone: unknown time zone 'Mars/Olympus'; use an IANA "
+        "name such as Europe/Berlin or UTC",
+        "braid.yml: schedule bad_selector: selector: no selector 'weekly' in selectors.yml "
+        "(defined: nightly)",
+        "braid.yml: schedule bad_zone: name: used by another schedule; give each schedule a "
+        "name of its own",
+    ], done.stderr
+    assert "Traceback" not in done.stdout + done.stderr
+    assert runs(project) == [] and "a" not in project.tables()
+    project.write({"braid.yml": "schedules:\n  - name: x\n    cron: '* * * * *'\n    when: now\n"})
+    shape = project.braid("schedules")
+    assert shape.returncode == 2
+    assert "braid.yml: schedule x: schedule: Additional properties are not allowed ('when' " \
+        "was unexpected)" in shape.stderr, shape.stderr
