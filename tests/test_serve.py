@@ -204,3 +204,47 @@ def test_a_generated_token_is_printed_in_the_url_and_works(served: Served) -> No
         process.send_signal(signal.SIGINT)
         process.wait(timeout=30)
     assert process.returncode == 0
+
+
+def test_serve_runs_due_schedules_once_a_tick(tmp_path: Path) -> None:
+    """Issue 16, point 5: with schedules in braid.yml, braid serve checks them (here every
+    second: BRAID_SERVE_TICK) and runs what is due as braid run --due would; the pages'
+    data carries each schedule with its next and last run."""
+    root = copy_integration_project(tmp_path / "it")
+    (root / "braid.yml").write_text(
+        "schedules:\n  - name: orders_often\n    cron: '* * * * *'\n    select: +fct_orders\n")
+    env = {**os.environ, "BRAID_DUCKDB_PATH": str(root / "db.duckdb"),
+           "BRAID_SERVE_TOKEN": TOKEN, "BRAID_SERVE_TICK": "1",
+           "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
+    for args in (("deps",), ("seed",)):
+        done = subprocess.run([BRAID, *args, "--profiles-dir", str(root)], cwd=root, env=env,
+                              capture_output=True, text=True, timeout=600)
+        assert done.returncode == 0, done.stdout + done.stderr
+    process = subprocess.Popen([BRAID, "serve", "--port", "0", "--profiles-dir", str(root)],
+                               cwd=root, env=env, stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT, text=True)
+    try:
+        assert process.stdout is not None
+        line = ""
+        while "http://" not in line:
+            assert process.poll() is None, line
+            line = process.stdout.readline()
+        served = Served(root, re.search(r"http://127\.0\.0\.1:\d+", line).group(0), process,
+                        env)
+        deadline = time.monotonic() + 180
+        while True:
+            assert time.monotonic() < deadline, "the schedule never ran"
+            status, data = served.request("GET", "/api/catalog")
+            assert status == 200
+            recorded = [r for r in data["runs"] if r.get("schedule") == "orders_often"]
+            if recorded:
+                break
+            time.sleep(1)
+        assert recorded[0]["status"] == "success" and recorded[0]["selection"] == \
+            "--select +fct_orders"
+        (schedule,) = data["schedules"]
+        assert schedule["name"] == "orders_often" and schedule["last_result"] == "success"
+        assert schedule["last_run_id"] == recorded[0]["run_id"] and schedule["next"]
+    finally:
+        process.send_signal(signal.SIGINT)
+        process.wait(timeout=30)

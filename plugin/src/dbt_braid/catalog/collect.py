@@ -190,4 +190,21 @@ def collect(loaded: Loaded) -> dict[str, Any]:
         title=f"braid catalog: {loaded.project.config.project_name}",
         nodes=nodes, edges=edges, statuses=statuses, history=history, runs=runs,
         generated_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        schedules=_schedules(loaded, runs),
     )
+
+
+def _schedules(loaded: Loaded, runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """braid.yml's schedules with their next and last runs (none when braid.yml has none;
+    a braid.yml with problems is reported by the commands that use it, not here)."""
+    from dbt_braid.errors import BraidUserError
+    from dbt_braid.schedules import clock, config
+    from dbt_braid.schedules.status import schedule_rows
+
+    selectors = getattr(loaded.project.config, "selectors", None) or {}
+    try:
+        schedules = config.load(loaded.project.project_root, list(selectors))
+    except BraidUserError as exc:
+        console.debug(f"braid catalog: schedules not shown: {exc}")
+        return []
+    return schedule_rows(schedules, runs, clock.now())

@@ -99,6 +99,14 @@ class Launched:
 
     def state(self, log_lines: int = 200) -> dict[str, Any]:
         """Status (queued, running, then the run's end) and each planned node's state."""
+        if self.extra.get("tick"):
+            # braid run --due: as many runs as were due, each with an id of its own; this
+            # process is followed by its exit code and console alone
+            status = ("running" if self.exit_code is None
+                      else "success" if self.exit_code == 0 else "error")
+            return {"run_id": self.run_id, "status": status, "argv": ["braid", *self.argv],
+                    "exit_code": self.exit_code, "nodes": [], "log": self._log(log_lines),
+                    **self.extra}
         events = self.events()
         start = next((e for e in events if e["event"] == "start"), None)
         finish = next((e for e in events if e["event"] == "finish"), None)
@@ -122,14 +130,16 @@ class Launched:
             status = "error"  # ended before its run began (refused, invalid, crashed)
         else:
             status = "running" if start is not None else "queued"
-        try:
-            text = ANSI.sub("", self.log.read_text(errors="replace"))
-            log = text.splitlines()[-log_lines:]
-        except OSError:
-            log = []
+        log = self._log(log_lines)
         return {"run_id": self.run_id, "status": status, "argv": ["braid", *self.argv],
                 "exit_code": self.exit_code, "nodes": list(nodes.values()), "log": log,
                 **self.extra}
+
+    def _log(self, lines: int) -> list[str]:
+        try:
+            return ANSI.sub("", self.log.read_text(errors="replace")).splitlines()[-lines:]
+        except OSError:
+            return []
 
     @property
     def active(self) -> bool:
@@ -158,8 +168,10 @@ class Launcher:
         folder.mkdir(parents=True, exist_ok=True)
         run = Launched(run_id, list(argv), folder / f"{run_id}.log",
                        progress_path(self.target_dir, run_id), extra=dict(extra))
-        env = {**os.environ, "BRAID_RUN_ID": run_id, "DBT_SEND_ANONYMOUS_USAGE_STATS":
+        env = {**os.environ, "DBT_SEND_ANONYMOUS_USAGE_STATS":
                os.environ.get("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")}
+        if not extra.get("tick"):
+            env["BRAID_RUN_ID"] = run_id  # the run takes the id the server answered with
         env.pop("BRAID_SERVE_TOKEN", None)  # the run has no business with it
         with self._lock:
             log = run.log.open("wb")

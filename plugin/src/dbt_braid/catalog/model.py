@@ -106,6 +106,7 @@ def runs_of(runs: Sequence[Mapping[str, Any]], rows: Sequence[Mapping[str, Any]]
             "completed_at": _text(run.get("completed_at")),
             "seconds": seconds_between(run.get("started_at"), run.get("completed_at")),
             "retry_of": run.get("retry_of") or None,
+            "schedule": run.get("schedule") or None,
             "nodes": [{
                 "unique_id": r.get("unique_id"),
                 "name": names.get(str(r.get("unique_id")), r.get("name")),
@@ -131,11 +132,13 @@ def catalog_data(
     history: Sequence[Mapping[str, Any]] = (),
     runs: Sequence[Mapping[str, Any]] = (),
     generated_at: str = "",
+    schedules: Sequence[Mapping[str, Any]] = (),
 ) -> dict[str, Any]:
     """The page's data. ``nodes``: each node's details (``unique_id``, ``name``,
     ``resource_type``, ``package_name`` and whatever else is known: ``description``,
     ``columns``, ``raw_code``, ``python_source``, ...); ``statuses``: freshness by
-    unique_id (None: no history is kept); ``history``/``runs``: history table rows."""
+    unique_id (None: no history is kept); ``history``/``runs``: history table rows;
+    ``schedules``: braid.yml's schedules as ``braid schedules`` shows them."""
     ids = {n["unique_id"] for n in nodes}
     edge_list = sorted({(a, b) for a, b in edges if a in ids and b in ids and a != b})
     places = layout(nodes, edge_list)
@@ -173,4 +176,5 @@ def catalog_data(
         "nodes": out_nodes,
         "edges": [list(e) for e in edge_list],
         "runs": runs_of(runs, history, names),
+        "schedules": [dict(s) for s in schedules],
     }

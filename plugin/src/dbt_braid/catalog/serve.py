@@ -252,6 +252,28 @@ class Handler(BaseHTTPRequestHandler):
         self._json(HTTPStatus.ACCEPTED, {"run_id": run.run_id})
 
 
+def tick(server: Server, schedules: list[Any], every: float, holder: Callable[[], str | None],
+         stop: threading.Event) -> None:
+    """braid.yml's schedules, checked once a minute (``every`` seconds): when one is due and
+    nothing runs, ``braid run --due`` is launched, as cron would call it."""
+    from dbt_braid.schedules import clock
+    from dbt_braid.schedules.status import due
+
+    while not stop.wait(every):
+        launcher = server.launcher
+        if launcher.active() is not None:
+            continue
+        try:
+            runs = server.catalog.data().get("runs", [])
+        except Exception:  # noqa: BLE001 - the next tick tries again
+            continue
+        if not due(schedules, runs, clock.now()) or holder() is not None:
+            continue
+        with server.launch_lock:
+            if launcher.active() is None:
+                launcher.launch(["run", "--due"], tick=True)
+
+
 def new_token(given: str | None) -> str:
     return given or secrets.token_urlsafe(24)
 

@@ -4,14 +4,15 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Sequence
-from datetime import datetime
 from typing import Any
 
 from dbt_braid import console
 from dbt_braid.cli.flags import Parser
 from dbt_braid.dbtcore.project import DbtOptions
 from dbt_braid.errors import BraidUserError
+from dbt_braid.schedules.status import due, schedule_rows
 
 #: the flags that say which project, profile and target; a due run keeps them
 WHERE = ("--project-dir", "--profiles-dir", "--profile", "--target")
@@ -46,23 +47,6 @@ def _load(args: Any) -> tuple[Any, list[Any], list[dict[str, Any]]]:
     return loaded, schedules, runs
 
 
-def last_runs(runs: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
-    """schedule name -> its latest recorded run."""
-    latest: dict[str, dict[str, Any]] = {}
-    for run in runs:
-        name = run.get("schedule")
-        if name and str(run.get("started_at") or "") > str(
-                latest.get(name, {}).get("started_at") or ""):
-            latest[name] = run
-    return latest
-
-
-def _started(run: dict[str, Any] | None) -> datetime | None:
-    if not run or not run.get("started_at"):
-        return None
-    return datetime.fromisoformat(str(run["started_at"]))
-
-
 def cmd_schedules(argv: Sequence[str]) -> int:
     from dbt_braid.history.views import table
     from dbt_braid.schedules import clock
@@ -72,18 +56,7 @@ def cmd_schedules(argv: Sequence[str]) -> int:
     if not schedules:
         console.say("No schedules: add them to braid.yml (see README: Schedules)")
         return 0
-    now = clock.now()
-    latest = last_runs(runs)
-    rows = []
-    for s in schedules:
-        last = latest.get(s.name)
-        rows.append({
-            "name": s.name, "cron": s.cron, "timezone": s.timezone, "runs": s.describe(),
-            "next": clock.next_tick(s.cron, s.timezone, now).isoformat(timespec="minutes"),
-            "due": clock.is_due(s.cron, s.timezone, _started(last), now),
-            "last_run": str(last["started_at"])[:19] if last else None,
-            "last_result": last.get("status") if last else None,
-        })
+    rows = schedule_rows(schedules, runs, clock.now())
     if args.output == "json":
         for row in rows:
             print(json.dumps(row))
@@ -108,10 +81,8 @@ def cmd_due(argv: Sequence[str]) -> int:
                              "no run is recorded and every schedule would always be due; "
                              "add it to packages.yml and run braid deps")
     now = clock.now()
-    latest = last_runs(runs)
-    due = [s for s in schedules
-           if clock.is_due(s.cron, s.timezone, _started(latest.get(s.name)), now)]
-    if not due:
+    found = due(schedules, runs, now)
+    if not found:
         upcoming = min(((clock.next_tick(s.cron, s.timezone, now), s.name) for s in schedules),
                        default=None)
         after = (f"; next: {upcoming[1]} at {upcoming[0].isoformat(timespec='minutes')}"
@@ -119,8 +90,10 @@ def cmd_due(argv: Sequence[str]) -> int:
         console.say(f"Nothing due ({len(schedules)} schedule"
                     f"{'' if len(schedules) == 1 else 's'}{after})")
         return 0
+    # each run gets its own id (braid serve names only the process it launches)
+    os.environ.pop("BRAID_RUN_ID", None)
     code = 0
-    for s in due:
+    for s in found:
         console.say(f"braid run --due: schedule {s.name}: braid {s.describe()}")
         try:
             result = cmd_run(s.command, [*s.argv(), *passed], schedule=s.name)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -16,7 +17,7 @@ def cmd_serve(argv: Sequence[str]) -> int:
     from dbt_braid import retry, session
     from dbt_braid.catalog.collect import collect
     from dbt_braid.catalog.launcher import Launcher
-    from dbt_braid.catalog.serve import Catalog, Server, new_token, run_ended
+    from dbt_braid.catalog.serve import Catalog, Server, new_token, run_ended, tick
     from dbt_braid.execution.run_lock import holder_of
 
     parser = Parser(prog="braid serve", description="Serve the catalog live, with actions.")
@@ -31,6 +32,10 @@ def cmd_serve(argv: Sequence[str]) -> int:
                          profile=args.profile)
     loaded = session.load(options, "ls")
     project = loaded.project
+    from dbt_braid.schedules import config
+
+    selectors = getattr(project.config, "selectors", None) or {}
+    schedules = config.load(project.project_root, list(selectors))  # bad: exit 2 now
     # a launched run is the braid command with this server's project, profiles and target
     project_args = ["--project-dir", str(project.project_root)]
     for flag, value in (("--profiles-dir", args.profiles_dir), ("--profile", args.profile),
@@ -69,10 +74,18 @@ def cmd_serve(argv: Sequence[str]) -> int:
     if args.host not in ("127.0.0.1", "localhost", "::1"):
         console.warn(f"braid serve: listening on {args.host}: other machines can reach the "
                      "page; launching still needs the token")
+    stop = threading.Event()
+    if schedules:
+        every = float(os.environ.get("BRAID_SERVE_TICK", "60"))
+        threading.Thread(target=tick, args=(server, schedules, every, lambda: holder_of(project),
+                                            stop), name="braid-serve-tick", daemon=True).start()
+        console.say(f"braid serve: {len(schedules)} schedule{'s' if len(schedules) > 1 else ''}"
+                    f" of braid.yml, checked every {every:g} s")
     try:
         server.serve_forever(poll_interval=0.25)
     except KeyboardInterrupt:
         pass
     finally:
+        stop.set()
         server.server_close()
     return 0

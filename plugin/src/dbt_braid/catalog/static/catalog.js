@@ -341,9 +341,23 @@
   }
 
   // ---- runs -----------------------------------------------------------------------
+  function renderSchedules(page) {
+    const schedules = DATA.schedules || [];
+    if (!schedules.length) return;
+    page.append(el("h2", { text: "Schedules (braid.yml)" }), el("table", { id: "schedules" },
+      el("tr", {}, ["schedule", "cron", "runs", "next (UTC)", "last run", "result"].map((h) => el("th", { text: h }))),
+      schedules.map((s) => el("tr", { class: "schedule-row" }, el("td", { text: s.name }),
+        el("td", { text: `${s.cron} (${s.timezone})` }), el("td", { text: s.runs }),
+        el("td", { text: when(s.next) }),
+        el("td", {}, s.last_run_id && RUNS.has(s.last_run_id)
+          ? el("a", { href: runHref(s.last_run_id), text: when(s.last_run) }) : (s.last_run ? when(s.last_run) : "never")),
+        el("td", {}, s.last_result ? chip(s.last_result) : "")))));
+    page.append(el("h2", { text: "Runs" }));
+  }
   function renderRuns() {
     const page = document.getElementById("runs-view");
     page.replaceChildren(el("h1", { text: "Runs" }));
+    renderSchedules(page);
     if (!DATA.runs.length) {
       page.append(el("p", { class: "muted", text: "No run recorded yet." }));
       return;
@@ -351,7 +365,7 @@
     page.append(el("table", { id: "runs" },
       el("tr", {}, ["started", "command", "selection", "status", "duration", "nodes", "run"].map((h) => el("th", { text: h }))),
       DATA.runs.map((r) => el("tr", { class: "run-row" }, el("td", { text: when(r.started_at) }),
-        el("td", { text: r.command }), el("td", { text: r.selection }), el("td", {}, chip(r.status)),
+        el("td", { text: r.command + (r.schedule ? ` (schedule ${r.schedule})` : "") }), el("td", { text: r.selection }), el("td", {}, chip(r.status)),
         el("td", { class: "num", text: secs(r.seconds) }), el("td", { class: "num", text: r.nodes.length }),
         el("td", {}, el("a", { href: runHref(r.run_id), text: r.run_id.slice(0, 8) }))))));
   }
