@@ -173,3 +173,83 @@ def test_bad_schedules_are_one_line_each_and_nothing_runs(project: Project) -> N
     assert shape.returncode == 2
     assert "braid.yml: schedule x: schedule: Additional properties are not allowed ('when' " \
         "was unexpected)" in shape.stderr, shape.stderr
+
+
+# ---- exporters ------------------------------------------------------------------------------
+
+
+def test_exports_for_other_schedulers_are_valid(project: Project, tmp_path) -> None:
+    """Each format from the real command, checked by what reads it: crontab lines by
+    croniter, the workflow by GitHub's schema (check-jsonschema's copy), the CronJobs by
+    Kubernetes' schemas (kubernetes-validate), the Airflow file by Python's compiler."""
+    import ast
+    import shlex
+    from importlib import resources
+
+    import jsonschema
+    import kubernetes_validate
+    import yaml
+    from croniter import croniter
+
+    def export(fmt: str) -> str:
+        done = project.braid("schedules", "export", "--format", fmt)
+        assert done.returncode == 0, done.stdout + done.stderr
+        return done.stdout
+
+    # crontab: a time zone line before each schedule's line, which runs it when due
+    zones, lines = [], []
+    for line in export("crontab").splitlines():
+        if line.startswith("CRON_TZ="):
+            zones.append(line.split("=", 1)[1])
+        elif line and not line.startswith("#"):
+            lines.append(line)
+    assert zones == ["UTC", "Europe/Berlin"] and len(lines) == 2
+    for line, name in zip(lines, ["every_minute", "nightly"], strict=True):
+        fields = line.split(None, 5)
+        assert croniter.is_valid(" ".join(fields[:5]))
+        words = shlex.split(fields[5])
+        assert words[:2] == ["cd", str(project.root)]
+        assert words[3].endswith("braid") and words[4:8] == ["run", "--due", "--schedule", name]
+    # running the exported command is a due run of that schedule, recorded with its name
+    command = " ".join(shlex.split(lines[1].split(None, 5)[5])[3:8])
+    ran = project.braid(*command.split()[1:])
+    assert ran.returncode == 0, ran.stdout + ran.stderr
+    assert runs(project) == [("nightly", "braid build", "--selector nightly", "success")]
+
+    # GitHub Actions: the workflow validates against GitHub's workflow schema
+    workflow = yaml.safe_load(export("github-actions"))
+    schema = json.loads(resources.files("check_jsonschema.builtin_schemas.vendor")
+                        .joinpath("github-workflows.json").read_text())
+    jsonschema.validate(workflow, schema)
+    assert [c["cron"] for c in workflow["on"]["schedule"]] == ["* * * * *", "*/15 * * * *"]
+    assert "braid run --due" in workflow["jobs"]["due"]["steps"][-1]["run"]
+
+    # Kubernetes: two CronJobs that validate (strictly) against the 1.30 API's schemas
+    jobs = list(yaml.safe_load_all(export("kubernetes")))
+    assert [j["metadata"]["name"] for j in jobs] == ["braid-every-minute", "braid-nightly"]
+    for job in jobs:
+        kubernetes_validate.validate(job, "1.30.0", strict=True)
+    assert jobs[1]["spec"]["timeZone"] == "Europe/Berlin"
+    container = jobs[1]["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"][0]
+    assert container["command"] == ["braid", "run", "--due", "--schedule", "nightly"]
+
+    # Airflow: the file compiles and defines one DAG per schedule, in its time zone
+    text = export("airflow")
+    tree = ast.parse(compile(text, "braid_schedules.py", "exec", ast.PyCF_ONLY_AST))
+    dags = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and getattr(node.func, "id", "") == "DAG":
+            kw = {k.arg: k.value for k in node.keywords}
+            dags[ast.literal_eval(kw["dag_id"])] = ast.literal_eval(kw["schedule"])
+    assert dags == {"braid_every_minute": "* * * * *", "braid_nightly": "0 3 * * *"}
+    assert 'tz="Europe/Berlin"' in text and "--schedule nightly" in text
+
+
+def test_due_for_one_named_schedule(project: Project) -> None:
+    done = project.braid("run", "--due", "--schedule", "every_minute")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert [r[0] for r in runs(project)] == ["every_minute"]
+    unknown = project.braid("run", "--due", "--schedule", "weekly")
+    assert unknown.returncode == 2
+    assert unknown.stderr.strip() == ("braid run --due --schedule: no schedule 'weekly' in "
+                                      "braid.yml (defined: every_minute, nightly)")

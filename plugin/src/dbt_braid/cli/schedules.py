@@ -18,11 +18,14 @@ from dbt_braid.schedules.status import due, schedule_rows
 WHERE = ("--project-dir", "--profiles-dir", "--profile", "--target")
 
 
-def _where(prog: str, argv: Sequence[str]) -> tuple[Any, list[str]]:
-    parser = Parser(prog=prog)
+def _where(prog: str, argv: Sequence[str], parser: Any = None) -> tuple[Any, list[str]]:
+    if parser is None:
+        parser = Parser(prog=prog)
+        parser.add_argument("-o", "--output", choices=["table", "json"], default="table")
+        if prog == "braid run --due":
+            parser.add_argument("--schedule", help="only this schedule (when it is due)")
     for flag in WHERE:
         parser.add_argument(flag, *(["-t"] if flag == "--target" else []))
-    parser.add_argument("-o", "--output", choices=["table", "json"], default="table")
     args = parser.parse_args(list(argv))
     passed = []
     for flag in WHERE:
@@ -32,7 +35,7 @@ def _where(prog: str, argv: Sequence[str]) -> tuple[Any, list[str]]:
     return args, passed
 
 
-def _load(args: Any) -> tuple[Any, list[Any], list[dict[str, Any]]]:
+def _load(args: Any, history: bool = True) -> tuple[Any, list[Any], list[dict[str, Any]]]:
     """The project, its schedules (or every problem, exit 2) and its recorded runs."""
     from dbt_braid import session
     from dbt_braid.schedules import config
@@ -42,7 +45,7 @@ def _load(args: Any) -> tuple[Any, list[Any], list[dict[str, Any]]]:
     selectors = getattr(loaded.project.config, "selectors", None) or {}
     schedules = config.load(loaded.project.project_root, list(selectors))
     runs: list[dict[str, Any]] = []
-    if schedules and "braid" in loaded.project.package_roots():
+    if history and schedules and "braid" in loaded.project.package_roots():
         runs = session.read_runs(loaded)
     return loaded, schedules, runs
 
@@ -51,6 +54,8 @@ def cmd_schedules(argv: Sequence[str]) -> int:
     from dbt_braid.history.views import table
     from dbt_braid.schedules import clock
 
+    if argv[:1] == ["export"]:
+        return cmd_export(argv[1:])
     args, _ = _where("braid schedules", argv)
     _, schedules, runs = _load(args)
     if not schedules:
@@ -80,6 +85,13 @@ def cmd_due(argv: Sequence[str]) -> int:
         raise BraidUserError("braid run --due: the braid dbt package is not installed, so "
                              "no run is recorded and every schedule would always be due; "
                              "add it to packages.yml and run braid deps")
+    if args.schedule is not None:
+        named = [s for s in schedules if s.name == args.schedule]
+        if not named:
+            known = ", ".join(s.name for s in schedules) or "none"
+            raise BraidUserError(f"braid run --due --schedule: no schedule {args.schedule!r} "
+                                 f"in braid.yml (defined: {known})")
+        schedules = named
     now = clock.now()
     found = due(schedules, runs, now)
     if not found:
@@ -105,3 +117,42 @@ def cmd_due(argv: Sequence[str]) -> int:
             continue
         code = max(code, result)
     return code
+
+
+def cmd_export(argv: Sequence[str]) -> int:
+    """``braid schedules export --format crontab|github-actions|kubernetes|airflow``."""
+    import shutil
+    import sys
+    from pathlib import Path
+
+    from dbt_braid.schedules import export
+
+    parser = Parser(prog="braid schedules export",
+                    description="Write braid.yml's schedules for another scheduler.")
+    parser.add_argument("--format", required=True, choices=export.FORMATS)
+    parser.add_argument("-o", "--output", help="file to write (default: standard output)")
+    parser.add_argument("--image", default="ghcr.io/your-org/your-dbt-project:latest",
+                        help="kubernetes: the image holding dbt-braid and this project")
+    parser.add_argument("--workdir", help="the project's folder where the job runs "
+                        "(default: here, or /project in the kubernetes image)")
+    args, _ = _where("braid schedules export", argv, parser)
+    _, schedules, _ = _load(args, history=False)
+    if not schedules:
+        raise BraidUserError("braid schedules export: braid.yml has no schedules")
+    root = str(Path(args.project_dir or ".").resolve())
+    braid = shutil.which("braid") or str(Path(sys.executable).with_name("braid"))
+    if args.format == "crontab":
+        text = export.to_crontab(schedules, args.workdir or root, braid)
+    elif args.format == "github-actions":
+        text = export.to_github_actions(schedules, args.workdir or ".")
+    elif args.format == "kubernetes":
+        text = export.to_kubernetes(schedules, args.workdir or "/project", args.image)
+    else:
+        text = export.to_airflow(schedules, args.workdir or root, braid)
+    if args.output:
+        Path(args.output).write_text(text)
+        console.say(f"braid schedules export ({args.format}, {len(schedules)} schedules): "
+                    f"{args.output}")
+    else:
+        sys.stdout.write(text)
+    return 0
