@@ -107,7 +107,7 @@ def test_run_due_runs_each_due_schedule_once_and_is_idempotent(project: Project)
     # right after: nothing due, nothing run
     again = project.braid("run", "--due", env={"BRAID_NOW": now.isoformat()})
     assert again.returncode == 0, again.stdout + again.stderr
-    assert "Nothing due (2 schedules; next: every_minute at" in again.stdout
+    assert "Nothing due (2 schedules, no overdue asset; next: every_minute at" in again.stdout
     assert len(runs(project)) == 2
     # ten minutes on, ten ticks of every_minute were missed: one catch-up run of it alone
     later = project.braid("run", "--due",
@@ -253,3 +253,86 @@ def test_due_for_one_named_schedule(project: Project) -> None:
     assert unknown.returncode == 2
     assert unknown.stderr.strip() == ("braid run --due --schedule: no schedule 'weekly' in "
                                       "braid.yml (defined: every_minute, nightly)")
+
+
+# ---- freshness policies ---------------------------------------------------------------------
+
+
+def test_overdue_is_the_strictest_broken_policy() -> None:
+    from dbt_braid.history.overdue import Policy, overdue
+
+    day = Policy(1, "day", "error_after")
+    hours = Policy(6, "hour", "warn_after")
+    now = at("2026-07-02 12:00")
+    assert overdue([day, hours], "2026-07-02 08:00:00", now) is None
+    assert overdue([day, hours], "2026-07-02 05:00:00", now) == \
+        "warn_after 6 hours: last materialized 7 hours ago"
+    assert overdue([day, hours], "2026-06-30 12:00:00", now) == \
+        "warn_after 6 hours: last materialized 2 days ago"
+    assert overdue([day], None, now) == "error_after 1 day: never materialized"
+
+
+POLICY_FILES = {
+    "packages.yml": f"packages:\n  - local: {REPO}\n",
+    "models/a.sql": "{{ config(materialized='table') }} select 1 as id",
+    "models/hourly.sql": "{{ config(materialized='table', freshness={'build_after': "
+                         "{'count': 1, 'period': 'hour'}}) }} select * from {{ ref('a') }}",
+    "models/sources.yml": """
+        version: 2
+        sources:
+          - name: py
+            schema: py
+            freshness: {warn_after: {count: 1, period: day}}
+            tables:
+              - name: p
+                config: {meta: {braid: {python: p.make, depends_on: [a]}}}
+        exposures:
+          - name: report
+            type: ml
+            owner: {name: me}
+            config: {meta: {braid: {python: p.report, depends_on: [py.p],
+                                    freshness: {build_after: {count: 3, period: hour}}}}}
+        """,
+    "python_assets/p.py": "def make(a):\n    return a\n\n\ndef report(p):\n    return len(p)\n",
+}
+
+
+def test_freshness_policies_make_assets_overdue_and_due(make_project) -> None:
+    project = make_project(POLICY_FILES)
+    assert project.braid("deps").returncode == 0
+    built = project.braid("run")
+    assert built.returncode == 0, built.stdout + built.stderr
+    now = datetime.now(UTC)
+
+    def status(at_time: datetime) -> dict[str, dict]:
+        done = project.braid("status", "--output", "json", env={"BRAID_NOW": at_time.isoformat()})
+        assert done.returncode == 0, done.stdout + done.stderr
+        return {r["name"]: r for r in map(json.loads, done.stdout.splitlines())}
+
+    assert not any(r["overdue"] for r in status(now).values())
+    # two hours on: the model's build_after (1 hour) is broken, nothing else
+    later = status(now + timedelta(hours=2))
+    assert later["hourly"]["overdue"].startswith("build_after 1 hour: last materialized 2 hours")
+    assert not later["p"]["overdue"] and not later["report"]["overdue"]
+    # four hours on: the exposure asset's meta.braid.freshness too; two days: the source's
+    assert status(now + timedelta(hours=4))["report"]["overdue"].startswith("build_after 3 hours")
+    assert status(now + timedelta(days=2))["p"]["overdue"].startswith("warn_after 1 day")
+    table = project.braid("status", env={"BRAID_NOW": (now + timedelta(hours=2)).isoformat()})
+    assert "overdue" in table.stdout.splitlines()[0] and "build_after 1 hour" in table.stdout
+    # status:overdue selects them
+    listed = project.braid("ls", "-s", "status:overdue",
+                           env={"BRAID_NOW": (now + timedelta(hours=4)).isoformat()})
+    assert listed.returncode == 0, listed.stdout + listed.stderr
+    assert {line.split(".")[-1].removeprefix("python:") for line in listed.stdout.split()
+            if line.strip()} == {"hourly", "report"}, listed.stdout
+    # braid run --due runs what is overdue (no braid.yml needed), recorded as such
+    due = project.braid("run", "--due", env={"BRAID_NOW": (now + timedelta(hours=4)).isoformat()})
+    assert due.returncode == 0, due.stdout + due.stderr
+    assert "overdue: hourly, report" in due.stdout
+    recorded = project.sql("select schedule, status from main.braid_runs where schedule is not "
+                           "null")
+    assert recorded == [("(overdue)", "success")]
+    ran = {name for (name,) in project.sql(
+        "select name from main.braid_node_runs n join main.braid_runs r using (run_id) "
+        "where r.schedule = '(overdue)'")}
+    assert ran == {"hourly", "report"}

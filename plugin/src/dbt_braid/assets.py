@@ -76,6 +76,8 @@ class PythonAsset:
     #: seconds one attempt may take (``meta.braid.timeout``); None: no limit
     timeout: float | None = None
     retries: RetryPolicy = field(default_factory=RetryPolicy)
+    #: ``meta.braid.freshness`` (``{build_after: {count, period}}``), when declared
+    freshness: Mapping[str, Any] = field(default_factory=dict)
 
     @property
     def function(self) -> Callable[..., Any]:

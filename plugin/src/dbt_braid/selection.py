@@ -117,12 +117,13 @@ class BraidSelector(NodeSelector):
         if spec.method == MethodName.State:
             return self._state(included_nodes, spec)
         if spec.method == MethodName.Config and list(spec.method_arguments) == [STATUS_KEY]:
-            if spec.value not in ("stale", "fresh"):
-                raise BraidUserError(f"status:{spec.value}: use status:stale or status:fresh")
+            if spec.value not in ("stale", "fresh", "overdue"):
+                raise BraidUserError(f"status:{spec.value}: use status:stale, status:fresh "
+                                     "or status:overdue")
             return {
                 UniqueId(u)
                 for u, st in self.states.items()
-                if st == spec.value and u in included_nodes
+                if spec.value in st.split() and u in included_nodes
             }
         return found | super().select_included(included_nodes, spec)
 

@@ -26,6 +26,7 @@ from dbt_braid.errors import BraidUserError
 from dbt_braid.execution.executors import DEFAULT_EXECUTOR
 from dbt_braid.graph import UnifiedGraph, build_graph, check_acyclic
 from dbt_braid.history import store as history_store
+from dbt_braid.history.overdue import Policy, policy_of
 from dbt_braid.history.status import NodeStatus, node_statuses
 from dbt_braid.io.base import IOEnv, collect_io_managers
 from dbt_braid.planning import Plan, make_plan
@@ -205,9 +206,37 @@ def read_runs(loaded: Loaded) -> list[dict[str, Any]]:
     return runs
 
 
+def policies(loaded: Loaded) -> dict[str, list[Policy]]:
+    """Each node's freshness policies, where dbt keeps them: a model's
+    ``freshness.build_after``, a Python asset's source table's ``warn_after``/``error_after``
+    and its own ``meta.braid.freshness.build_after``."""
+    manifest = loaded.project.manifest
+    found: dict[str, list[Policy]] = {}
+    for uid, data in loaded.graph.nodes(data=True):
+        policy: list[Policy | None] = []
+        if data["resource_type"] == "model" and uid in manifest.nodes:
+            fresh = getattr(manifest.nodes[uid].config, "freshness", None)
+            policy.append(policy_of("build_after", getattr(fresh, "build_after", None)))
+        asset = loaded.assets.get(uid)
+        if asset is not None:
+            source = manifest.sources.get(asset.declared_by)
+            fresh = getattr(source, "freshness", None)
+            for setting in ("warn_after", "error_after"):
+                policy.append(policy_of(setting, getattr(fresh, setting, None)))
+            policy.append(policy_of("build_after", asset.freshness.get("build_after")))
+        kept = [p for p in policy if p is not None]
+        if kept:
+            found[uid] = kept
+    return found
+
+
 def statuses(loaded: Loaded, rows: list[dict[str, Any]] | None = None) -> dict[str, NodeStatus]:
-    """Fresh or stale, and why, for every materializing node."""
-    return node_statuses(loaded.graph, read_history(loaded) if rows is None else rows)
+    """Fresh or stale, and why, for every materializing node; overdue, and which policy it
+    breaks, where one applies (at the schedules' clock, ``BRAID_NOW`` included)."""
+    from dbt_braid.schedules.clock import now
+
+    return node_statuses(loaded.graph, read_history(loaded) if rows is None else rows,
+                         policies=policies(loaded), now=now())
 
 
 def select_nodes(loaded: Loaded, selection: SelectionRequest) -> tuple[set[str], list[str]]:
@@ -217,7 +246,9 @@ def select_nodes(loaded: Loaded, selection: SelectionRequest) -> tuple[set[str],
     state = previous_state(selection, project.project_root, project.target_dir)
     states = None
     if wants_status(selection):
-        states = {uid: st.state for uid, st in statuses(loaded).items()}
+        # "stale" or "fresh", and "overdue" beside it for status:overdue
+        states = {uid: st.state + (" overdue" if st.overdue else "")
+                  for uid, st in statuses(loaded).items()}
     return select(
         loaded.unified,
         project.manifest,

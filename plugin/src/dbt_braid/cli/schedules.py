@@ -81,7 +81,7 @@ def cmd_due(argv: Sequence[str]) -> int:
 
     args, passed = _where("braid run --due", argv)
     loaded, schedules, runs = _load(args)
-    if schedules and "braid" not in loaded.project.package_roots():
+    if "braid" not in loaded.project.package_roots() and schedules:
         raise BraidUserError("braid run --due: the braid dbt package is not installed, so "
                              "no run is recorded and every schedule would always be due; "
                              "add it to packages.yml and run braid deps")
@@ -94,13 +94,14 @@ def cmd_due(argv: Sequence[str]) -> int:
         schedules = named
     now = clock.now()
     found = due(schedules, runs, now)
-    if not found:
+    late = _overdue(loaded) if args.schedule is None else []
+    if not found and not late:
         upcoming = min(((clock.next_tick(s.cron, s.timezone, now), s.name) for s in schedules),
                        default=None)
         after = (f"; next: {upcoming[1]} at {upcoming[0].isoformat(timespec='minutes')}"
                  if upcoming else "")
         console.say(f"Nothing due ({len(schedules)} schedule"
-                    f"{'' if len(schedules) == 1 else 's'}{after})")
+                    f"{'' if len(schedules) == 1 else 's'}, no overdue asset{after})")
         return 0
     # each run gets its own id (braid serve names only the process it launches)
     os.environ.pop("BRAID_RUN_ID", None)
@@ -116,7 +117,31 @@ def cmd_due(argv: Sequence[str]) -> int:
             console.say(f"braid run --due: schedule {s.name} left for the next call: {exc}")
             continue
         code = max(code, result)
+    if late:
+        # overdue by their freshness policies: them, and what upstream of them is stale
+        console.say(f"braid run --due: overdue: {', '.join(late)}")
+        try:
+            code = max(code, cmd_run("run", ["--select", "status:overdue",
+                                             "+status:overdue,status:stale", *passed],
+                                     schedule=OVERDUE))
+        except BraidUserError as exc:
+            if "braid runs one run at a time" not in str(exc):
+                raise
+            console.say(f"braid run --due: overdue assets left for the next call: {exc}")
     return code
+
+
+#: the schedule name history records for runs of overdue assets (not a valid braid.yml name)
+OVERDUE = "(overdue)"
+
+
+def _overdue(loaded: Any) -> list[str]:
+    """Names of the nodes overdue by their freshness policies (none without history)."""
+    from dbt_braid import session
+
+    if "braid" not in loaded.project.package_roots() or not session.policies(loaded):
+        return []
+    return sorted(s.name for s in session.statuses(loaded).values() if s.overdue)
 
 
 def cmd_export(argv: Sequence[str]) -> int:

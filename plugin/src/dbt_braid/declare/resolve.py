@@ -331,6 +331,7 @@ def resolve_assets(
                 code_version=found_function.code_version,
                 timeout=timeout,
                 retries=retries_of(meta),
+                freshness=dict(meta.get("freshness") or {}),
             )
         )
     problems.extend(_cycle_problems(asset_inputs, declared, names, index))

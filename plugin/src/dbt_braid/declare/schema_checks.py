@@ -44,6 +44,8 @@ _SHAPES = {
     "timeout": "a duration: seconds, or a number with s, m or h, e.g. timeout: 10m",
     "retries": "a count, or {count, delay, backoff} (count a whole number, delay a duration, "
                "backoff 1 or more), e.g. retries: {count: 3, delay: 30s, backoff: 2}",
+    "freshness": "{build_after: {count, period}} (period minute, hour or day), e.g. "
+                 "freshness: {build_after: {count: 1, period: day}}",
 }
 _ARGUMENT_HINT = "use letters, digits and _, not starting with a digit"
 

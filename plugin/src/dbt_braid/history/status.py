@@ -12,10 +12,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass
+from datetime import datetime, timezone
 from typing import Any
 
 import networkx as nx
 
+from dbt_braid.history.overdue import Policy, overdue
 from dbt_braid.history.records import SUCCESS, has_version, materializing_parents
 
 FAILED = frozenset({"error", "fail"})
@@ -32,6 +34,8 @@ class NodeStatus:
     last_status: str | None
     state: str  # "fresh", "stale" or "unknown"
     reason: str
+    #: the freshness policy it breaks and why, when it is overdue (history.overdue)
+    overdue: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -42,9 +46,12 @@ def _when(row: Mapping[str, Any]) -> str:
 
 
 def node_statuses(
-    graph: nx.DiGraph, rows: Iterable[Mapping[str, Any]], only: Iterable[str] | None = None
+    graph: nx.DiGraph, rows: Iterable[Mapping[str, Any]], only: Iterable[str] | None = None,
+    policies: Mapping[str, list[Policy]] | None = None, now: datetime | None = None,
 ) -> dict[str, NodeStatus]:
-    """Status of every materializing node of the graph (or of ``only``), by unique_id."""
+    """Status of every materializing node of the graph (or of ``only``), by unique_id;
+    with ``policies`` (unique_id -> its freshness policies), whether it is overdue at
+    ``now``."""
     by_node: dict[str, list[Mapping[str, Any]]] = {}
     for row in rows:
         by_node.setdefault(str(row["unique_id"]), []).append(row)
@@ -90,6 +97,10 @@ def node_statuses(
                 if parent in statuses and statuses[parent].state == "stale":
                     state, reason = "stale", f"upstream {graph.nodes[parent]['name']} is stale"
                     break
+        late = None
+        if policies and policies.get(uid):
+            late = overdue(policies[uid], str(good.get("completed_at")) if good else None,
+                           now or datetime.now(timezone.utc))
         statuses[uid] = NodeStatus(
             uid,
             data["name"],
@@ -98,6 +109,7 @@ def node_statuses(
             last.get("status") if last else None,
             state,
             reason,
+            late,
         )
     if wanted is not None:
         return {u: s for u, s in statuses.items() if u in wanted}

@@ -105,8 +105,10 @@ def status_lines(
         for uid in order:
             yield json.dumps(statuses[uid].to_dict())
         return
+    shown = [statuses[u] for u in order]
+    late = any(s.overdue for s in shown)
     yield from table(
-        ["node", "kind", "last run", "result", "state", "why"],
+        ["node", "kind", "last run", "result", "state", "why", *(["overdue"] if late else [])],
         [
             [
                 s.name,
@@ -115,8 +117,9 @@ def status_lines(
                 s.last_status or "",
                 s.state,
                 _short(s.reason, 70),
+                *([s.overdue or ""] if late else []),
             ]
-            for s in (statuses[u] for u in order)
+            for s in shown
         ],
     )
     for run in runs:
