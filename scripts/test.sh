@@ -40,7 +40,8 @@ DBT_FACING=(tests/test_dbt_versions.py tests/test_dbt_artifacts.py tests/test_co
   tests/test_build.py::test_build_selection_with_indirect_tests
   tests/test_declaration_errors.py::test_all_problems_reported_together_one_line_each
   tests/test_history.py::test_plain_dbt_commands_record_through_on_run_end
-  tests/test_plugin_hooks.py::test_hook_after_dbt_node)
+  tests/test_plugin_hooks.py::test_hook_after_dbt_node
+  tests/test_schedules.py::test_freshness_policies_make_assets_overdue_and_due)
 if [ "${BRAID_OLDER_DBT:-1}" = 1 ]; then
   wait "$venvs" || { cat "$REPO/.venvs-older.log"; exit 1; }
   cat "$REPO/.venvs-older.log"
