@@ -206,7 +206,7 @@ def test_a_generated_token_is_printed_in_the_url_and_works(served: Served) -> No
     assert process.returncode == 0
 
 
-def test_serve_runs_due_schedules_once_a_tick(tmp_path: Path) -> None:
+def test_serve_runs_due_schedules_once_a_tick(tmp_path: Path, driver) -> None:  # noqa: F811
     """Issue 16, point 5: with schedules in braid.yml, braid serve checks them (here every
     second: BRAID_SERVE_TICK) and runs what is due as braid run --due would; the pages'
     data carries each schedule with its next and last run."""
@@ -245,6 +245,14 @@ def test_serve_runs_due_schedules_once_a_tick(tmp_path: Path) -> None:
         (schedule,) = data["schedules"]
         assert schedule["name"] == "orders_often" and schedule["last_result"] == "success"
         assert schedule["last_run_id"] == recorded[0]["run_id"] and schedule["next"]
+        # the Runs page lists the schedule, its last run linked to that run
+        from selenium.webdriver.common.by import By
+
+        driver.get(f"{served.url}/#/runs")
+        _shown(driver, "schedules")
+        row = driver.find_element(By.CSS_SELECTOR, "#schedules tr.schedule-row").text
+        assert "orders_often" in row and "success" in row and "* * * * *" in row
+        assert _severe(driver) == []
     finally:
         process.send_signal(signal.SIGINT)
         process.wait(timeout=30)

@@ -73,6 +73,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                 return passthrough(["--version"])
             return 0
         command, rest = argv[0], argv[1:]
+        if command == "run" and "--due" in rest:
+            from dbt_braid.cli.schedules import cmd_due
+
+            return cmd_due([a for a in rest if a != "--due"])
         if command in ("run", "build"):
             return cmd_run(command, rest)
         if command in ("ls", "list"):

@@ -10,7 +10,14 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from dbt_braid import console, listing
-from dbt_braid.cli.flags import Parser, options_and_selection, run_request, warn_error_applies
+from dbt_braid.cli.flags import (
+    Parser,
+    add_project_flags,
+    options_and_selection,
+    project_options,
+    run_request,
+    warn_error_applies,
+)
 from dbt_braid.dbtcore.project import DbtOptions
 from dbt_braid.errors import BraidUserError
 from dbt_braid.execution.run import execute
@@ -33,10 +40,6 @@ def _report_unmatched(unmatched: Sequence[str], dbt_flags: Sequence[str] = ()) -
 def cmd_run(command: str, argv: Sequence[str], schedule: str | None = None) -> int:
     from dbt_braid import session
 
-    if "--due" in argv and command == "run" and schedule is None:
-        from dbt_braid.cli.schedules import cmd_due
-
-        return cmd_due([a for a in argv if a != "--due"])
     options, request = run_request(command, argv)
     request.schedule = schedule
     loaded = session.load(options, command)
@@ -112,14 +115,9 @@ def cmd_lineage(argv: Sequence[str]) -> int:
     parser.add_argument("-s", "--select", nargs="+", action="extend", default=[])
     parser.add_argument("--exclude", nargs="+", action="extend", default=[])
     parser.add_argument("--selector")
-    for flag in ("--project-dir", "--profiles-dir", "--profile", "--vars"):
-        parser.add_argument(flag)
-    parser.add_argument("-t", "--target")
+    add_project_flags(parser)
     args = parser.parse_args(list(argv))
-    loaded = session.load(
-        DbtOptions(args.project_dir, args.profiles_dir, args.target, args.vars,
-                   profile=args.profile), "ls"
-    )
+    loaded = session.load(project_options(args), "ls")
     payload = lineage_payload(loaded.graph)
     if args.select or args.exclude or args.selector:
         chosen, unmatched = session.select_nodes(
@@ -177,12 +175,9 @@ def cmd_catalog(argv: Sequence[str]) -> int:
 
     parser = Parser(prog="braid catalog", description="Write the asset catalog, one HTML file.")
     parser.add_argument("-o", "--output", help="file to write; default target/braid/catalog.html")
-    for flag in ("--project-dir", "--profiles-dir", "--profile", "--vars"):
-        parser.add_argument(flag)
-    parser.add_argument("-t", "--target")
+    add_project_flags(parser)
     args = parser.parse_args(list(argv))
-    loaded = session.load(DbtOptions(args.project_dir, args.profiles_dir, args.target,
-                                     args.vars, profile=args.profile), "ls")
+    loaded = session.load(project_options(args), "ls")
     data = collect(loaded)
     out = Path(args.output) if args.output else loaded.project.target_dir / "braid" / (
         "catalog.html")
@@ -203,13 +198,9 @@ def cmd_history(command: str, argv: Sequence[str]) -> int:
     parser.add_argument("--selector")
     parser.add_argument("-o", "--output", choices=["table", "json"], default="table")
     parser.add_argument("-n", "--limit", type=int, default=50 if command == "history" else 0)
-    for flag in ("--project-dir", "--profiles-dir", "--profile", "--vars"):
-        parser.add_argument(flag)
-    parser.add_argument("-t", "--target")
+    add_project_flags(parser)
     args = parser.parse_args(list(argv))
-    options = DbtOptions(args.project_dir, args.profiles_dir, args.target, args.vars,
-                         profile=args.profile)
-    loaded = session.load(options, "ls")
+    loaded = session.load(project_options(args), "ls")
     if "braid" not in loaded.project.package_roots():
         raise BraidUserError(
             f"braid {command}: the braid dbt package is not installed, so no "
@@ -274,12 +265,9 @@ def summarize(report: object) -> int:
 def _project_options(command: str, argv: Sequence[str]) -> DbtOptions:
     """Where the project is, from a dbt command's flags (the rest is dbt's to read)."""
     where = Parser(prog=f"braid {command}", add_help=False)
-    for flag in ("--project-dir", "--profiles-dir", "--profile", "--vars"):
-        where.add_argument(flag)
-    where.add_argument("-t", "--target")
+    add_project_flags(where)
     known, _ = where.parse_known_args(list(argv))
-    return DbtOptions(known.project_dir, known.profiles_dir, known.target, known.vars,
-                      profile=known.profile)
+    return project_options(known)
 
 
 def cmd_docs_generate(argv: Sequence[str]) -> int:

@@ -44,6 +44,25 @@ class Parser(argparse.ArgumentParser):
         raise BraidUserError(f"braid {name}: {message}; see braid {name} -h")
 
 
+#: the flags that say which project, profiles and target (and dbt vars) a command reads
+PROJECT_FLAGS = ("--project-dir", "--profiles-dir", "--profile", "--vars", "--target")
+
+
+def add_project_flags(parser: argparse.ArgumentParser, with_vars: bool = True) -> None:
+    """``--project-dir``, ``--profiles-dir``, ``--profile``, ``-t/--target`` (and
+    ``--vars``), as every braid command takes them."""
+    for flag in PROJECT_FLAGS:
+        if flag == "--vars" and not with_vars:
+            continue
+        parser.add_argument(flag, *(["-t"] if flag == "--target" else []))
+
+
+def project_options(args: argparse.Namespace) -> DbtOptions:
+    """The project, profiles and target the flags of :func:`add_project_flags` name."""
+    return DbtOptions(args.project_dir, args.profiles_dir, args.target,
+                      getattr(args, "vars", None), profile=args.profile)
+
+
 def command_parser(command: str) -> Parser:
     """dbt's flags for ``command`` that braid reads itself; others go to dbt untouched."""
     p = Parser(

@@ -9,8 +9,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from dbt_braid import console
-from dbt_braid.cli.flags import Parser
-from dbt_braid.dbtcore.project import DbtOptions
+from dbt_braid.cli.flags import Parser, add_project_flags, project_options
 from dbt_braid.errors import BraidUserError
 from dbt_braid.schedules.status import due, schedule_rows
 
@@ -24,8 +23,7 @@ def _where(prog: str, argv: Sequence[str], parser: Any = None) -> tuple[Any, lis
         parser.add_argument("-o", "--output", choices=["table", "json"], default="table")
         if prog == "braid run --due":
             parser.add_argument("--schedule", help="only this schedule (when it is due)")
-    for flag in WHERE:
-        parser.add_argument(flag, *(["-t"] if flag == "--target" else []))
+    add_project_flags(parser, with_vars=False)
     args = parser.parse_args(list(argv))
     passed = []
     for flag in WHERE:
@@ -40,8 +38,7 @@ def _load(args: Any, history: bool = True) -> tuple[Any, list[Any], list[dict[st
     from dbt_braid import session
     from dbt_braid.schedules import config
 
-    loaded = session.load(DbtOptions(args.project_dir, args.profiles_dir, args.target,
-                                     profile=args.profile), "ls")
+    loaded = session.load(project_options(args), "ls")
     selectors = getattr(loaded.project.config, "selectors", None) or {}
     schedules = config.load(loaded.project.project_root, list(selectors))
     runs: list[dict[str, Any]] = []

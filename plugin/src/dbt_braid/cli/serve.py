@@ -8,8 +8,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from dbt_braid import console
-from dbt_braid.cli.flags import Parser
-from dbt_braid.dbtcore.project import DbtOptions
+from dbt_braid.cli.flags import Parser, add_project_flags, project_options
 from dbt_braid.errors import BraidUserError
 
 
@@ -24,13 +23,9 @@ def cmd_serve(argv: Sequence[str]) -> int:
     parser.add_argument("--host", default="127.0.0.1",
                         help="address to bind (default 127.0.0.1: this machine only)")
     parser.add_argument("--port", type=int, default=8580, help="0 picks a free port")
-    for flag in ("--project-dir", "--profiles-dir", "--profile", "--vars"):
-        parser.add_argument(flag)
-    parser.add_argument("-t", "--target")
+    add_project_flags(parser)
     args = parser.parse_args(list(argv))
-    options = DbtOptions(args.project_dir, args.profiles_dir, args.target, args.vars,
-                         profile=args.profile)
-    loaded = session.load(options, "ls")
+    loaded = session.load(project_options(args), "ls")
     project = loaded.project
     from dbt_braid.schedules import config
 
