@@ -9,7 +9,10 @@ rm -f target/braid_it.duckdb
 braid deps --profiles-dir .
 braid seed --profiles-dir .
 braid run --profiles-dir .
+braid catalog --profiles-dir . > /dev/null
 echo
 echo "Results:     $REPO/integration_tests/target/braid/run_results.json"
 echo "Lineage:     $REPO/integration_tests/target/braid/lineage.json"
 echo "Predictions: table main_forecasting.predicted_orders in $REPO/integration_tests/target/braid_it.duckdb"
+echo "Catalog:     $REPO/integration_tests/target/braid/catalog.html (open it in a browser;"
+echo "             braid serve --profiles-dir . in integration_tests/ serves it live)"
