@@ -137,6 +137,35 @@ def test_refused_requests_run_nothing(served: Served) -> None:
     assert after == before
 
 
+def test_a_refused_request_leaves_a_kept_alive_connection_usable(served: Served) -> None:
+    """An unauthorized POST's body is read before the 401, so the next request on the same
+    HTTP/1.1 connection is answered as itself (not parsed out of the leftover body)."""
+    import http.client
+
+    host, port = served.url.removeprefix("http://").split(":")
+    connection = http.client.HTTPConnection(host, int(port), timeout=30)
+    try:
+        body = json.dumps({"command": "run", "select": "x" * 5000})
+        connection.request("POST", "/api/runs", body=body,
+                           headers={"Content-Type": "application/json"})
+        first = connection.getresponse()
+        assert first.status == 401 and b"token" in first.read()
+        connection.request("GET", "/api/assets")
+        second = connection.getresponse()
+        assert second.status == 200
+        assert PREDICTED in {a["unique_id"] for a in json.loads(second.read())}
+    finally:
+        connection.close()
+    # a body announced too large is not read at all: 413, and the connection is closed
+    import socket
+
+    with socket.create_connection((host, int(port)), timeout=30) as raw:
+        raw.sendall(f"POST /api/runs HTTP/1.1\r\nHost: {host}:{port}\r\n"
+                    "Content-Length: 2000000\r\n\r\n".encode())
+        answer = raw.recv(4096).decode()
+    assert answer.startswith("HTTP/1.1 413"), answer
+
+
 def test_a_launch_while_the_target_is_held_is_refused_with_409(served: Served) -> None:
     """Another process holds the target's run lock (as a braid run in a terminal would):
     the launch is refused with the holder named, and nothing starts."""

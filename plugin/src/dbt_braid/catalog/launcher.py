@@ -158,6 +158,11 @@ class Launcher:
         self.runs: dict[str, Launched] = {}
         self._lock = threading.Lock()
 
+    def started(self) -> list[Launched]:
+        """The runs started here, in order (a copy: requests read it from their threads)."""
+        with self._lock:
+            return list(self.runs.values())
+
     def active(self) -> Launched | None:
         with self._lock:
             return next((r for r in self.runs.values() if r.active), None)

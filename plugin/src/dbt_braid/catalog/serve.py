@@ -162,7 +162,7 @@ class Handler(BaseHTTPRequestHandler):
             self._error(HTTPStatus.SERVICE_UNAVAILABLE, " ".join(str(exc).split()))
 
     def _runs(self) -> list[dict[str, Any]]:
-        launched = {r.run_id: r for r in self.server.launcher.runs.values()}
+        launched = {r.run_id: r for r in self.server.launcher.started()}
         out = []
         for run in self.server.catalog.data().get("runs", []):
             mine = launched.pop(run["run_id"], None)
@@ -177,7 +177,7 @@ class Handler(BaseHTTPRequestHandler):
         return out
 
     def _run(self, run_id: str) -> None:
-        mine = self.server.launcher.runs.get(run_id)
+        mine = next((r for r in self.server.launcher.started() if r.run_id == run_id), None)
         history = next((r for r in self.server.catalog.data().get("runs", [])
                         if r["run_id"] == run_id), None)
         if mine is not None and (mine.active or history is None):
@@ -202,11 +202,20 @@ class Handler(BaseHTTPRequestHandler):
             return False
         return True
 
-    def _body(self) -> dict[str, Any]:
-        length = int(self.headers.get("Content-Length") or 0)
-        if length > 1_000_000:
-            raise BadRequest("the body is too large")
-        raw = self.rfile.read(length) if length else b"{}"
+    def _read_body(self) -> bytes | None:
+        """The request's body, read before anything is answered: on a kept-alive
+        connection an unread body would be taken for the next request. None (and the
+        connection closed) when it is too large to read."""
+        try:
+            length = int(self.headers.get("Content-Length") or 0)
+        except ValueError:
+            length = -1
+        if length < 0 or length > 1_000_000:
+            self.close_connection = True
+            return None
+        return self.rfile.read(length) if length else b""
+
+    def _body(self, raw: bytes) -> dict[str, Any]:
         try:
             value = json.loads(raw or b"{}")
         except ValueError:
@@ -216,11 +225,15 @@ class Handler(BaseHTTPRequestHandler):
         return value
 
     def do_POST(self) -> None:  # noqa: N802 - the base's name
+        raw = self._read_body()
+        if raw is None:
+            self._error(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, "the body is too large")
+            return
         if not self._allowed_host() or not self._authorized():
             return
         path = unquote(urlsplit(self.path).path)
         try:
-            body = self._body()
+            body = self._body(raw)
             if path == "/api/runs":
                 self._launch(run_argv(body))
             elif path.startswith("/api/runs/") and path.endswith("/retry"):
