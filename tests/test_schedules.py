@@ -168,11 +168,25 @@ def test_bad_schedules_are_one_line_each_and_nothing_runs(project: Project) -> N
     ], done.stderr
     assert "Traceback" not in done.stdout + done.stderr
     assert runs(project) == [] and "a" not in project.tables()
-    project.write({"braid.yml": "schedules:\n  - name: x\n    cron: '* * * * *'\n    when: now\n"})
+    project.write({"braid.yml": """
+        schedules:
+          - name: x
+            cron: '* * * * *'
+            when: now
+          - name: y
+            cron: '* * * * *'
+            command: seed
+          - cron: '* * * * *'
+        """})
     shape = project.braid("schedules")
     assert shape.returncode == 2
-    assert "braid.yml: schedule x: schedule: Additional properties are not allowed ('when' " \
-        "was unexpected)" in shape.stderr, shape.stderr
+    assert [line for line in shape.stderr.splitlines() if line.strip()] == [
+        "braid.yml: schedule x: schedule: unknown key 'when'; allowed: command, cron, exclude, "
+        "name, select, selector, timezone, vars",
+        "braid.yml: schedule y: command: must be run or build; got 'seed'",
+        "braid.yml: schedule #3: schedule: missing 'name'; every schedule needs a name and a "
+        "cron line",
+    ], shape.stderr
 
 
 # ---- exporters ------------------------------------------------------------------------------

@@ -68,6 +68,38 @@ def _schema() -> dict[str, Any]:
     return dict(json.loads(text))
 
 
+#: what each key of a schedule must be, for a message that says how to fix it
+SHAPES = {
+    "name": "a name of letters, digits, _, . and -, e.g. name: nightly_forecast",
+    "cron": "a cron line in quotes, e.g. cron: \"0 3 * * *\"",
+    "timezone": "an IANA time zone, e.g. timezone: Europe/Berlin",
+    "selector": "the name of a selector of selectors.yml",
+    "select": "selection words, e.g. select: +forecast_summary",
+    "exclude": "selection words, e.g. exclude: tag:slow",
+    "command": "run or build",
+    "vars": "a mapping, e.g. vars: {horizon_days: 30}",
+}
+
+
+def _message(err: jsonschema.ValidationError, schema: Mapping[str, Any]) -> str:
+    """jsonschema's finding as what to write instead."""
+    allowed = list(schema["properties"]["schedules"]["items"]["properties"])
+    if err.validator == "additionalProperties" and isinstance(err.instance, Mapping):
+        known = set(allowed) if list(err.path)[:1] == ["schedules"] else {"schedules"}
+        extra = sorted(set(err.instance) - known)
+        return (f"unknown key {', '.join(map(repr, extra))}; allowed: "
+                f"{', '.join(sorted(known))}")
+    if err.validator == "required":
+        missing = str(err.message).split("'")[1] if "'" in err.message else "?"
+        return f"missing {missing!r}; every schedule needs a name and a cron line"
+    key = str(list(err.path)[-1]) if err.path else ""
+    if key in SHAPES:
+        return f"must be {SHAPES[key]}; got {err.instance!r}"
+    if key == "schedules" or not err.path:
+        return "must be a list of schedules, each with a name and a cron line (see README)"
+    return str(err.message)
+
+
 def load(project_root: Path, selectors: Collection[str] = ()) -> list[Schedule]:
     """The schedules of ``braid.yml`` (none when there is no file), or every problem."""
     path = project_root / FILE
@@ -78,7 +110,8 @@ def load(project_root: Path, selectors: Collection[str] = ()) -> list[Schedule]:
     except yaml.YAMLError as exc:
         raise BraidUserError(f"{FILE}: not valid YAML: {' '.join(str(exc).split())}") from None
     problems: list[Problem] = []
-    validator = jsonschema.Draft202012Validator(_schema())
+    schema = _schema()
+    validator = jsonschema.Draft202012Validator(schema)
     for err in sorted(validator.iter_errors(data), key=lambda e: list(e.path)):
         where = list(err.path)
         name = ""
@@ -89,7 +122,7 @@ def load(project_root: Path, selectors: Collection[str] = ()) -> list[Schedule]:
             key = ".".join(str(p) for p in where[2:]) or "schedule"
         else:
             key = ".".join(str(p) for p in where) or "(top level)"
-        problems.append(Problem(FILE, name, key, err.message))
+        problems.append(Problem(FILE, name, key, _message(err, schema)))
     if problems:
         raise BraidUserError(problems)
     found: list[Schedule] = []
