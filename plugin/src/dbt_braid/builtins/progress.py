@@ -22,6 +22,9 @@ from dbt_braid.execution.results import NodeResult, RunReport
 from dbt_braid.hookspecs import hookimpl
 from dbt_braid.planning import Plan
 
+#: progress files kept (with braid serve's console logs beside them); older ones go
+KEEP = 200
+
 #: run_id -> the open progress file of each run under way in this process
 _files: dict[str, int] = {}
 _lock = threading.Lock()
@@ -48,11 +51,20 @@ def _result(result: NodeResult) -> dict[str, Any]:
             "attempt": result.attempt}
 
 
+def _prune(folder: Path) -> None:
+    """Keep the newest KEEP runs' files: a run every minute must not fill the disk."""
+    files = sorted(folder.glob("*.jsonl"), key=lambda p: p.stat().st_mtime, reverse=True)
+    for old in files[KEEP:]:
+        for path in (old, old.with_suffix(".log")):
+            path.unlink(missing_ok=True)
+
+
 @hookimpl
 def start_run(run_id: str, command: str, plan: Plan, project: DbtProject, report: RunReport
               ) -> None:
     path = progress_path(project.target_dir, run_id)
     path.parent.mkdir(parents=True, exist_ok=True)
+    _prune(path.parent)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
     with _lock:
         _files[run_id] = fd
