@@ -3,7 +3,7 @@
 # release, 1.12) on real DuckDB files and PostgreSQL, then the dbt-facing tests again on
 # dbt-core 1.11 and 1.10 (dbt_braid/dbtcore/versions.py lists what differs between them).
 set -euo pipefail
-# From Debian's packages, when missing: Chromium for the HTML lineage page (driven by
+# From Debian's packages, when missing: Chromium for the catalog page and braid serve (driven by
 # Selenium), and PostgreSQL, of which the tests start a throwaway server on a free port
 # (tests/pgserver.py; with CI set, the suite fails rather than skips without one).
 missing=()
