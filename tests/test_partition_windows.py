@@ -7,6 +7,7 @@ from datetime import datetime, timezone
 
 import pytest
 from dbt_braid.partitions.windows import covering, floor, planned, step
+from test_table_io import managers  # noqa: F401 - the fixture
 
 
 def at(text: str) -> datetime:
@@ -60,3 +61,63 @@ def test_event_time_start_and_end_choose_the_windows() -> None:
     # a start before begin is begin; only a start: up to the window holding now
     assert keys(planned("month", at("2026-02-01"), 0, now, event_start=at("2025-11-15"))) == [
         "2026-02", "2026-03"]
+
+
+# ---- writing a window (DuckDB and PostgreSQL, real) ------------------------------------------
+
+
+@pytest.mark.parametrize("kind", ["duckdb", "postgres"])
+def test_a_window_write_replaces_exactly_that_window(managers, kind: str) -> None:  # noqa: F811
+    import pandas as pd
+    from dbt_braid.assets import Relation
+    from dbt_braid.partitions.windows import covering
+    from test_table_io import asset
+
+    manager, sql, database = managers(kind)
+    relation = Relation(database, "parts", "daily")
+    day1, day2, day3 = covering(at("2026-01-01"), at("2026-01-04"), "day")
+
+    def rows(window, values, day=None) -> pd.DataFrame:
+        when = pd.Timestamp(day or window.start.replace(tzinfo=None)).date()
+        return pd.DataFrame({"order_date": [when] * len(values), "v": values})
+
+    # the first write creates the table; each later one replaces its own day only
+    for window, values in ((day1, [1, 2]), (day2, [3]), (day3, [4, 5, 6])):
+        assert manager.replace_window(asset(relation), rows(window, values), "order_date",
+                                      window) == len(values)
+    assert manager.replace_window(asset(relation), rows(day2, [30, 31]), "order_date",
+                                  day2) == 2
+    got = sorted((str(d), v) for d, v in sql("select order_date, v from parts.daily"))
+    assert got == [("2026-01-01", 1), ("2026-01-01", 2), ("2026-01-02", 30),
+                   ("2026-01-02", 31), ("2026-01-03", 4), ("2026-01-03", 5), ("2026-01-03", 6)]
+    # a row outside the window is refused, and nothing is written
+    with pytest.raises(ValueError, match=r"1 row\(s\) fall outside the window 2026-01-02 "
+                                         r".*order_date = 2026-01-03"):
+        manager.replace_window(asset(relation), pd.concat(
+            [rows(day2, [7]), rows(day2, [8], day="2026-01-03")]), "order_date", day2)
+    # a write that fails half-way (a column of another type) keeps the old rows
+    bad = pd.DataFrame({"order_date": [pd.Timestamp("2026-01-02").date()], "v": ["text"]})
+    with pytest.raises(Exception):  # noqa: B017 - the warehouse's own conversion error
+        manager.replace_window(asset(relation), bad, "order_date", day2)
+    assert sorted(v for (v,) in sql(
+        "select v from parts.daily where order_date = '2026-01-02'")) == [30, 31]
+    assert sql("select count(*) from parts.daily")[0][0] == 7
+
+
+def test_window_rows_are_checked_before_anything_is_written() -> None:
+    import pandas as pd
+    from dbt_braid.partitions.frames import window_rows
+    from dbt_braid.partitions.windows import covering
+
+    (hour,) = covering(at("2026-01-01 05:00"), at("2026-01-01 06:00"), "hour")
+    frame = pd.DataFrame({"at": pd.to_datetime(["2026-01-01 05:10", "2026-01-01 05:59"],
+                                               utc=True), "v": [1, 2]})
+    table, low, high = window_rows(frame, "at", hour)
+    assert table.num_rows == 2 and (low.hour, high.hour) == (5, 6)
+    with pytest.raises(ValueError, match="no event_time column 'when'"):
+        window_rows(frame, "when", hour)
+    with pytest.raises(ValueError, match="an hourly window needs a timestamp"):
+        window_rows(pd.DataFrame({"d": [pd.Timestamp("2026-01-01").date()]}), "d", hour)
+    with pytest.raises(ValueError, match=r"1 row\(s\) have no at"):
+        window_rows(pd.DataFrame({"at": pd.to_datetime(["2026-01-01 05:10", None])}), "at",
+                    hour)

@@ -122,6 +122,39 @@ class DuckDBTableIO:
         finally:
             cur.close()
 
+    def replace_window(self, asset: PythonAsset, value: Any, column: str, window: Any) -> int:
+        """Replace exactly the ``window`` of ``column`` with the returned rows, in one
+        transaction (the window's old rows deleted, the new ones inserted); the first write
+        creates the table. Rows outside the window are refused before anything is written."""
+        from dbt_braid.partitions.frames import window_rows
+
+        if asset.relation is None:
+            raise ValueError(f"{asset.unique_id} is not a source table; it has no relation")
+        data, low, high = window_rows(value, column, window)
+        target = qualified(asset.relation)
+        name = adapter_sql.quote(adapter_sql.adapter_class("duckdb"), column)
+        cur = self._cursor()
+        try:
+            self._ensure_schema(cur, adapter_sql.schema_of(
+                adapter_sql.adapter_class("duckdb"), asset.relation))
+            cur.execute("begin transaction")
+            try:
+                cur.register("__braid_window_rows", data)
+                cur.execute(f"create table if not exists {target} as "
+                            "select * from __braid_window_rows limit 0")
+                cur.execute(f"delete from {target} where {name} >= ? and {name} < ?",
+                            [low, high])
+                cur.execute(f"insert into {target} by name select * from __braid_window_rows")
+                cur.unregister("__braid_window_rows")
+                cur.execute("commit")
+            except BaseException:
+                with contextlib.suppress(duckdb.Error):
+                    cur.execute("rollback")
+                raise
+            return int(data.num_rows)
+        finally:
+            cur.close()
+
     @staticmethod
     def _ensure_schema(cur: duckdb.DuckDBPyConnection, schema: str) -> None:
         """Create the schema in its own transaction, before the write.

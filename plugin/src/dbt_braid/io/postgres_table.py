@@ -172,6 +172,36 @@ class PostgresTableIO(GenericTableIO):
                 raise
         return written
 
+    def replace_window(self, asset: PythonAsset, value: Any, column: str, window: Any) -> int:
+        """Replace exactly the ``window`` of ``column``: the window's rows deleted and the new
+        ones copied in, one transaction; the first write creates the table. Rows outside the
+        window are refused before anything is written."""
+        from dbt_braid.partitions.frames import window_rows
+
+        if asset.relation is None:
+            raise ValueError(f"{asset.unique_id} is not a source table; it has no relation")
+        data, low, high = window_rows(value, column, window)
+        schema = adapter_sql.plain_columns(data)
+        columns = [(adapter_sql.quote(self.adapter, f.name), pg_type(f.type)) for f in schema]
+        target = adapter_sql.render(self.adapter, asset.relation, self.database)
+        name = adapter_sql.quote(self.adapter, column)
+        with self._connection() as handle:
+            self._ensure_schema(handle, adapter_sql.schema_of(
+                self.adapter, asset.relation, self.database))
+            handle.autocommit = False
+            cursor = handle.cursor()
+            try:
+                cursor.execute(f"create table if not exists {target} "
+                               f"({', '.join(f'{c} {t}' for c, t in columns)})")
+                cursor.execute(f"delete from {target} where {name} >= %s and {name} < %s",
+                               (low, high))
+                written = self._copy(cursor, target, columns, data, schema)
+                handle.commit()
+            except BaseException:
+                rollback_quietly(handle)
+                raise
+        return written
+
     def _same_columns(
         self, cursor: Any, relation: Relation, columns: list[tuple[str, str]]
     ) -> bool:
