@@ -66,7 +66,7 @@ def test_event_time_start_and_end_choose_the_windows() -> None:
 # ---- writing a window (DuckDB and PostgreSQL, real) ------------------------------------------
 
 
-@pytest.mark.parametrize("kind", ["duckdb", "postgres"])
+@pytest.mark.parametrize("kind", ["duckdb", "postgres", "generic-duckdb", "generic-postgres"])
 def test_a_window_write_replaces_exactly_that_window(managers, kind: str) -> None:  # noqa: F811
     import pandas as pd
     from dbt_braid.assets import Relation

@@ -199,6 +199,50 @@ class GenericTableIO:
                 raise
         return written
 
+    def replace_window(self, asset: PythonAsset, value: Any, column: str, window: Any) -> int:
+        """Replace exactly the ``window`` of ``column``: the window's rows deleted and the new
+        ones inserted, in one transaction (where the warehouse's DDL is transactional, the
+        first write's ``create table`` is part of it). Rows outside the window are refused
+        before anything is written."""
+        from dbt_braid.partitions.frames import window_rows
+
+        if asset.relation is None:
+            raise ValueError(f"{asset.unique_id} is not a source table; it has no relation")
+        data, low, high = window_rows(value, column, window)
+        columns_of = adapter_sql.plain_columns(data)
+        columns = [
+            (adapter_sql.quote(self.adapter, f.name), adapter_sql.column_type(self.adapter, f.type))
+            for f in columns_of
+        ]
+        target = adapter_sql.render(self.adapter, asset.relation, self.database)
+        name = adapter_sql.quote(self.adapter, column)
+        with self._connection() as handle:
+            self._ensure_schema(handle, adapter_sql.schema_of(
+                self.adapter, asset.relation, self.database))
+            style = paramstyle(handle, self.adapter_type)
+            place = PLACEHOLDERS[style]
+            insert = (f"insert into {target} ({', '.join(c for c, _ in columns)}) values "
+                      f"({', '.join(place(i) for i in range(len(columns)))})")
+            cursor = handle.cursor()
+            written = 0
+            try:
+                _begin(handle, cursor)
+                cursor.execute(f"create table if not exists {target} "
+                               f"({', '.join(f'{c} {t}' for c, t in columns)})")
+                bounds = {"p0": low, "p1": high} if style == "named" else (low, high)
+                cursor.execute(f"delete from {target} where {name} >= {place(0)} and "
+                               f"{name} < {place(1)}", bounds)
+                for batch in adapter_sql.batches(data, columns_of, INSERT_BATCH):
+                    rows = list(zip(*(col.to_pylist() for col in batch.columns), strict=True))
+                    if rows:
+                        cursor.executemany(insert, rows)
+                    written += batch.num_rows
+                _commit(handle, cursor)
+            except BaseException:
+                rollback_quietly(handle)
+                raise
+        return written
+
     @staticmethod
     def _ensure_schema(handle: Any, schema: str) -> None:
         """Create the schema in its own transaction (a concurrent creator may win the race).
