@@ -121,3 +121,29 @@ def test_window_rows_are_checked_before_anything_is_written() -> None:
     with pytest.raises(ValueError, match=r"1 row\(s\) have no at"):
         window_rows(pd.DataFrame({"at": pd.to_datetime(["2026-01-01 05:10", None])}), "at",
                     hour)
+
+
+@pytest.mark.parametrize("kind", ["duckdb", "postgres", "generic-duckdb", "generic-postgres"])
+def test_an_input_is_read_for_one_window(managers, kind: str) -> None:  # noqa: F811
+    """How a partitioned asset's input with an event_time will arrive: only the window's
+    rows, as pandas or Arrow, read by the warehouse (not filtered in Python)."""
+    import pandas as pd
+    import pyarrow as pa
+    from dbt_braid.assets import Relation
+    from dbt_braid.partitions.frames import bounds
+    from dbt_braid.partitions.windows import covering
+    from test_table_io import asset, ref
+
+    manager, _, database = managers(kind)
+    relation = Relation(database, "parts", "events")
+    stamps = pd.to_datetime(["2026-01-01 23:59:59", "2026-01-02 00:00:00",
+                             "2026-01-02 12:30:00", "2026-01-03 00:00:00"])
+    manager.store(asset(relation), pd.DataFrame({"at": stamps, "v": [1, 2, 3, 4]}))
+    (day2,) = covering(at("2026-01-02"), at("2026-01-03"), "day")
+    low, high = bounds(pa.timestamp("us"), day2)
+    frame = manager.load_window(ref(relation), None, "at", low, high)
+    assert sorted(frame["v"].tolist()) == [2, 3]  # the window is [start, end)
+    table = manager.load_window(ref(relation), pa.Table, "at", low, high)
+    assert isinstance(table, pa.Table) and sorted(table.column("v").to_pylist()) == [2, 3]
+    with pytest.raises(LookupError):
+        manager.load_window(ref(Relation(database, "parts", "missing")), None, "at", low, high)

@@ -98,6 +98,31 @@ class DuckDBTableIO:
         finally:
             cur.close()
 
+    def load_window(self, ref: StoredRef, annotation: Any, column: str, low: Any,
+                    high: Any) -> Any:
+        """The rows of ``ref`` whose ``column`` lies in ``[low, high)`` (an input's window)."""
+        from dbt_braid.partitions.frames import window_where
+
+        if ref.relation is None:
+            raise ValueError(f"{ref.unique_id} has no table to read")
+        name = adapter_sql.quote(adapter_sql.adapter_class("duckdb"), column)
+        cur = self._cursor()
+        try:
+            try:
+                result = cur.sql(f"select * from {qualified(ref.relation)} "
+                                 f"where {window_where(name, low, high)}")
+            except duckdb.CatalogException:
+                raise not_built(ref) from None
+            kind = wants(annotation)
+            if kind == "polars":
+                return result.pl()
+            if kind == "arrow":
+                to_table = getattr(result, "to_arrow_table", None) or result.fetch_arrow_table
+                return to_table()
+            return result.df()
+        finally:
+            cur.close()
+
     def store(self, asset: PythonAsset, value: Any) -> int | None:
         if asset.relation is None:
             raise ValueError(f"{asset.unique_id} is not a source table; it has no relation")

@@ -137,6 +137,33 @@ class GenericTableIO:
             return pl.from_arrow(table)
         return table
 
+    def load_window(self, ref: StoredRef, annotation: Any, column: str, low: Any,
+                    high: Any) -> Any:
+        """The rows of ``ref`` whose ``column`` lies in ``[low, high)`` (an input's window)."""
+        import pyarrow as pa
+
+        from dbt_braid.partitions.frames import window_where
+
+        if ref.relation is None:
+            raise ValueError(f"{ref.unique_id} has no table to read")
+        source = adapter_sql.render(self.adapter, ref.relation, self.database)
+        where = window_where(adapter_sql.quote(self.adapter, column), low, high)
+        try:
+            frame = self.query(f"select * from {source} where {where}")
+        except Exception as exc:
+            if is_missing_relation(exc):
+                raise not_built(ref) from None
+            raise
+        kind = wants(annotation)
+        if kind == "pandas":
+            return frame
+        table = pa.Table.from_pandas(frame, preserve_index=False)
+        if kind == "polars":
+            import polars as pl
+
+            return pl.from_arrow(table)
+        return table
+
     def query(self, sql: str) -> pd.DataFrame:
         """Run ``sql`` and return its rows as pandas (decimals as floats, as DuckDB gives)."""
         import pandas as pd

@@ -118,6 +118,30 @@ class PostgresTableIO(GenericTableIO):
             return pl.from_arrow(table)
         return table.to_pandas()
 
+    def load_window(self, ref: StoredRef, annotation: Any, column: str, low: Any,
+                    high: Any) -> Any:
+        """The rows of ``ref`` whose ``column`` lies in ``[low, high)`` (an input's window)."""
+        import psycopg2
+
+        from dbt_braid.partitions.frames import window_where
+
+        if ref.relation is None:
+            raise ValueError(f"{ref.unique_id} has no table to read")
+        source = adapter_sql.render(self.adapter, ref.relation, self.database)
+        where = window_where(adapter_sql.quote(self.adapter, column), low, high)
+        try:
+            table = self._read(f"(select * from {source} where {where}) as braid_window")
+        except psycopg2.errors.UndefinedTable:
+            raise not_built(ref) from None
+        kind = wants(annotation)
+        if kind == "arrow":
+            return table
+        if kind == "polars":
+            import polars as pl
+
+            return pl.from_arrow(table)
+        return table.to_pandas()
+
     def query_arrow(self, sql: str) -> Any:
         """Rows of ``sql`` as a typed Arrow table (types survive even with no rows)."""
         return self._read(f"({sql}) as braid_query")

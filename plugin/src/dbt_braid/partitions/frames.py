@@ -63,3 +63,16 @@ def window_rows(value: Any, column: str, window: Window) -> tuple[pa.Table, Any,
                              f"([{low}, {high})), e.g. {column} = {shown}; return only the "
                              "window's rows (context.partition has its start and end)")
     return table, low, high
+
+
+def window_where(quoted_column: str, low: Any, high: Any) -> str:
+    """``col >= start and col < end`` with the bounds as SQL literals (dates or timestamps
+    braid made itself, never user text), for reading an input's window."""
+    def literal(value: Any) -> str:
+        if isinstance(value, datetime):
+            return f"cast('{value.isoformat(sep=' ')}' as timestamp)"
+        if isinstance(value, date):
+            return f"cast('{value.isoformat()}' as date)"
+        raise TypeError(f"a window bound must be a date or a datetime, not {type(value)}")
+
+    return f"{quoted_column} >= {literal(low)} and {quoted_column} < {literal(high)}"
