@@ -79,12 +79,23 @@ class DuckDBTableIO:
         return configured if isinstance(configured, duckdb.DuckDBPyConnection) else cursor
 
     def load(self, ref: StoredRef, annotation: Any = None) -> Any:
+        return self._select(ref, annotation)
+
+    def load_window(self, ref: StoredRef, annotation: Any, column: str, low: Any,
+                    high: Any) -> Any:
+        """The rows of ``ref`` whose ``column`` lies in ``[low, high)`` (an input's window)."""
+        from dbt_braid.partitions.frames import window_where
+
+        name = adapter_sql.quote(adapter_sql.adapter_class("duckdb"), column)
+        return self._select(ref, annotation, f" where {window_where(name, low, high)}")
+
+    def _select(self, ref: StoredRef, annotation: Any, where: str = "") -> Any:
         if ref.relation is None:
             raise ValueError(f"{ref.unique_id} has no table to read")
         cur = self._cursor()
         try:
             try:
-                result = cur.sql(f"select * from {qualified(ref.relation)}")
+                result = cur.sql(f"select * from {qualified(ref.relation)}{where}")
             except duckdb.CatalogException:
                 raise not_built(ref) from None
             kind = wants(annotation)
@@ -92,31 +103,6 @@ class DuckDBTableIO:
                 return result.pl()
             if kind == "arrow":
                 # a Table (DuckDB >= 1.4 names it to_arrow_table; .arrow() became a reader)
-                to_table = getattr(result, "to_arrow_table", None) or result.fetch_arrow_table
-                return to_table()
-            return result.df()
-        finally:
-            cur.close()
-
-    def load_window(self, ref: StoredRef, annotation: Any, column: str, low: Any,
-                    high: Any) -> Any:
-        """The rows of ``ref`` whose ``column`` lies in ``[low, high)`` (an input's window)."""
-        from dbt_braid.partitions.frames import window_where
-
-        if ref.relation is None:
-            raise ValueError(f"{ref.unique_id} has no table to read")
-        name = adapter_sql.quote(adapter_sql.adapter_class("duckdb"), column)
-        cur = self._cursor()
-        try:
-            try:
-                result = cur.sql(f"select * from {qualified(ref.relation)} "
-                                 f"where {window_where(name, low, high)}")
-            except duckdb.CatalogException:
-                raise not_built(ref) from None
-            kind = wants(annotation)
-            if kind == "polars":
-                return result.pl()
-            if kind == "arrow":
                 to_table = getattr(result, "to_arrow_table", None) or result.fetch_arrow_table
                 return to_table()
             return result.df()

@@ -116,40 +116,24 @@ class GenericTableIO:
                 raise
 
     def load(self, ref: StoredRef, annotation: Any = None) -> Any:
-        import pyarrow as pa
-
-        if ref.relation is None:
-            raise ValueError(f"{ref.unique_id} has no table to read")
-        sql = f"select * from {adapter_sql.render(self.adapter, ref.relation, self.database)}"
-        try:
-            frame = self.query(sql)
-        except Exception as exc:
-            if is_missing_relation(exc):
-                raise not_built(ref) from None
-            raise
-        kind = wants(annotation)
-        if kind == "pandas":
-            return frame
-        table = pa.Table.from_pandas(frame, preserve_index=False)
-        if kind == "polars":
-            import polars as pl
-
-            return pl.from_arrow(table)
-        return table
+        return self._load(ref, annotation)
 
     def load_window(self, ref: StoredRef, annotation: Any, column: str, low: Any,
                     high: Any) -> Any:
         """The rows of ``ref`` whose ``column`` lies in ``[low, high)`` (an input's window)."""
-        import pyarrow as pa
-
         from dbt_braid.partitions.frames import window_where
+
+        where = window_where(adapter_sql.quote(self.adapter, column), low, high)
+        return self._load(ref, annotation, f" where {where}")
+
+    def _load(self, ref: StoredRef, annotation: Any, where: str = "") -> Any:
+        import pyarrow as pa
 
         if ref.relation is None:
             raise ValueError(f"{ref.unique_id} has no table to read")
-        source = adapter_sql.render(self.adapter, ref.relation, self.database)
-        where = window_where(adapter_sql.quote(self.adapter, column), low, high)
+        rendered = adapter_sql.render(self.adapter, ref.relation, self.database)
         try:
-            frame = self.query(f"select * from {source} where {where}")
+            frame = self.query(f"select * from {rendered}{where}")
         except Exception as exc:
             if is_missing_relation(exc):
                 raise not_built(ref) from None

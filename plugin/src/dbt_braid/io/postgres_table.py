@@ -100,37 +100,26 @@ class PostgresTableIO(GenericTableIO):
     """Reads and replaces PostgreSQL tables with COPY."""
 
     def load(self, ref: StoredRef, annotation: Any = None) -> Any:
-        if ref.relation is None:
-            raise ValueError(f"{ref.unique_id} has no table to read")
-        import psycopg2
-
-        source = adapter_sql.render(self.adapter, ref.relation, self.database)
-        try:
-            table = self._read(source)
-        except psycopg2.errors.UndefinedTable:
-            raise not_built(ref) from None
-        kind = wants(annotation)
-        if kind == "arrow":
-            return table
-        if kind == "polars":
-            import polars as pl
-
-            return pl.from_arrow(table)
-        return table.to_pandas()
+        return self._load(ref, annotation)
 
     def load_window(self, ref: StoredRef, annotation: Any, column: str, low: Any,
                     high: Any) -> Any:
         """The rows of ``ref`` whose ``column`` lies in ``[low, high)`` (an input's window)."""
-        import psycopg2
-
         from dbt_braid.partitions.frames import window_where
 
+        where = window_where(adapter_sql.quote(self.adapter, column), low, high)
+        return self._load(ref, annotation, where)
+
+    def _load(self, ref: StoredRef, annotation: Any, where: str = "") -> Any:
         if ref.relation is None:
             raise ValueError(f"{ref.unique_id} has no table to read")
+        import psycopg2
+
         source = adapter_sql.render(self.adapter, ref.relation, self.database)
-        where = window_where(adapter_sql.quote(self.adapter, column), low, high)
+        if where:
+            source = f"(select * from {source} where {where}) as braid_rows"
         try:
-            table = self._read(f"(select * from {source} where {where}) as braid_window")
+            table = self._read(source)
         except psycopg2.errors.UndefinedTable:
             raise not_built(ref) from None
         kind = wants(annotation)
