@@ -64,15 +64,8 @@ class Served:
         raise AssertionError(f"run {run_id} did not finish")
 
 
-@pytest.fixture(scope="module")
-def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
-    root = copy_integration_project(tmp_path_factory.mktemp("serve") / "it")
-    env = {**os.environ, "BRAID_DUCKDB_PATH": str(root / "db.duckdb"),
-           "BRAID_SERVE_TOKEN": TOKEN, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
-    for args in (("deps",), ("seed",)):
-        done = subprocess.run([BRAID, *args, "--profiles-dir", str(root)], cwd=root, env=env,
-                              capture_output=True, text=True, timeout=600)
-        assert done.returncode == 0, done.stdout + done.stderr
+def start_serve(root: Path, env: dict[str, str]) -> tuple[subprocess.Popen[str], str]:
+    """``braid serve`` on a free port as a real process, and the line announcing its URL."""
     process = subprocess.Popen([BRAID, "serve", "--port", "0", "--profiles-dir", str(root)],
                                cwd=root, env=env, stdout=subprocess.PIPE,
                                stderr=subprocess.STDOUT, text=True)
@@ -82,6 +75,19 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     while "http://" not in line:
         assert process.poll() is None and time.monotonic() < deadline, line
         line = process.stdout.readline()
+    return process, line
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
+    root = copy_integration_project(tmp_path_factory.mktemp("serve") / "it")
+    env = {**os.environ, "BRAID_DUCKDB_PATH": str(root / "db.duckdb"),
+           "BRAID_SERVE_TOKEN": TOKEN, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
+    for args in (("deps",), ("seed",)):
+        done = subprocess.run([BRAID, *args, "--profiles-dir", str(root)], cwd=root, env=env,
+                              capture_output=True, text=True, timeout=600)
+        assert done.returncode == 0, done.stdout + done.stderr
+    process, line = start_serve(root, env)
     url = re.search(r"http://127\.0\.0\.1:\d+", line).group(0)
     assert TOKEN not in line  # a token given in the environment is not printed
     yield Served(root, url, process, env)
@@ -213,15 +219,8 @@ def test_a_generated_token_is_printed_in_the_url_and_works(served: Served) -> No
     """Without BRAID_SERVE_TOKEN the server makes a token and prints the page's URL with it;
     that token, and no other, is accepted."""
     env = {k: v for k, v in served.env.items() if k != "BRAID_SERVE_TOKEN"}
-    process = subprocess.Popen([BRAID, "serve", "--port", "0", "--profiles-dir",
-                                str(served.root)], cwd=served.root, env=env,
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    process, line = start_serve(served.root, env)
     try:
-        assert process.stdout is not None
-        line = ""
-        while "http://" not in line:
-            assert process.poll() is None, line
-            line = process.stdout.readline()
         found = re.search(r"(http://127\.0\.0\.1:\d+)/\?token=([\w-]{20,})", line)
         assert found, line
         other = Served(served.root, found.group(1), process, env)
@@ -249,15 +248,8 @@ def test_serve_runs_due_schedules_once_a_tick(tmp_path: Path, driver) -> None:  
         done = subprocess.run([BRAID, *args, "--profiles-dir", str(root)], cwd=root, env=env,
                               capture_output=True, text=True, timeout=600)
         assert done.returncode == 0, done.stdout + done.stderr
-    process = subprocess.Popen([BRAID, "serve", "--port", "0", "--profiles-dir", str(root)],
-                               cwd=root, env=env, stdout=subprocess.PIPE,
-                               stderr=subprocess.STDOUT, text=True)
+    process, line = start_serve(root, env)
     try:
-        assert process.stdout is not None
-        line = ""
-        while "http://" not in line:
-            assert process.poll() is None, line
-            line = process.stdout.readline()
         served = Served(root, re.search(r"http://127\.0\.0\.1:\d+", line).group(0), process,
                         env)
         deadline = time.monotonic() + 180
