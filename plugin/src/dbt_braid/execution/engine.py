@@ -238,6 +238,9 @@ class Engine:
             self._drain()
             # a store under way finishes and is recorded as what it was; none starts now
             self.python.stop()
+            stored = set(getattr(self.python, "stored", ()))
+            self._wait_for(lambda: stored <= set(self.results))
+            self._drain()
         finally:
             pool.shutdown(wait=not self.interrupted, cancel_futures=True)
         with self.cond:

@@ -82,6 +82,9 @@ class PythonRunner:
         self.stopping = False
         self._writes = threading.Condition()
         self._writing = 0
+        #: assets whose result has begun to be stored: on a stop, the engine waits for
+        #: their results, so that run_results and history agree with the warehouse
+        self.stored: set[str] = set()
 
     def stop(self) -> None:
         """The run is stopping (Ctrl-C, SIGTERM): no result is stored from now on, and the
@@ -92,11 +95,12 @@ class PythonRunner:
             self._writes.wait_for(lambda: self._writing == 0)
 
     @contextmanager
-    def _storing(self) -> Iterator[None]:
+    def _storing(self, unique_id: str = "") -> Iterator[None]:
         with self._writes:
             if self.stopping:
                 raise RunStopped("the run was stopped before the result was stored")
             self._writing += 1
+            self.stored.add(unique_id)
         try:
             yield
         finally:
@@ -202,7 +206,7 @@ class PythonRunner:
             # the write is not timed: once it starts it finishes (one transaction), so
             # what the records say is what the warehouse holds
             stage = f"storing the result ({asset.io})"
-            with self._storing():
+            with self._storing(asset.unique_id):
                 result.rows_written = self.io[asset.io].store(asset, value)
             result.columns = columns_of(value)
             where = asset.relation or f"the {asset.io} store"
