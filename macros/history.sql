@@ -54,14 +54,15 @@
       input_versions {{ dbt.type_string() }},
       attempt {{ dbt.type_bigint() }},
       invocation {{ dbt.type_bigint() }},
-      metadata {{ dbt.type_string() }}
+      metadata {{ dbt.type_string() }},
+      partition_key {{ dbt.type_string() }}
     )
   {%- endcall %}
   {#- tables made by an older braid get the columns added since -#}
   {% for relation, added in [
       (runs, [('retry_of', dbt.type_string()), ('schedule', dbt.type_string())]),
       (nodes, [('attempt', dbt.type_bigint()), ('invocation', dbt.type_bigint()),
-               ('metadata', dbt.type_string())])] %}
+               ('metadata', dbt.type_string()), ('partition_key', dbt.type_string())])] %}
     {%- set have = adapter.get_columns_in_relation(relation) | map(attribute='name')
         | map('lower') | list -%}
     {% for name, kind in added if name not in have %}
@@ -109,7 +110,7 @@
       ('kind', 'string'), ('status', 'string'), ('started_at', 'timestamp'),
       ('completed_at', 'timestamp'), ('rows_written', 'number'), ('message', 'string'),
       ('code_version', 'string'), ('input_versions', 'string'), ('attempt', 'number'),
-      ('invocation', 'number'), ('metadata', 'string')] -%}
+      ('invocation', 'number'), ('metadata', 'string'), ('partition_key', 'string')] -%}
   {% for table, rows, columns in [('braid_runs', runs, run_columns),
                                   ('braid_node_runs', nodes, node_columns)] %}
     {% for part in rows | batch(chunk) %}
@@ -142,15 +143,15 @@
   {% call statement('braid_insert_node_runs_file') -%}
     insert into {{ braid.history_relation('braid_node_runs') }}
       (run_id, unique_id, name, kind, status, started_at, completed_at, rows_written,
-       message, code_version, input_versions, attempt, invocation, metadata)
+       message, code_version, input_versions, attempt, invocation, metadata, partition_key)
     select run_id, unique_id, name, kind, status, started_at, completed_at, rows_written,
-           message, code_version, input_versions, attempt, invocation, metadata
+           message, code_version, input_versions, attempt, invocation, metadata, partition_key
     from read_json('{{ nodes_file | replace("'", "''") }}', format = 'newline_delimited',
       columns = {run_id: 'VARCHAR', unique_id: 'VARCHAR', name: 'VARCHAR', kind: 'VARCHAR',
                  status: 'VARCHAR', started_at: 'TIMESTAMP', completed_at: 'TIMESTAMP',
                  rows_written: 'BIGINT', message: 'VARCHAR', code_version: 'VARCHAR',
                  input_versions: 'VARCHAR', attempt: 'BIGINT', invocation: 'BIGINT',
-                 metadata: 'VARCHAR'})
+                 metadata: 'VARCHAR', partition_key: 'VARCHAR'})
   {%- endcall %}
   {% do adapter.commit() %}
 {% endmacro %}

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from dbt_braid.loader import FunctionRef
+from dbt_braid.partitions.windows import PartitionSpec
 
 Kind = Literal["source", "exposure"]
 
@@ -78,6 +79,8 @@ class PythonAsset:
     retries: RetryPolicy = field(default_factory=RetryPolicy)
     #: ``meta.braid.freshness`` (``{build_after: {count, period}}``), when declared
     freshness: Mapping[str, Any] = field(default_factory=dict)
+    #: ``meta.braid.partitions``: the asset computes and replaces one window at a time
+    partitions: PartitionSpec | None = None
 
     @property
     def function(self) -> Callable[..., Any]:

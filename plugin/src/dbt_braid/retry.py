@@ -26,6 +26,8 @@ class LastRun:
     argv: tuple[str, ...]
     again: frozenset[str]
     run_id: str | None = None
+    #: a partitioned asset that failed in some windows -> those windows' keys
+    windows: dict[str, list[str]] | None = None
 
 
 def _target_path(project_dir: Path) -> str:
@@ -42,9 +44,14 @@ def last_run(project_dir: Path) -> LastRun:
         raise BraidUserError(f"braid retry: no previous run to retry ({path} not found)")
     data = json.loads(path.read_text())
     args = data.get("args") or {}
-    again = frozenset(r["unique_id"] for r in data.get("results", []) if r["status"] in AGAIN)
+    results = data.get("results", [])
+    again = frozenset(r["unique_id"] for r in results if r["status"] in AGAIN)
+    # a partitioned asset's windows that succeeded stay as they are (dbt retries only the
+    # failed batches of a microbatch model)
+    windows = {r["unique_id"]: [w["key"] for w in r["windows"] if w["status"] != "success"]
+               for r in results if r["status"] in AGAIN and r.get("windows")}
     return LastRun(path, args.get("command") or "run", tuple(args.get("argv") or ()), again,
-                   data.get("run_id"))
+                   data.get("run_id"), windows)
 
 
 def plan_retry(loaded: object, last: LastRun, command: str) -> Plan:

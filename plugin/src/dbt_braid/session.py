@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from typing import Any
 
 import networkx as nx
@@ -155,6 +156,12 @@ class RunRequest:
     retry_of: str | None = None
     #: for ``braid run --due``: the braid.yml schedule this run is (history records it)
     schedule: str | None = None
+    #: dbt's ``--event-time-start``/``--event-time-end`` (aware), for microbatch models and
+    #: partitioned assets alike
+    event_time_start: datetime | None = None
+    event_time_end: datetime | None = None
+    #: for ``braid retry``: exactly these windows (keys) of these partitioned assets
+    windows: dict[str, list[str]] | None = None
 
 
 def dbt_flags(request: RunRequest) -> list[str]:
@@ -162,6 +169,10 @@ def dbt_flags(request: RunRequest) -> list[str]:
     flags = ["--full-refresh"] if request.full_refresh else []
     if request.fail_fast:
         flags.append("--fail-fast")
+    for flag, moment in (("--event-time-start", request.event_time_start),
+                         ("--event-time-end", request.event_time_end)):
+        if moment is not None:  # dbt reads a naive value as UTC
+            flags += [flag, moment.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S")]
     return flags
 
 
@@ -233,10 +244,24 @@ def policies(loaded: Loaded) -> dict[str, list[Policy]]:
 def statuses(loaded: Loaded, rows: list[dict[str, Any]] | None = None) -> dict[str, NodeStatus]:
     """Fresh or stale, and why, for every materializing node; overdue, and which policy it
     breaks, where one applies (at the schedules' clock, ``BRAID_NOW`` included)."""
+    import dataclasses
+
+    from dbt_braid.history.windows import window_states, window_summary
     from dbt_braid.schedules.clock import now
 
-    return node_statuses(loaded.graph, read_history(loaded) if rows is None else rows,
-                         policies=policies(loaded), now=now())
+    rows = read_history(loaded) if rows is None else rows
+    at = now()
+    found = node_statuses(loaded.graph, rows, policies=policies(loaded), now=at)
+    for uid, status in found.items():
+        asset = loaded.assets.get(uid)
+        if asset is not None and asset.partitions is not None:
+            summary = window_summary(window_states(asset, rows, at))
+            changes: dict[str, Any] = {"windows": summary}
+            if summary["failed"] and status.state == "fresh":
+                changes.update(state="stale", reason="window(s) failed: "
+                               + ", ".join(summary["failed"][:3]) + "; braid retry reruns them")
+            found[uid] = dataclasses.replace(status, **changes)
+    return found
 
 
 def select_nodes(loaded: Loaded, selection: SelectionRequest) -> tuple[set[str], list[str]]:

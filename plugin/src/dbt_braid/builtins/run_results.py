@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from dbt_braid.builtins.artifacts import write_json
-from dbt_braid.execution.results import RunReport
+from dbt_braid.execution.results import NodeResult, RunReport
 from dbt_braid.hookspecs import hookimpl
 
 FIELDS = (
@@ -21,6 +21,9 @@ FIELDS = (
     "completed_at",
 )
 
+WINDOW_FIELDS = ("status", "execution_time", "message", "rows_written", "attempt",
+                 "started_at", "completed_at")
+
 
 def run_results_payload(report: RunReport) -> dict[str, Any]:
     return {
@@ -30,8 +33,31 @@ def run_results_payload(report: RunReport) -> dict[str, Any]:
         "elapsed": report.elapsed,
         "invocations": report.invocations,
         "args": report.args,
-        "results": [{k: getattr(r, k) for k in FIELDS} for r in report.results],
+        "results": [_result(r) for r in report.results],
     }
+
+
+def _result(result: NodeResult) -> dict[str, Any]:
+    """One result; a partitioned asset's also lists its windows, and dbt's ``batch_results``
+    of a microbatch model ([start, end] of the windows that succeeded and failed)."""
+    out = {k: getattr(result, k) for k in FIELDS}
+    if result.windows:
+        out["windows"] = [{"key": w.partition, **{k: getattr(w, k) for k in WINDOW_FIELDS}}
+                          for w in result.windows]
+        spans = {w.partition: _span(w.partition, result) for w in result.windows}
+        out["batch_results"] = {
+            "successful": [spans[w.partition] for w in result.windows if w.status == "success"],
+            "failed": [spans[w.partition] for w in result.windows if w.status != "success"],
+        }
+    return out
+
+
+def _span(key: str | None, result: NodeResult) -> list[str]:
+    from dbt_braid.partitions.windows import parse_key, step
+
+    size = {4: "year", 7: "month", 10: "day", 13: "hour"}[len(str(key))]
+    start = parse_key(str(key), size)
+    return [start.isoformat(), step(start, size).isoformat()]
 
 
 @hookimpl

@@ -78,6 +78,7 @@ def cmd_retry(argv: Sequence[str]) -> int:
     options, request = run_request(command, old_argv)
     request.label = "retry"
     request.retry_of = last.run_id
+    request.windows = last.windows
     if not last.again:
         console.say("Nothing to retry: the last run had no failed or skipped nodes")
         return 0

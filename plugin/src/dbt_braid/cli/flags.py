@@ -106,9 +106,38 @@ def command_parser(command: str) -> Parser:
         p.add_argument("--allow-shared-tables", action="store_true",
                        help="let a non-default target write the source tables the default "
                        "target uses (refused otherwise)")
+        for edge in ("start", "end"):
+            p.add_argument(f"--event-time-{edge}", type=_moment, metavar="TIME",
+                           help=f"the {edge} of the windows to compute ("
+                           + ("inclusive" if edge == "start" else "exclusive")
+                           + "), for dbt's microbatch models and partitioned Python assets; "
+                           "a date or a timestamp, UTC")
         p.add_argument("--executor", default=DEFAULT_EXECUTOR,
                        help="what runs the Python assets (a plugin's executor; default threads)")
     return p
+
+
+def _moment(text: str) -> Any:
+    from dbt_braid.partitions.windows import parse_moment
+
+    try:
+        return parse_moment(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a date or a timestamp (2026-01-31, 2026-01-31 05:00:00)"
+        ) from None
+
+
+def _event_times(args: argparse.Namespace) -> tuple[Any, Any]:
+    """dbt's rule: both or neither, and the start before the end."""
+    start, end = args.event_time_start, args.event_time_end
+    if (start is None) != (end is None):
+        given, missing = ("start", "end") if end is None else ("end", "start")
+        raise BraidUserError(f"--event-time-{given} was given without --event-time-{missing}; "
+                             "give both (the windows from the start up to the end)")
+    if start is not None and start >= end:
+        raise BraidUserError("--event-time-start must be before --event-time-end")
+    return start, end
 
 
 def dbt_flags_help(command: str) -> str:
@@ -181,6 +210,7 @@ def run_request(command: str, argv: Sequence[str]) -> tuple[DbtOptions, Any]:
         executor=args.executor,
         allow_shared_tables=args.allow_shared_tables,
     )
+    request.event_time_start, request.event_time_end = _event_times(args)
     return options, request
 
 

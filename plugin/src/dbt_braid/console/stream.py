@@ -23,6 +23,7 @@ from dbt_braid.dbtcore.patches import StreamState
 if TYPE_CHECKING:
     from dbt_braid.assets import PythonAsset
     from dbt_braid.execution.results import NodeResult
+    from dbt_braid.partitions.windows import Window
 
 #: seconds a Python asset runs before (and between) its "still running" lines
 STILL_RUNNING_AFTER = float(os.environ.get("BRAID_STILL_RUNNING_AFTER", "30"))
@@ -84,10 +85,35 @@ class RunStream:
         took = result.execution_time
         if result.status == "success":
             say(_line(f"OK {name}", green(result.message or "OK"), index, self.total, took))
+        elif result.status == "partial success":
+            say(_line(f"PARTIAL SUCCESS {name}", yellow("PARTIAL SUCCESS"), index, self.total,
+                      took), err=True)
         elif result.status == "no-op":
             say(_line(f"NO-OP {name}", yellow(result.message or "NO-OP"), index, self.total))
         else:
             say(_line(f"ERROR {name}", red("ERROR"), index, self.total, took), err=True)
+
+    def window_started(self, asset: PythonAsset, window: Window, index: int, total: int
+                       ) -> None:
+        """A partitioned asset's window starting: dbt's line for a microbatch batch."""
+        say(_line(f"START batch {window.key} of python asset {asset.name}", "RUN", index,
+                  total))
+
+    def window_finished(self, asset: PythonAsset, result: NodeResult, index: int, total: int
+                        ) -> None:
+        from dbt_common.ui import green, red
+
+        what = f"batch {result.partition} of python asset {asset.name}"
+        if result.status == "success":
+            rows = (f"{result.rows_written} rows" if result.rows_written is not None
+                    else "SUCCESS")
+            say(_line(f"OK {what}", green(rows), index, total, result.execution_time))
+        else:
+            say(_line(f"ERROR {what}", red("ERROR"), index, total, result.execution_time),
+                err=True)
+            # the other windows go on, so the error is told here (dbt's summary at the end
+            # lists a partial success without its batches' errors)
+            say(f"  {(result.traceback or result.message or '').rstrip()}", err=True)
 
     def _tick(self) -> None:
         step = max(0.05, min(1.0, self.still_running_after / 4))

@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from dbt_braid.assets import RetryPolicy
+from dbt_braid.partitions.windows import PartitionSpec, parse_moment
 
 UNITS = {"s": 1.0, "m": 60.0, "h": 3600.0}
 
@@ -49,3 +50,18 @@ def shown(limit: float) -> str:
         if limit >= size and limit % size == 0:
             return f"{int(limit // size)}{unit}"
     return f"{limit:g}s"
+
+
+def partitions_of(meta: Mapping[str, Any]) -> tuple[PartitionSpec | None, str | None]:
+    """(the asset's windows, or None when it is not partitioned; a problem message or None).
+    The schema has checked the keys; ``begin`` must still be a date or a timestamp."""
+    value = meta.get("partitions")
+    if not isinstance(value, Mapping):
+        return None, None
+    try:
+        begin = parse_moment(value["begin"])
+    except ValueError:
+        return None, (f"begin: {str(value['begin'])!r} is not a date or a timestamp; write "
+                      "e.g. begin: \"2026-01-01\"")
+    return PartitionSpec(str(value["event_time"]), str(value["batch_size"]), begin,
+                         int(value.get("lookback", 1))), None

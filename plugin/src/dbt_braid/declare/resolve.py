@@ -13,15 +13,16 @@ import os
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from pathlib import Path
+from typing import Any
 
 from dbt_braid.assets import PythonAsset, python_unique_id, safe_name
 from dbt_braid.declarations import Declaration
 from dbt_braid.declare.cycles import describe, find_cycles
 from dbt_braid.declare.functions import SourceCache, find_function
 from dbt_braid.declare.names import DEPENDABLE_TYPES, Names, ProjectIndex
-from dbt_braid.declare.policies import retries_of, timeout_of
+from dbt_braid.declare.policies import partitions_of, retries_of, timeout_of
 from dbt_braid.declare.schema_checks import schema_problems
-from dbt_braid.declare.signature_checks import CONTEXT, signature_problems
+from dbt_braid.declare.signature_checks import CONTEXT, WINDOW_ARGS, signature_problems
 from dbt_braid.errors import BraidUserError, Problem
 from dbt_braid.loader import ASSETS_DIR, AssetImportError
 
@@ -297,8 +298,14 @@ def resolve_assets(
                 )
             problems.append(Problem(file, decl.label, "meta.braid.python", message))
             continue
+        partitions, wrong = partitions_of(meta)
+        if wrong:
+            problems.append(Problem(file, decl.label, "meta.braid.partitions", wrong))
+        problems.extend(_partition_problems(decl, file, meta, inputs, params,
+                                            index.io_managers.get(io)))
         wants_context, found = signature_problems(
-            decl, file, found_function.signature, inputs, params, incomplete
+            decl, file, found_function.signature, inputs, params, incomplete,
+            window_args=WINDOW_ARGS if "partitions" in meta else frozenset(),
         )
         problems.extend(found)
         timeout, wrong = timeout_of(meta)
@@ -332,6 +339,7 @@ def resolve_assets(
                 timeout=timeout,
                 retries=retries_of(meta),
                 freshness=dict(meta.get("freshness") or {}),
+                partitions=partitions,
             )
         )
     problems.extend(_cycle_problems(asset_inputs, declared, names, index))
@@ -340,6 +348,29 @@ def resolve_assets(
             problems.extend(import_problems(assets, index))
         raise BraidUserError(sorted(set(problems)))
     return assets
+
+
+def _partition_problems(decl: Declaration, file: str, meta: Mapping[str, Any],
+                        inputs: Mapping[str, str], params: Mapping[str, Any],
+                        writes_table: bool | None) -> list[Problem]:
+    """A partitioned asset replaces windows of a table, and its function's ``start`` and
+    ``end`` are the window's: neither may be taken by anything else."""
+    if "partitions" not in meta:
+        return []
+    problems = []
+    if decl.kind != "source" or writes_table is False:
+        problems.append(Problem(
+            file, decl.label, "meta.braid.partitions",
+            "a partitioned asset replaces windows of a table, so it is declared on a source "
+            "table with a table IO manager; remove partitions, or declare it on a source"))
+    for name in sorted(WINDOW_ARGS & (set(params) | set(inputs))):
+        key = f"meta.braid.params.{name}" if name in params else "meta.braid.depends_on"
+        problems.append(Problem(
+            file, decl.label, key,
+            f"{name!r} is the window's {name} in a partitioned asset; rename the "
+            + ("param" if name in params else
+               "argument with depends_on's mapping form ({argument: name})")))
+    return problems
 
 
 def _cycle_problems(asset_inputs: Mapping[str, list[str]], declared: Mapping[str, tuple[str, str]],

@@ -44,6 +44,9 @@ _SHAPES = {
     "timeout": "a duration: seconds, or a number with s, m or h, e.g. timeout: 10m",
     "retries": "a count, or {count, delay, backoff} (count a whole number, delay a duration, "
                "backoff 1 or more), e.g. retries: {count: 3, delay: 30s, backoff: 2}",
+    "partitions": "{event_time, batch_size, begin, lookback} (batch_size hour, day, month or "
+                  "year; lookback a whole number), e.g. partitions: {event_time: order_date, "
+                  "batch_size: day, begin: \"2026-01-01\"}",
     "freshness": "{build_after: {count, period}} (period minute, hour or day), e.g. "
                  "freshness: {build_after: {count: 1, period: day}}",
 }
@@ -71,6 +74,18 @@ def _got(value: Any) -> str:
     return f"{kind} {shown}" if value is not None and len(shown) <= 40 else kind
 
 
+def _plain(meta: Mapping[str, Any]) -> dict[str, Any]:
+    """``meta.braid`` as JSON would hold it: YAML reads an unquoted ``begin: 2026-01-01`` as a
+    date, which is what the user meant by the string."""
+    from datetime import date
+
+    plain = dict(meta)
+    windows = plain.get("partitions")
+    if isinstance(windows, Mapping) and isinstance(windows.get("begin"), date):
+        plain["partitions"] = {**windows, "begin": windows["begin"].isoformat()}
+    return plain
+
+
 def schema_problems(decl: Declaration, file: str) -> list[Problem]:
     if not isinstance(decl.meta, Mapping):
         write = (
@@ -90,7 +105,7 @@ def schema_problems(decl: Declaration, file: str) -> list[Problem]:
     allowed = sorted(meta_schema()["properties"])
     validator = _validator()
     problems = []
-    for err in sorted(validator.iter_errors(dict(decl.meta)), key=lambda e: list(e.path)):
+    for err in sorted(validator.iter_errors(_plain(decl.meta)), key=lambda e: list(e.path)):
         path = [str(p) for p in err.path]
         key = ".".join(["meta.braid", *path])
         # in the mapping form of depends_on, a bad argument name or value sits inside the oneOf

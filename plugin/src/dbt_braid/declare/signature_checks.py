@@ -16,6 +16,8 @@ from dbt_braid.errors import Problem
 
 #: the parameter name that receives the run context instead of a dependency or param
 CONTEXT = "context"
+#: the parameters that receive a partitioned asset's window (``context.partition`` too)
+WINDOW_ARGS = frozenset({"start", "end"})
 
 
 def signature_problems(
@@ -25,6 +27,7 @@ def signature_problems(
     inputs: Mapping[str, str],
     params: Mapping[str, Any],
     incomplete: bool = False,
+    window_args: frozenset[str] = frozenset(),
 ) -> tuple[bool, list[Problem]]:
     """(whether the function takes ``context``, what does not fit the declaration).
 
@@ -53,14 +56,17 @@ def signature_problems(
                 )
             )
             continue
-        if pname in inputs or pname in params or p.default is not p.empty or incomplete:
+        if (pname in inputs or pname in params or pname in window_args
+                or p.default is not p.empty or incomplete):
             continue
         problems.append(
             Problem(
                 file,
                 decl.label,
                 "meta.braid.python",
-                f"{python}() takes {pname!r}, which matches no dependency, param or 'context'; "
+                f"{python}() takes {pname!r}, which matches no dependency, param or 'context'"
+                    + (" (start and end are given to partitioned assets only)"
+                       if pname in WINDOW_ARGS else "") + "; "
                 "add it to depends_on or params, or give it a default",
             )
         )

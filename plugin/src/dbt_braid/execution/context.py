@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from dbt_braid.io.base import QueryRunner
+from dbt_braid.partitions.windows import Window
 
 
 @dataclass(frozen=True)
@@ -44,6 +45,9 @@ class AssetContext:
     vars: Mapping[str, Any] = field(default_factory=dict)
     #: the run's flags: ``full_refresh``, ``empty``, ``target`` (name), ``command``
     flags: RunFlags = field(default_factory=lambda: RunFlags())
+    #: a partitioned asset's window (``start``, ``end``: aware UTC datetimes, ``[start,
+    #: end)``; ``key``: ``2026-01-31``); None for an asset without partitions
+    partition: Window | None = None
     _warehouse: QueryRunner | None = field(default=None, repr=False)
     #: ("ref", name) or ("source", "src.table") -> the relation as the target quotes it
     _relations: Callable[[str, str], str | None] = field(

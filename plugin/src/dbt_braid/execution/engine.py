@@ -26,7 +26,7 @@ import networkx as nx
 
 from dbt_braid.assets import PythonAsset
 from dbt_braid.execution.python_runner import PythonRunner, now_iso
-from dbt_braid.execution.results import FAILED, NodeResult
+from dbt_braid.execution.results import BROKE, FAILED, NodeResult
 from dbt_braid.planning import Plan
 
 #: (batch index, unique_ids, notify(unique_id, status)) -> per-node results; engine thread only
@@ -89,7 +89,7 @@ class Engine:
     def _record(self, result: NodeResult) -> None:
         self.results[result.unique_id] = result
         self.finished[result.unique_id] = result.status
-        if result.status in ("error", "fail") and self.fail_fast and not self.stopped:
+        if result.status in BROKE and self.fail_fast and not self.stopped:
             self.stopped = "skipped: --fail-fast stopped the run"
         self._later(self.on_result, result)
 
@@ -159,7 +159,7 @@ class Engine:
         with self.cond:
             if uid in self.plan.needs and uid not in self.finished:
                 self.finished[uid] = status
-                if status in ("error", "fail") and self.fail_fast and not self.stopped:
+                if status in BROKE and self.fail_fast and not self.stopped:
                     self.stopped = "skipped: --fail-fast stopped the run"
                 self._schedule()
 

@@ -24,6 +24,12 @@ from dbt_braid.execution.results import NodeResult
 from dbt_braid.execution.timeouts import TimedOut, is_transient, within
 from dbt_braid.io.base import IOManager, QueryRunner, StoredRef
 from dbt_braid.io.frames import columns_of
+from dbt_braid.partitions.runner import run_windows, summary
+from dbt_braid.partitions.windows import Window
+
+#: (asset, window, its index from 1, how many) as a window starts; the result as it ends
+WindowStarted = Callable[[PythonAsset, Window, int, int], None]
+WindowFinished = Callable[[PythonAsset, NodeResult, int, int], None]
 
 
 def now_iso() -> str:
@@ -61,6 +67,12 @@ class PythonRunner:
         empty: Mapping[str, Sequence[tuple[str, str]]] | None = None,
         deferred: Mapping[str, StoredRef] | None = None,
         favor_state: bool = False,
+        windows: Mapping[str, Sequence[Window]] | None = None,
+        event_times: Mapping[str, str] | None = None,
+        threads: int = 1,
+        full_refresh: bool = False,
+        window_started: WindowStarted = lambda a, w, i, n: None,
+        window_finished: WindowFinished = lambda a, r, i, n: None,
     ) -> None:
         #: unique_id -> (where its value is, the IO manager that reads it)
         self.refs = refs
@@ -76,6 +88,16 @@ class PythonRunner:
         #: with --defer: unselected inputs -> where the --state manifest says they are
         self.deferred = dict(deferred or {})
         self.favor_state = favor_state
+        #: each partitioned asset's windows for this run (planned before it starts)
+        self.windows = dict(windows or {})
+        #: unique_id -> its event_time column, for the inputs that have one: a partitioned
+        #: asset reads only its window of them, as dbt's microbatch filters refs
+        self.event_times = dict(event_times or {})
+        self.threads = max(1, threads)
+        self.full_refresh = full_refresh
+        self.window_started = window_started
+        self.window_finished = window_finished
+        self._window_writes: dict[str, threading.Lock] = {}
         warehouse = io.get("table")
         self.warehouse: QueryRunner | None = warehouse if hasattr(warehouse, "query") else None  # type: ignore[assignment]
         #: set when the run is stopped: no store starts after it (see :meth:`stop`)
@@ -108,35 +130,72 @@ class PythonRunner:
                 self._writing -= 1
                 self._writes.notify_all()
 
-    def _load(self, asset: PythonAsset, arg: str, uid: str) -> Any:
+    def _load(self, asset: PythonAsset, arg: str, uid: str, window: Window | None = None
+              ) -> Any:
         ref, io_name = self.refs[uid]
         annotation = asset.annotations.get(arg)
+        manager = self.io[io_name]
+        column = self.event_times.get(uid) if window is not None else None
+        if column and hasattr(manager, "load_window"):
+            assert window is not None
+            low, high = (moment.astimezone(timezone.utc).replace(tzinfo=None)
+                         for moment in (window.start, window.end))
+
+            def read(where: StoredRef) -> Any:
+                return manager.load_window(where, annotation, column, low, high)
+        else:
+            def read(where: StoredRef) -> Any:
+                return manager.load(where, annotation)
+
         deferred = self.deferred.get(uid)
         if deferred is None:
-            return self.io[io_name].load(ref, annotation)
+            return read(ref)
         if self.favor_state:
-            return self.io[io_name].load(deferred, annotation)
+            return read(deferred)
         try:
-            return self.io[io_name].load(ref, annotation)
+            return read(ref)
         except LookupError:  # not built in this target: read what the state names, as dbt
-            return self.io[io_name].load(deferred, annotation)
+            return read(deferred)
 
     def run(self, asset: PythonAsset) -> NodeResult:
         """The asset's result, after as many attempts as its ``retries`` allow: each failed
-        attempt that is retried is kept in ``result.attempts`` (history records them all)."""
+        attempt that is retried is kept in ``result.attempts`` (history records them all).
+        A partitioned asset runs each of its windows so, and its result sums theirs."""
         if self.empty is not None:
             return self._run_empty(asset)
+        windows = self.windows.get(asset.unique_id) if asset.partitions else None
+        if not windows:
+            return self._with_retries(asset)
+        started, t0 = now_iso(), time.perf_counter()
+        done = run_windows(asset, windows, functools.partial(self._window, asset, windows),
+                           self.threads)
+        return summary(asset, done, started, now_iso(), time.perf_counter() - t0)
+
+    def _window(self, asset: PythonAsset, windows: Sequence[Window], window: Window
+                ) -> NodeResult:
+        index = windows.index(window) + 1
+        if self.stopping:
+            return NodeResult(asset.unique_id, asset.name, "python", "skipped",
+                              message="skipped: the run was stopped", partition=window.key)
+        self.window_started(asset, window, index, len(windows))
+        result = self._with_retries(asset, window, first=index == 1)
+        self.window_finished(asset, result, index, len(windows))
+        return result
+
+    def _with_retries(self, asset: PythonAsset, window: Window | None = None,
+                      first: bool = False) -> NodeResult:
         earlier: list[NodeResult] = []
         policy = asset.retries
         attempt = 1
         while True:
-            result, retryable = self._attempt(asset, attempt)
+            result, retryable = self._attempt(asset, attempt, window, first)
             if result.status == "success" or attempt > policy.count or not retryable:
                 result.attempts = earlier
                 return result
             wait = policy.wait(attempt)
             result.status = "retried"
-            console.say(f"braid: {asset.name}: attempt {attempt} of {policy.count + 1} failed "
+            what = asset.name + (f" window {window.key}" if window is not None else "")
+            console.say(f"braid: {what}: attempt {attempt} of {policy.count + 1} failed "
                         f"({result.message}); retrying in {shown(wait)}")
             earlier.append(result)
             if not self._sleep(wait):
@@ -164,13 +223,15 @@ class PythonRunner:
                 value = asyncio.run(value)
         return value
 
-    def _attempt(self, asset: PythonAsset, attempt: int) -> tuple[NodeResult, bool]:
+    def _attempt(self, asset: PythonAsset, attempt: int, window: Window | None = None,
+                 first: bool = False) -> tuple[NodeResult, bool]:
         """One attempt: (its result, whether a failure may be retried: the function's own
         error, a timeout, or a transient connection error while loading or storing)."""
         started = now_iso()
         t0 = time.perf_counter()
         result = NodeResult(asset.unique_id, asset.name, "python", "success",
-                            started_at=started, attempt=attempt)
+                            started_at=started, attempt=attempt,
+                            partition=window.key if window is not None else None)
         retryable = False
         # the module is imported here, when the asset is about to run, if nothing did before
         stage = f"importing {asset.python}"
@@ -180,10 +241,14 @@ class PythonRunner:
             stage = "loading inputs"
             deadline = within(asset.timeout)
             kwargs: dict[str, Any] = {
-                arg: deadline.run(functools.partial(self._load, asset, arg, uid))
+                arg: deadline.run(functools.partial(self._load, asset, arg, uid, window))
                 for arg, uid in asset.inputs.items()
             }
             kwargs.update(asset.params)
+            if window is not None:
+                takes = inspect.signature(function).parameters
+                kwargs.update({name: getattr(window, name) for name in ("start", "end")
+                               if name in takes})
             context: AssetContext | None = None
             if asset.wants_context:
                 kwargs["context"] = context = AssetContext(
@@ -195,6 +260,7 @@ class PythonRunner:
                     target=dict(self.target),
                     project_dir=self.project_dir,
                     _warehouse=self.warehouse,
+                    partition=window,
                     **self.context_extras(asset),
                 )
             self.before(asset)
@@ -207,9 +273,12 @@ class PythonRunner:
             # what the records say is what the warehouse holds
             stage = f"storing the result ({asset.io})"
             with self._storing(asset.unique_id):
-                result.rows_written = self.io[asset.io].store(asset, value)
+                result.rows_written = (self.io[asset.io].store(asset, value) if window is None
+                                       else self._store_window(asset, value, window, first))
             result.columns = columns_of(value)
             where = asset.relation or f"the {asset.io} store"
+            if window is not None:
+                where = f"{where} (window {window.key})"
             if result.rows_written is not None:
                 result.message = f"wrote {result.rows_written} rows to {where}"
             else:
@@ -234,6 +303,22 @@ class PythonRunner:
         result.execution_time = time.perf_counter() - t0
         result.completed_at = now_iso()
         return result, retryable
+
+    def _store_window(self, asset: PythonAsset, value: Any, window: Window, first: bool
+                      ) -> int | None:
+        """Replace exactly the window's rows (each asset's windows one write at a time); the
+        first window of a ``--full-refresh`` replaces the whole table, as dbt rebuilds a
+        microbatch model from its first batch."""
+        from dbt_braid.partitions.frames import window_rows
+
+        assert asset.partitions is not None
+        column = asset.partitions.event_time
+        manager = self.io[asset.io]
+        with self._window_writes.setdefault(asset.unique_id, threading.Lock()):
+            if first and self.full_refresh:
+                table, _, _ = window_rows(value, column, window)
+                return manager.store(asset, table)
+            return manager.replace_window(asset, value, column, window)  # type: ignore[attr-defined]
 
     def _run_empty(self, asset: PythonAsset) -> NodeResult:
         """dbt's ``--empty`` ("check the shapes, move no data"): a source-table asset writes

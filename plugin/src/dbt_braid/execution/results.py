@@ -8,8 +8,11 @@ from typing import Any
 
 import networkx as nx
 
-#: statuses that stop what is downstream
-FAILED = frozenset({"error", "fail", "skipped"})
+#: statuses that stop what is downstream (dbt's too: a microbatch model's "partial success"
+#: skips its dependents and fails the run)
+FAILED = frozenset({"error", "fail", "skipped", "partial success"})
+#: a node's own failure (not a skip): the run exits 1, --fail-fast stops
+BROKE = frozenset({"error", "fail", "partial success"})
 
 
 @dataclass
@@ -34,6 +37,10 @@ class NodeResult:
     attempts: list[NodeResult] = field(default_factory=list, repr=False)
     #: values a Python asset attached with ``context.add_metadata`` (kept in history)
     metadata: dict[str, Any] = field(default_factory=dict, repr=False)
+    #: a window's key (``2026-01-31``) when this is one window of a partitioned asset
+    partition: str | None = None
+    #: a partitioned asset's windows, each its own result (and history row)
+    windows: list[NodeResult] = field(default_factory=list, repr=False)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -58,4 +65,4 @@ class RunReport:
 
     @property
     def success(self) -> bool:
-        return not any(r.status in ("error", "fail") for r in self.results)
+        return not any(r.status in BROKE for r in self.results)

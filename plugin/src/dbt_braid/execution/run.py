@@ -11,10 +11,7 @@ from __future__ import annotations
 import os
 import time
 import uuid
-from datetime import datetime, timezone
 from typing import Any
-
-import networkx as nx
 
 from dbt_braid import console
 from dbt_braid.console.stream import RunStream
@@ -22,6 +19,7 @@ from dbt_braid.dbtcore.patches import HookPlan
 from dbt_braid.dbtcore.project import DbtProject
 from dbt_braid.errors import BraidUserError
 from dbt_braid.execution.context import RunFlags
+from dbt_braid.execution.dbt_results import batch_results, finished_event
 from dbt_braid.execution.defer import deferred_inputs
 from dbt_braid.execution.engine import Engine
 from dbt_braid.execution.executors import collect_executors
@@ -29,8 +27,10 @@ from dbt_braid.execution.python_runner import PythonRunner, now_iso, relation_of
 from dbt_braid.execution.results import NodeResult, RunReport
 from dbt_braid.execution.run_lock import one_run_at_a_time
 from dbt_braid.execution.signals import StopFlag, stop_on_signals
+from dbt_braid.execution.windows import planned_windows
 from dbt_braid.graph import PYTHON
 from dbt_braid.io.base import StoredRef
+from dbt_braid.partitions.plan import event_time_columns
 from dbt_braid.planning import Plan
 from dbt_braid.plugin_host import get_plugin_manager
 from dbt_braid.session import (
@@ -46,74 +46,6 @@ from dbt_braid.session import (
 )
 
 
-def _utc(moment: datetime) -> datetime:
-    """dbt's timings are naive UTC; braid's are aware, so the strings compare."""
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
-
-
-def _dbt_results(result: Any, nodes: list[str], index: int, graph: nx.DiGraph) -> list[NodeResult]:
-    out: list[NodeResult] = []
-    run_results = getattr(result.result, "results", None) if result.result is not None else None
-    if run_results is None:
-        message = f"dbt invocation failed: {result.exception}"
-        for uid in nodes:
-            data = graph.nodes[uid]
-            out.append(
-                NodeResult(
-                    uid,
-                    data["name"],
-                    data["resource_type"],
-                    "error",
-                    message=message,
-                    invocation=index,
-                )
-            )
-        return out
-    for r in run_results:
-        uid = r.node.unique_id
-        data = graph.nodes[uid] if uid in graph else {"name": r.node.name, "resource_type": "model"}
-        adapter = r.adapter_response or {}
-        rows = adapter.get("rows_affected") if isinstance(adapter, dict) else None
-        starts = [_utc(t.started_at) for t in (r.timing or []) if t.started_at]
-        ends = [_utc(t.completed_at) for t in (r.timing or []) if t.completed_at]
-        out.append(
-            NodeResult(
-                uid,
-                data["name"],
-                data["resource_type"],
-                str(getattr(r.status, "value", r.status)),
-                execution_time=round(float(r.execution_time or 0.0), 4),
-                message=r.message,
-                rows_written=rows if isinstance(rows, int) and rows >= 0 else None,
-                invocation=index,
-                started_at=min(starts).isoformat() if starts else None,
-                completed_at=max(ends).isoformat() if ends else None,
-            )
-        )
-    return out
-
-
-def _finished(data: Any, graph: nx.DiGraph, invocation: int) -> NodeResult:
-    """A dbt node's result from its NodeFinished event, as it finishes (the batch's results
-    come later, when the whole invocation is over)."""
-    run = data.run_result
-    uid = data.node_info.unique_id
-    adapter = run.adapter_response
-    rows = adapter["rows_affected"] if "rows_affected" in adapter else None  # noqa: SIM401 - a protobuf Struct has no get()
-    times = [(t.started_at, t.completed_at) for t in run.timing_info]
-    starts = [s.ToDatetime(timezone.utc) for s, _ in times if s.seconds]
-    ends = [e.ToDatetime(timezone.utc) for _, e in times if e.seconds]
-    return NodeResult(
-        uid, graph.nodes[uid]["name"], graph.nodes[uid]["resource_type"], run.status,
-        execution_time=round(float(run.execution_time or 0.0), 4),
-        message=run.message or None,
-        rows_written=int(rows) if rows is not None and rows >= 0 else None,
-        invocation=invocation,
-        started_at=min(starts).isoformat() if starts else None,
-        completed_at=max(ends).isoformat() if ends else None,
-    )
-
-
 def _check_io(
     plan: Plan, loaded: Loaded, io: dict[str, Any], refs: dict[str, tuple[StoredRef, str]]
 ) -> None:
@@ -124,6 +56,13 @@ def _check_io(
         used.add(asset.io)
         used.update(refs[u][1] for u in asset.inputs.values() if u in refs)
     adapter = loaded.project.config.credentials.type
+    for step in plan.python:
+        asset = loaded.assets[step.unique_id]
+        if asset.partitions is not None and not hasattr(io.get(asset.io), "replace_window"):
+            raise BraidUserError(
+                f"{asset.yaml_file}: {asset.label}: meta.braid.partitions: IO manager "
+                f"{asset.io!r} cannot replace one window of a table on target type "
+                f"{adapter!r}; use io: table, or remove partitions")
     available = getattr(io.get("table"), "check_available", None)
     if available is not None:  # the warehouse itself, whatever the plan runs
         try:
@@ -189,6 +128,14 @@ def _execute(loaded: Loaded, plan: Plan, request: RunRequest, run_id: str) -> Ru
     except BaseException:
         close_io(io)
         raise
+    stop = StopFlag()
+    stream = RunStream(len(plan.order), stopping=stop.is_set)
+    threads = request.threads or int(project.config.threads or 1)
+    try:
+        windows = planned_windows(loaded, plan, request, io.get("table"))
+    except BaseException:
+        close_io(io)
+        raise
     python = PythonRunner(
         refs=refs,
         io=io,
@@ -200,9 +147,13 @@ def _execute(loaded: Loaded, plan: Plan, request: RunRequest, run_id: str) -> Ru
         empty=empty_columns(loaded, plan),
         deferred=deferred_inputs(loaded, plan, refs),
         favor_state=flag_on(project.options.extra, "favor-state"),
+        windows=windows,
+        event_times=event_time_columns(project.manifest, loaded.assets),
+        threads=threads,
+        full_refresh=request.full_refresh,
+        window_started=stream.window_started,
+        window_finished=stream.window_finished,
     )
-    stop = StopFlag()
-    stream = RunStream(len(plan.order), stopping=stop.is_set)
 
     def on_result(result: NodeResult) -> None:
         if result.resource_type == "python":
@@ -229,7 +180,7 @@ def _execute(loaded: Loaded, plan: Plan, request: RunRequest, run_id: str) -> Ru
                 notify(info.unique_id, info.node_status)
                 if info.unique_id in graph:
                     try:
-                        pm.hook.after_dbt_node(run_id=run_id, result=_finished(
+                        pm.hook.after_dbt_node(run_id=run_id, result=finished_event(
                             event.data, graph, project.invocations - 1))
                     except Exception as exc:  # noqa: BLE001 - never the node's failure
                         console.warn(f"braid: after_dbt_node for {info.unique_id}: {exc}")
@@ -252,11 +203,10 @@ def _execute(loaded: Loaded, plan: Plan, request: RunRequest, run_id: str) -> Ru
             # dbt may swallow the KeyboardInterrupt (where it lands in dbt's code decides);
             # the flag set by braid's own handler does not get lost
             raise stop.exception()
-        batch_results = _dbt_results(result, nodes, project.invocations - 1, graph)
-        pm.hook.after_dbt_batch(run_id=run_id, batch_index=index, results=batch_results)
-        return batch_results
+        found = batch_results(result, nodes, project.invocations - 1, graph)
+        pm.hook.after_dbt_batch(run_id=run_id, batch_index=index, results=found)
+        return found
 
-    threads = request.threads or int(project.config.threads or 1)
     engine = Engine(
         plan,
         graph,

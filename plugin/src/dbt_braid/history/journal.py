@@ -23,13 +23,13 @@ from dbt_braid import console
 from dbt_braid.dbtcore.project import DbtProject
 from dbt_braid.execution.results import NodeResult
 from dbt_braid.history import store
-from dbt_braid.history.records import NodeRows, sql_time
+from dbt_braid.history.records import NodeRows, attempts_of, sql_time
 
 RUN_COLUMNS = ("run_id", "command", "selection", "target_name", "started_at", "completed_at",
                "status", "braid_version", "dbt_version", "retry_of", "schedule")
 NODE_COLUMNS = ("run_id", "unique_id", "name", "kind", "status", "started_at", "completed_at",
                 "rows_written", "message", "code_version", "input_versions", "attempt",
-                "invocation", "metadata")
+                "invocation", "metadata", "partition_key")
 #: at most one write per this many seconds while nodes finish (rows wait at most this long;
 #: a 700-model batch costs a few dozen transactions, not one per node)
 FLUSH_EVERY = 0.5
@@ -66,7 +66,7 @@ class Journal:
         self.runs_sql = store.quoted(project, store.RUNS)
         self.nodes_sql = store.quoted(project, store.NODE_RUNS)
         self._pending: list[dict[str, Any]] = []
-        self._written: set[tuple[str, int]] = set()
+        self._written: set[tuple[str, int, str | None]] = set()
         self._lock = threading.Lock()
         self._wake = threading.Event()
         self._stop = threading.Event()
@@ -120,7 +120,7 @@ class Journal:
             with self._lock:  # nothing of this write was kept: it goes with the next one
                 self._pending[:0] = rows
             raise
-        self._written.update((r["unique_id"], r["attempt"]) for r in rows)
+        self._written.update(_key(r) for r in rows)
 
     def _writer(self) -> None:
         while True:
@@ -145,12 +145,17 @@ class Journal:
             self._thread.join()
         done = sql_time(completed_at)
         with self._lock:
-            queued = {(r["unique_id"], r["attempt"]) for r in self._pending}
+            queued = {_key(r) for r in self._pending}
         for result in results:
-            for attempt in [*result.attempts, result]:
-                key = (attempt.unique_id, attempt.attempt)
+            for attempt in attempts_of(result):
+                key = (attempt.unique_id, attempt.attempt, attempt.partition)
                 if key not in self._written and key not in queued:
                     with self._lock:
                         self._pending.append(self.nodes.row(attempt, completed_at))
         self._flush([(f"update {self.runs_sql} set status = ?, completed_at = ? "
                       "where run_id = ?", [(status, done, self.run["run_id"])])])
+
+
+def _key(row: Mapping[str, Any]) -> tuple[str, int, str | None]:
+    """A node row's identity within its run: node, attempt, window."""
+    return row["unique_id"], row["attempt"], row.get("partition_key")

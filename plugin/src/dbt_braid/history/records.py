@@ -137,10 +137,18 @@ class NodeRows:
             "attempt": result.attempt,
             "invocation": result.invocation,
             "metadata": json.dumps(result.metadata, sort_keys=True) if result.metadata else None,
+            "partition_key": result.partition,
         }
 
     def rows(self, result: NodeResult, run_completed: str | None = None
              ) -> list[dict[str, Any]]:
-        """The rows of a node's failed earlier attempts (retries), then its result's."""
-        return [*(self.row(a, run_completed) for a in result.attempts),
-                self.row(result, run_completed)]
+        """The rows of a node's failed earlier attempts (retries), then its result's; a
+        partitioned asset's are its windows' (each window is a materialization)."""
+        return [self.row(one, run_completed) for one in attempts_of(result)]
+
+
+def attempts_of(result: NodeResult) -> list[NodeResult]:
+    """Every result history keeps a row of: each window's (or the node's) retried attempts,
+    then the window's (or the node's) own result."""
+    parts = result.windows or [result]
+    return [one for part in parts for one in [*part.attempts, part]]

@@ -36,6 +36,9 @@ class NodeStatus:
     reason: str
     #: the freshness policy it breaks and why, when it is overdue (history.overdue)
     overdue: str | None = None
+    #: a partitioned asset's windows from ``begin`` to now: how many are done, which failed
+    #: or are missing (history.windows.window_summary)
+    windows: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

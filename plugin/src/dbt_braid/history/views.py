@@ -9,6 +9,7 @@ from typing import Any
 import networkx as nx
 
 from dbt_braid.history.status import NodeStatus
+from dbt_braid.history.windows import summary_text
 
 DESCRIPTIONS = {
     "history": "Materializations of the selected nodes, newest first.",
@@ -107,8 +108,10 @@ def status_lines(
         return
     shown = [statuses[u] for u in order]
     late = any(s.overdue for s in shown)
+    windowed = any(s.windows for s in shown)
     yield from table(
-        ["node", "kind", "last run", "result", "state", "why", *(["overdue"] if late else [])],
+        ["node", "kind", "last run", "result", "state", "why", *(["overdue"] if late else []),
+         *(["windows"] if windowed else [])],
         [
             [
                 s.name,
@@ -118,6 +121,7 @@ def status_lines(
                 s.state,
                 _short(s.reason, 70),
                 *([s.overdue or ""] if late else []),
+                *([summary_text(s.windows) if s.windows else ""] if windowed else []),
             ]
             for s in shown
         ],

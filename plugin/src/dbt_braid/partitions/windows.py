@@ -15,6 +15,48 @@ from datetime import datetime, timedelta, timezone
 SIZES = ("hour", "day", "month", "year")
 
 
+@dataclass(frozen=True)
+class PartitionSpec:
+    """``meta.braid.partitions`` once validated: dbt's microbatch config, for a Python asset."""
+
+    event_time: str
+    batch_size: str
+    #: the start of the first window, aware (UTC unless the YAML named an offset)
+    begin: datetime
+    lookback: int = 1
+
+    def windows(self, *, now: datetime, last_done: datetime | None = None,
+                event_start: datetime | None = None, event_end: datetime | None = None,
+                full_refresh: bool = False) -> list[Window]:
+        return planned(self.batch_size, self.begin, self.lookback, now, last_done,
+                       event_start, event_end, full_refresh)
+
+    def window_of(self, key: str) -> Window:
+        """The window a key names (``2026-01-31``), as history and retries record it."""
+        start = parse_key(key, self.batch_size)
+        return Window(start, step(start, self.batch_size), self.batch_size)
+
+
+def parse_key(key: str, size: str) -> datetime:
+    """The start of the window named ``key`` (ValueError when it is not one)."""
+    form = {"hour": "%Y-%m-%dT%H", "day": "%Y-%m-%d", "month": "%Y-%m", "year": "%Y"}[size]
+    return datetime.strptime(key, form).replace(tzinfo=timezone.utc)
+
+
+def parse_moment(value: object) -> datetime:
+    """A date or timestamp as YAML or a flag gives it (``2026-01-01``, ``2026-01-01 05:00``,
+    a ``date``), aware: naive values are UTC, as dbt reads ``--event-time-start``."""
+    from datetime import date
+
+    if isinstance(value, datetime):
+        moment = value
+    elif isinstance(value, date):
+        moment = datetime(value.year, value.month, value.day)
+    else:
+        moment = datetime.fromisoformat(str(value).strip().replace("Z", "+00:00"))
+    return _utc(moment)
+
+
 @dataclass(frozen=True, order=True)
 class Window:
     start: datetime
