@@ -143,6 +143,27 @@ def test_history_and_runs_are_bounded_on_the_page() -> None:
     assert len(data["runs"]) == model.RUNS_KEPT and data["runs"][0]["run_id"] == "r099"
 
 
+def test_a_partitioned_asset_has_its_windows_and_other_nodes_none() -> None:
+    states = [("2026-01-01", "done"), ("2026-01-02", "done"), ("2026-01-03", "failed"),
+              ("2026-01-04", "done"), ("2026-01-05", "missing"), ("2026-01-06", "missing")]
+    summary = {"total": 6, "done": 3, "failed": ["2026-01-03"],
+               "missing": ["2026-01-05..2026-01-06"]}
+    data = model.catalog_data(title="t", nodes=_nodes(), edges=[], statuses={},
+                              windows={"python.p.b": {"states": states, "summary": summary}})
+    nodes = {n["unique_id"]: n for n in data["nodes"]}
+    assert nodes["python.p.b"]["windows"] == {
+        "states": [list(s) for s in states], "left_out": 0, "summary": summary}
+    assert [u for u, n in nodes.items() if "windows" in n] == ["python.p.b"]
+    json.dumps(data)  # JSON-ready
+    # a long history of windows: the newest are kept, the older counted, the summary whole
+    many = [(f"2025-{i:04d}", "done" if i % 7 else "failed") for i in range(1000)]
+    entry = model.windows_entry(many, {"total": 1000})
+    assert len(entry["states"]) == model.WINDOWS_KEPT
+    assert entry["left_out"] == 1000 - model.WINDOWS_KEPT
+    assert entry["states"][0] == list(many[1000 - model.WINDOWS_KEPT])
+    assert entry["states"][-1] == list(many[-1]) and entry["summary"] == {"total": 1000}
+
+
 def test_the_page_is_one_offline_file_and_the_data_cannot_end_its_tag() -> None:
     nodes = [{"unique_id": "model.p.x", "name": "</script><b>x</b>", "resource_type": "model",
               "package_name": "p", "description": "{{data}} {{js}}"}]
@@ -319,6 +340,88 @@ def test_the_catalog_in_chromium(driver, it_catalog: Path) -> None:
     driver.get(path.as_uri())
     driver.save_screenshot(str(ARTIFACTS / "catalog.png"))
     shutil.copy(path, ARTIFACTS / "catalog.html")
+    assert _severe(driver) == []
+
+
+PARTITIONED_FILES = {
+    "packages.yml": f"packages:\n  - local: {REPO}\n",
+    "models/orders.sql": """
+        {{ config(materialized='table', event_time='order_date') }}
+        select cast(d as date) as order_date, 10 as amount
+        from range(date '2026-01-01', date '2026-01-07', interval 1 day) as t(d)
+        """,
+    "models/sources.yml": """
+        version: 2
+        sources:
+          - name: py
+            tables:
+              - name: daily
+                config: {meta: {braid: {python: work.daily, depends_on: [orders],
+                                        partitions: {event_time: order_date, batch_size: day,
+                                                     begin: "2026-01-01"}}}}
+        """,
+    "python_assets/work.py": """
+        import os
+
+        import pandas as pd
+
+
+        def daily(orders, start, context):
+            if os.environ.get("FAIL_DAY") == context.partition.key:
+                raise RuntimeError(f"no orders for {context.partition.key}")
+            return pd.DataFrame({"order_date": [start.date()], "orders": [len(orders)]})
+        """,
+}
+DAILY = "python.proj.daily"
+
+
+@pytest.fixture
+def partitioned_catalog(make_project) -> Path:
+    """A partitioned asset whose windows 2026-01-01..04 ran (01-03 failed) while 01-05 and
+    01-06 never did, at BRAID_NOW 2026-01-06 12:00: its catalog page."""
+    project = make_project(PARTITIONED_FILES)
+    at = {"BRAID_NOW": "2026-01-06T12:00:00Z"}
+    done = project.braid("deps")
+    assert done.returncode == 0, done.stdout + done.stderr
+    done = project.braid("run", "--event-time-start", "2026-01-01", "--event-time-end",
+                         "2026-01-05", env={**at, "FAIL_DAY": "2026-01-03"})
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "2026-01-03" in done.stdout + done.stderr
+    done = project.braid("catalog", env=at)
+    assert done.returncode == 0, done.stdout + done.stderr
+    return project.root / "target" / "braid" / "catalog.html"
+
+
+def test_a_partitioned_assets_windows_as_a_strip_in_chromium(driver, partitioned_catalog: Path
+                                                             ) -> None:
+    from selenium.webdriver.common.by import By
+
+    driver.get(partitioned_catalog.as_uri() + "#/asset/" + DAILY)
+    _shown(driver, "asset-name", "daily")
+    cells = driver.find_elements(By.CSS_SELECTOR, "#windows .strip .cell")
+    assert [(c.get_attribute("data-key"), c.get_attribute("class")) for c in cells] == [
+        ("2026-01-01", "cell done"), ("2026-01-02", "cell done"),
+        ("2026-01-03", "cell failed"), ("2026-01-04", "cell done"),
+        ("2026-01-05", "cell missing"), ("2026-01-06", "cell missing")]
+    failed = driver.find_element(By.CSS_SELECTOR, "#windows .cell.failed")
+    assert failed.get_attribute("title") == "2026-01-03: failed"
+    assert all(c.size["width"] > 0 and c.size["height"] > 0 for c in cells)
+    # coloured as the page's health colours: failed red, done green, missing grey
+    colours = {state: driver.execute_script(
+        "return getComputedStyle(document.querySelector('#windows .cell.' + arguments[0]))"
+        ".backgroundColor;", state) for state in ("done", "failed", "missing")}
+    assert colours == {"done": "rgb(22, 163, 74)", "failed": "rgb(220, 38, 38)",
+                       "missing": "rgb(156, 163, 175)"}
+    assert driver.find_element(By.ID, "windows-summary").text == (
+        "3/6 done; failed 2026-01-03; missing 2026-01-05..2026-01-06")
+    # the model (orders) is not partitioned: no strip on its page
+    driver.get(partitioned_catalog.as_uri() + "#/asset/model.proj.orders")
+    _shown(driver, "asset-name", "orders")
+    assert not driver.find_elements(By.ID, "windows")
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    driver.get(partitioned_catalog.as_uri() + "#/asset/" + DAILY)
+    _shown(driver, "windows-summary")
+    driver.save_screenshot(str(ARTIFACTS / "catalog-windows.png"))
     assert _severe(driver) == []
 
 

@@ -91,6 +91,10 @@ def takes_x(x):
 
 def takes_m_and_kwargs(m, **kwargs):
     return pd.DataFrame({"id": [1]})
+
+
+def takes_m_and_start(m, start):
+    return m
 '''
 
 BROKEN_FILES = {
@@ -156,6 +160,21 @@ BROKEN_FILES = {
                 config: {meta: {braid: {python: assets.takes_m, depends_on: {m: 3}}}}
               - name: io_not_string
                 config: {meta: {braid: {python: assets.takes_m, depends_on: [m], io: 3}}}
+              - name: partitions_week
+                config: {meta: {braid: {python: assets.takes_m, depends_on: [m],
+                                        partitions: {event_time: d, batch_size: week,
+                                                     begin: "2026-01-01"}}}}
+              - name: partitions_begin_soon
+                config: {meta: {braid: {python: assets.takes_m, depends_on: [m],
+                                        partitions: {event_time: d, batch_size: day,
+                                                     begin: soon}}}}
+              - name: partitions_param_start
+                config: {meta: {braid: {python: assets.takes_m_and_kwargs, depends_on: [m],
+                                        params: {start: 1},
+                                        partitions: {event_time: d, batch_size: day,
+                                                     begin: 2026-01-01}}}}
+              - name: start_without_partitions
+                config: {meta: {braid: {python: assets.takes_m_and_start, depends_on: [m]}}}
         """,
     # python: that cannot be loaded
     "models/modules.yml": """
@@ -213,6 +232,12 @@ BROKEN_FILES = {
     "models/functions.yml": """
         version: 2
         exposures:
+          - name: partitioned_exposure
+            type: ml
+            owner: {name: Data Science}
+            config: {meta: {braid: {python: assets.takes_m, depends_on: [m],
+                                    partitions: {event_time: d, batch_size: month,
+                                                 begin: "2026-01-01"}}}}
           - name: unmatched_parameter
             type: ml
             owner: {name: Data Science}
@@ -502,7 +527,24 @@ BROKEN_CASES: dict[str, Case] = {
         "deps.yml", "same_argument", "meta.braid.depends_on",
         "two dependencies arrive as argument 'x'", "source.proj.s1.x", "source.proj.s2.x",
         "use the mapping form argument: name"),
+    "partitions of an unknown size": _src(
+        "keys.yml", "partitions_week", "meta.braid.partitions",
+        "must be {event_time, batch_size, begin, lookback}", "batch_size hour, day, month or "
+        "year", "got a string 'week'"),
+    "partitions begin not a date": _src(
+        "keys.yml", "partitions_begin_soon", "meta.braid.partitions",
+        "begin: 'soon' is not a date or a timestamp", 'begin: "2026-01-01"'),
+    "a param named start in a partitioned asset": _src(
+        "keys.yml", "partitions_param_start", "meta.braid.params.start",
+        "'start' is the window's start in a partitioned asset", "rename the param"),
+    "start taken without partitions": _src(
+        "keys.yml", "start_without_partitions", "meta.braid.python",
+        "takes 'start', which matches no dependency",
+        "start and end are given to partitioned assets only"),
     # functions.yml: the function's signature
+    "partitions on an exposure": _exp(
+        "partitioned_exposure", "meta.braid.partitions",
+        "a partitioned asset replaces windows of a table", "declare it on a source"),
     "parameter matches nothing": _exp(
         "unmatched_parameter", "meta.braid.python",
         "assets.takes_m_and_horizon() takes 'horizon'",

@@ -246,7 +246,7 @@ def statuses(loaded: Loaded, rows: list[dict[str, Any]] | None = None) -> dict[s
     breaks, where one applies (at the schedules' clock, ``BRAID_NOW`` included)."""
     import dataclasses
 
-    from dbt_braid.history.windows import window_states, window_summary
+    from dbt_braid.history.windows import last_run_status, window_states, window_summary
     from dbt_braid.schedules.clock import now
 
     rows = read_history(loaded) if rows is None else rows
@@ -257,6 +257,9 @@ def statuses(loaded: Loaded, rows: list[dict[str, Any]] | None = None) -> dict[s
         if asset is not None and asset.partitions is not None:
             summary = window_summary(window_states(asset, rows, at))
             changes: dict[str, Any] = {"windows": summary}
+            last = last_run_status(uid, rows)
+            if last:  # the run's result over its windows, as run_results said it
+                changes["last_status"] = last
             if summary["failed"] and status.state == "fresh":
                 changes.update(state="stale", reason="window(s) failed: "
                                + ", ".join(summary["failed"][:3]) + "; braid retry reruns them")

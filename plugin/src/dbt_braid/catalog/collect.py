@@ -4,7 +4,8 @@ The manifest (descriptions, owners, columns as documented, raw SQL, the YAML fil
 declarations (a Python asset's function, read from its module's source without importing
 it, and its ``meta.braid`` block), dbt's last ``run_results.json`` (compiled SQL), the
 warehouse's ``information_schema`` (each table's columns with their types) and braid's
-history (freshness, materializations, runs). :mod:`dbt_braid.catalog.model` shapes it.
+history (freshness, materializations, runs, a partitioned asset's windows).
+:mod:`dbt_braid.catalog.model` shapes it.
 """
 
 from __future__ import annotations
@@ -191,7 +192,24 @@ def collect(loaded: Loaded) -> dict[str, Any]:
         nodes=nodes, edges=edges, statuses=statuses, history=history, runs=runs,
         generated_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
         schedules=_schedules(loaded, runs),
+        windows=window_strips(loaded, history, ids) if statuses is not None else None,
     )
+
+
+def window_strips(loaded: Loaded, history: list[dict[str, Any]], ids: set[str]
+                  ) -> dict[str, dict[str, Any]]:
+    """Each partitioned asset's windows from ``begin`` to now (the schedules' clock,
+    ``BRAID_NOW`` included), done, failed or missing by history, with their summary."""
+    from dbt_braid.history.windows import window_states, window_summary
+    from dbt_braid.schedules import clock
+
+    at = clock.now()
+    strips = {}
+    for uid, asset in loaded.assets.items():
+        if uid in ids and asset.partitions is not None:
+            states = window_states(asset, history, at)
+            strips[uid] = {"states": states, "summary": window_summary(states)}
+    return strips
 
 
 def _schedules(loaded: Loaded, runs: list[dict[str, Any]]) -> list[dict[str, Any]]:

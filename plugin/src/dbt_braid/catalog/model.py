@@ -3,8 +3,9 @@
 :mod:`dbt_braid.catalog.collect` gathers the inputs (each node's details from the manifest
 and the declarations, columns from the warehouse, history rows, run rows, freshness); this
 module shapes them: every node with its place in the graph, its neighbours, its health, its
-latest materializations and metadata; every recent run with its nodes on a timeline. The
-page's script only draws what is here.
+latest materializations and metadata (and a partitioned asset's windows, each done, failed or
+missing); every recent run with its nodes on a timeline. The page's script only draws what is
+here.
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ from dbt_braid.catalog.layout import layout
 #: materializations kept per node on the page, and runs kept, newest first
 HISTORY_PER_NODE = 30
 RUNS_KEPT = 40
+#: a partitioned asset's windows kept on the page (its strip), the newest
+WINDOWS_KEPT = 400
 FAILED = frozenset({"error", "fail"})
 #: the statuses a run can show; "running" and "abandoned" come from unfinished runs
 RUN_STATES = ("running", "success", "error", "cancelled", "abandoned")
@@ -82,6 +85,19 @@ def _number(value: Any) -> int | None:
     return int(value)
 
 
+def windows_entry(states: Sequence[Sequence[str]], summary: Mapping[str, Any]) -> dict[str, Any]:
+    """A partitioned asset's strip: its newest :data:`WINDOWS_KEPT` windows as ``[key,
+    state]`` (oldest first, as ``history.windows.window_states`` gives them: ``done``,
+    ``failed`` or ``missing``), how many older ones are left out, and the summary of them all
+    (``history.windows.window_summary``: total, done, failed and missing ranges)."""
+    kept = list(states)[-WINDOWS_KEPT:]
+    return {
+        "states": [[str(key), str(state)] for key, state in kept],
+        "left_out": len(states) - len(kept),
+        "summary": dict(summary),
+    }
+
+
 def runs_of(runs: Sequence[Mapping[str, Any]], rows: Sequence[Mapping[str, Any]],
             names: Mapping[str, str]) -> list[dict[str, Any]]:
     """The newest runs, each with its nodes in the order they started."""
@@ -133,12 +149,15 @@ def catalog_data(
     runs: Sequence[Mapping[str, Any]] = (),
     generated_at: str = "",
     schedules: Sequence[Mapping[str, Any]] = (),
+    windows: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """The page's data. ``nodes``: each node's details (``unique_id``, ``name``,
     ``resource_type``, ``package_name`` and whatever else is known: ``description``,
     ``columns``, ``raw_code``, ``python_source``, ...); ``statuses``: freshness by
     unique_id (None: no history is kept); ``history``/``runs``: history table rows;
-    ``schedules``: braid.yml's schedules as ``braid schedules`` shows them."""
+    ``schedules``: braid.yml's schedules as ``braid schedules`` shows them; ``windows``:
+    each partitioned asset's windows by unique_id, ``{"states": [(key, state), ...],
+    "summary": {...}}`` (see :func:`windows_entry`; other nodes get no ``windows``)."""
     ids = {n["unique_id"] for n in nodes}
     edge_list = sorted({(a, b) for a, b in edges if a in ids and b in ids and a != b})
     places = layout(nodes, edge_list)
@@ -159,6 +178,7 @@ def catalog_data(
                                                            _number(r.get("attempt")) or 0),
                         reverse=True)[:HISTORY_PER_NODE]
         column, line = places[uid]
+        strip = (windows or {}).get(uid)
         out_nodes.append({
             **{k: v for k, v in node.items() if v not in (None, "", [], {})},
             "col": column,
@@ -168,6 +188,8 @@ def catalog_data(
             "health": health(status),
             "freshness": dict(status) if status is not None else None,
             "history": [history_item(r) for r in recent],
+            **({"windows": windows_entry(strip["states"], strip["summary"])}
+               if strip is not None else {}),
         })
     return {
         "title": title,

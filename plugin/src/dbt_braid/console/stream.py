@@ -95,25 +95,25 @@ class RunStream:
 
     def window_started(self, asset: PythonAsset, window: Window, index: int, total: int
                        ) -> None:
-        """A partitioned asset's window starting: dbt's line for a microbatch batch."""
-        say(_line(f"START batch {window.key} of python asset {asset.name}", "RUN", index,
-                  total))
+        """A partitioned asset's window starting, worded as dbt words a microbatch batch."""
+        say("Batch " + _line(f"START batch {window.key} of python asset {asset.name}", "RUN",
+                             index, total))
 
     def window_finished(self, asset: PythonAsset, result: NodeResult, index: int, total: int
                         ) -> None:
         from dbt_common.ui import green, red
 
         what = f"batch {result.partition} of python asset {asset.name}"
+        took = result.execution_time
         if result.status == "success":
-            rows = (f"{result.rows_written} rows" if result.rows_written is not None
-                    else "SUCCESS")
-            say(_line(f"OK {what}", green(rows), index, total, result.execution_time))
-        else:
-            say(_line(f"ERROR {what}", red("ERROR"), index, total, result.execution_time),
-                err=True)
-            # the other windows go on, so the error is told here (dbt's summary at the end
-            # lists a partial success without its batches' errors)
-            say(f"  {(result.traceback or result.message or '').rstrip()}", err=True)
+            say("Batch " + _line(f"OK created {what}", green("OK"), index, total, took))
+            return
+        say("Batch " + _line(f"ERROR creating {what}", red("ERROR"), index, total, took),
+            err=True)
+        # the other windows go on, so the error is told here (dbt's summary at the end
+        # lists a partial success without its batches' errors)
+        for line in (result.traceback or result.message or "").rstrip().splitlines():
+            say(f"  {line}", err=True)
 
     def _tick(self) -> None:
         step = max(0.05, min(1.0, self.still_running_after / 4))

@@ -94,3 +94,19 @@ def summary_text(summary: Mapping[str, Any]) -> str:
             more = f" (+{len(ranges) - 3} more)" if len(ranges) > 3 else ""
             parts.append(f"{state} {', '.join(ranges[:3])}{more}")
     return "; ".join(parts)
+
+
+def last_run_status(uid: str, rows: Iterable[Mapping[str, Any]]) -> str | None:
+    """A partitioned asset's result in its latest run, over that run's windows: success,
+    error, or dbt's ``partial success``."""
+    mine = [r for r in rows if r.get("unique_id") == uid and r.get("status") != "retried"]
+    if not mine:
+        return None
+    last = max(mine, key=lambda r: str(r.get("completed_at") or r.get("started_at") or ""))
+    statuses = {str(r.get("status")) for r in mine if r.get("run_id") == last.get("run_id")}
+    if not any(r.get("partition_key") for r in mine if r.get("run_id") == last.get("run_id")):
+        return None
+    ok = statuses & SUCCESS
+    if ok and statuses - SUCCESS:
+        return "partial success"
+    return "success" if ok else str(last.get("status"))

@@ -277,6 +277,27 @@
     if (typeof v === "string" && /^https?:\/\//.test(v)) return el("a", { href: v, rel: "noopener", text: v });
     return typeof v === "object" ? JSON.stringify(v) : String(v);
   }
+  // a partitioned asset's windows, oldest first: one cell each, coloured by its state
+  function windowsText(summary) {
+    // as braid status says it (history/windows.py summary_text)
+    const parts = [`${summary.done}/${summary.total} done`];
+    for (const state of ["failed", "missing"]) {
+      const ranges = summary[state] || [];
+      if (!ranges.length) continue;
+      const more = ranges.length > 3 ? ` (+${ranges.length - 3} more)` : "";
+      parts.push(`${state} ${ranges.slice(0, 3).join(", ")}${more}`);
+    }
+    return parts.join("; ");
+  }
+  function windowStrip(windows) {
+    const cells = windows.states.map(([key, state]) =>
+      el("span", { class: "cell " + state, title: `${key}: ${state}`, "data-key": key }));
+    const older = windows.left_out
+      ? el("span", { class: "older muted", text: `${windows.left_out} older not shown` }) : null;
+    return el("div", { id: "windows", class: "windows" },
+      el("div", { class: "strip" }, older, cells),
+      el("span", { id: "windows-summary", class: "windows-summary", text: windowsText(windows.summary) }));
+  }
   function renderAsset(uid) {
     const page = document.getElementById("asset-view");
     page.replaceChildren();
@@ -302,6 +323,7 @@
     } else {
       page.append(el("p", { class: "muted", text: DATA.has_history ? "braid builds nothing for this node." : "No history is kept (the braid package is not installed)." }));
     }
+    if (n.windows) page.append(el("h2", { text: "Windows" }), windowStrip(n.windows));
     page.append(el("h2", { text: "Lineage" }),
                 facts([["upstream", nodeLinks(n.upstream)], ["downstream", nodeLinks(n.downstream)]]));
     if (n.columns && n.columns.length) {

@@ -1,0 +1,295 @@
+"""Partitioned Python assets (issue 17), end to end with real braid runs on DuckDB: the
+windows a run chooses, inputs read by window, writes that replace exactly a window, a
+failed window that loses no other, ``braid retry`` of the failed windows only, dbt's
+microbatch models in the same run, status, and the integration project's monthly asset.
+
+The clock is ``BRAID_NOW`` (braid's; dbt's microbatch models get explicit
+``--event-time-start/-end`` where the test depends on their windows)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+import jsonschema
+import pytest
+from conftest import BRAID, REPO, Project, copy_integration_project
+
+UID = "python.proj.daily"
+
+FILES = {
+    "packages.yml": f"packages:\n  - local: {REPO}\n",
+    # three orders a day from 2026-01-01 to 2026-01-07; dbt's event_time says which day
+    "models/orders.sql": """
+        {{ config(materialized='table', event_time='order_date') }}
+        select cast(d as date) as order_date, i as amount
+        from range(date '2026-01-01', date '2026-01-08', interval 1 day) t(d),
+             range(1, 4) s(i)
+        """,
+    # no event_time: a partitioned asset reads it whole
+    "models/rates.sql": "{{ config(materialized='table') }} select 2 as factor",
+    # dbt's own microbatch model over the asset's table, a day at a time
+    "models/daily_doubled.sql": """
+        {{ config(materialized='incremental', incremental_strategy='microbatch',
+                  event_time='order_date', batch_size='day', begin='2026-01-01') }}
+        select order_date, total * 2 as doubled from {{ source('py', 'daily') }}
+        """,
+    "models/sources.yml": """
+        version: 2
+        sources:
+          - name: py
+            schema: py
+            tables:
+              - name: daily
+                config:
+                  event_time: order_date
+                  meta:
+                    braid:
+                      python: work.daily
+                      depends_on: [orders, rates]
+                      partitions: {event_time: order_date, batch_size: day,
+                                   begin: 2026-01-01, lookback: 1}
+        """,
+    "python_assets/work.py": """
+        import os
+        import time
+
+        import pandas as pd
+
+
+        def daily(orders, rates, start, end, context):
+            key = context.partition.key
+            if os.environ.get("FAIL_DAY") == key:
+                raise RuntimeError(f"no data for {key}")
+            time.sleep(float(os.environ.get("WINDOW_SLEEP", "0")))
+            assert (start, end) == (context.partition.start, context.partition.end)
+            context.add_metadata(input_rows=len(orders), input_days=orders["order_date"].nunique(),
+                                 rates_rows=len(rates))
+            day = start.date()
+            if os.environ.get("OUTSIDE_DAY") == key:
+                day = end.date()  # a row of the next window: refused
+            return pd.DataFrame({"order_date": [day],
+                                 "total": [int(orders["amount"].sum()) * int(rates["factor"][0])],
+                                 "version": [os.environ.get("VERSION", "1")]})
+        """,
+}
+
+
+@pytest.fixture
+def project(make_project) -> Project:
+    made = make_project(FILES)
+    done = made.braid("deps")
+    assert done.returncode == 0, done.stdout + done.stderr
+    return made
+
+
+def run(project: Project, *args: str, now: str = "2026-01-04T12:00:00Z", **env: str
+        ) -> tuple[subprocess.CompletedProcess[str], dict]:
+    done = project.braid(*args, env={"BRAID_NOW": now, **env})
+    results = json.loads((project.root / "target/braid/run_results.json").read_text())
+    return done, results
+
+
+def asset(results: dict) -> dict:
+    return next(r for r in results["results"] if r["unique_id"] == UID)
+
+
+def windows(results: dict) -> list[str]:
+    return [w["key"] for w in asset(results).get("windows", [])]
+
+
+def days(project: Project, table: str = "py.daily") -> dict[str, int]:
+    """Each day in ``table`` and how many rows it has."""
+    return {str(d): n for d, n in project.sql(
+        f"select order_date, count(*) from {table} group by 1 order by 1")}
+
+
+def test_first_run_from_begin_then_from_the_last_window_done(project: Project) -> None:
+    done, results = run(project, "run", "-s", "orders", "rates", "python:daily")
+    assert done.returncode == 0, done.stdout + done.stderr
+    # from begin up to the window holding now, each its own result
+    assert windows(results) == ["2026-01-01", "2026-01-02", "2026-01-03", "2026-01-04"]
+    assert asset(results)["status"] == "success"
+    assert asset(results)["rows_written"] == 4
+    assert all(w["status"] == "success" and w["rows_written"] == 1
+               for w in asset(results)["windows"])
+    assert len(asset(results)["batch_results"]["successful"]) == 4
+    assert asset(results)["batch_results"]["successful"][0] == [
+        "2026-01-01T00:00:00+00:00", "2026-01-02T00:00:00+00:00"]
+    schema = json.loads((REPO / "plugin/src/dbt_braid/schemas/run_results.schema.json"
+                         ).read_text())
+    jsonschema.validate(results, schema)
+    assert "Batch 1 of 4 START batch 2026-01-01 of python asset daily" in done.stdout
+    # the input with an event_time came filtered to the window, the one without came whole
+    history = project.sql("select partition_key, status, metadata from braid_node_runs "
+                          f"where unique_id = '{UID}' order by partition_key")
+    assert [(k, s) for k, s, _ in history] == [(w, "success") for w in windows(results)]
+    for _, _, metadata in history:
+        assert json.loads(metadata) == {"input_rows": 3, "input_days": 1, "rates_rows": 1}
+    assert days(project) == {f"2026-01-0{d}": 1 for d in range(1, 5)}
+    assert project.sql("select total from py.daily order by order_date")[0] == (12,)
+
+    # the next day: the last window done again (lookback 1: it was not over) and the new one
+    done, results = run(project, "run", "-s", "python:daily", now="2026-01-05T01:00:00Z",
+                        VERSION="2")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert windows(results) == ["2026-01-04", "2026-01-05"]
+    # one copy of each day; the windows not computed kept their rows
+    assert days(project) == {f"2026-01-0{d}": 1 for d in range(1, 6)}
+    assert project.sql("select order_date::varchar, version from py.daily order by 1") == [
+        ("2026-01-01", "1"), ("2026-01-02", "1"), ("2026-01-03", "1"), ("2026-01-04", "2"),
+        ("2026-01-05", "2")]
+
+
+def test_backfill_three_days_then_rerun_one_with_dbt_microbatch(project: Project) -> None:
+    """Issue 17 point 6 in small: the asset and dbt's microbatch model read by window in the
+    same run, from the same --event-time-start/-end."""
+    first = ["--event-time-start", "2026-01-01", "--event-time-end", "2026-01-04"]
+    done, results = run(project, "run", *first, now="2026-01-07T00:00:00Z")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert windows(results) == ["2026-01-01", "2026-01-02", "2026-01-03"]
+    dbt_results = json.loads((project.root / "target/run_results.json").read_text())
+    model = next(r for r in dbt_results["results"] if r["unique_id"].endswith(".daily_doubled"))
+    assert len(model["batch_results"]["successful"]) == 3
+    assert days(project) == {"2026-01-01": 1, "2026-01-02": 1, "2026-01-03": 1}
+    assert days(project, "main.daily_doubled") == days(project)
+
+    done, results = run(project, "run", "--event-time-start", "2026-01-02",
+                        "--event-time-end", "2026-01-03", now="2026-01-07T00:00:00Z",
+                        VERSION="2")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert windows(results) == ["2026-01-02"]
+    assert days(project) == {"2026-01-01": 1, "2026-01-02": 1, "2026-01-03": 1}
+    assert days(project, "main.daily_doubled") == days(project)
+    assert project.sql("select order_date::varchar, version from py.daily order by 1") == [
+        ("2026-01-01", "1"), ("2026-01-02", "2"), ("2026-01-03", "1")]
+    assert project.sql("select sum(doubled) from main.daily_doubled") == [(3 * 24,)]
+
+
+def test_a_failed_window_loses_no_other_and_retry_reruns_only_it(project: Project) -> None:
+    done, _ = run(project, "run", "-s", "+python:daily", "--event-time-start", "2026-01-01",
+                  "--event-time-end", "2026-01-05")
+    assert done.returncode == 0, done.stdout + done.stderr
+    done, results = run(project, "run", "-s", "python:daily", "daily_doubled",
+                        "--event-time-start", "2026-01-01", "--event-time-end", "2026-01-05",
+                        "--threads", "3", FAIL_DAY="2026-01-03", VERSION="2")
+    # dbt's partial success: exit 1, the dependents skipped, the other windows written
+    assert done.returncode == 1, done.stdout + done.stderr
+    result = asset(results)
+    assert result["status"] == "partial success"
+    assert [(w["key"], w["status"]) for w in result["windows"]] == [
+        ("2026-01-01", "success"), ("2026-01-02", "success"), ("2026-01-03", "error"),
+        ("2026-01-04", "success")]
+    assert "no data for 2026-01-03" in result["message"]
+    assert result["batch_results"]["failed"] == [["2026-01-03T00:00:00+00:00",
+                                                   "2026-01-04T00:00:00+00:00"]]
+    doubled = next(r for r in results["results"] if r["name"] == "daily_doubled")
+    assert doubled["status"] == "skipped"
+    assert "RuntimeError: no data for 2026-01-03" in done.stdout + done.stderr
+    assert "PARTIAL SUCCESS" in done.stdout
+    # the failed window's old rows stand; the others are the new version
+    assert project.sql("select order_date::varchar, version from py.daily order by 1") == [
+        ("2026-01-01", "2"), ("2026-01-02", "2"), ("2026-01-03", "1"), ("2026-01-04", "2")]
+    status = project.braid("status", "--output", "json", env={"BRAID_NOW": "2026-01-06T00:00Z"})
+    daily = next(json.loads(line) for line in status.stdout.splitlines()
+                 if json.loads(line)["unique_id"] == UID)
+    assert daily["state"] == "stale"
+    assert daily["windows"] == {"total": 6, "done": 3, "failed": ["2026-01-03"],
+                                "missing": ["2026-01-05..2026-01-06"]}
+    table = project.braid("status", env={"BRAID_NOW": "2026-01-06T00:00Z"})
+    assert "3/6 done; failed 2026-01-03; missing 2026-01-05..2026-01-06" in table.stdout
+
+    retried = project.braid("retry", env={"BRAID_NOW": "2026-01-06T00:00Z", "VERSION": "3"})
+    assert retried.returncode == 0, retried.stdout + retried.stderr
+    results = json.loads((project.root / "target/braid/run_results.json").read_text())
+    assert windows(results) == ["2026-01-03"]
+    assert {r["name"]: r["status"] for r in results["results"]} == {
+        "daily": "success", "daily_doubled": "success"}
+    assert project.sql("select order_date::varchar, version from py.daily order by 1") == [
+        ("2026-01-01", "2"), ("2026-01-02", "2"), ("2026-01-03", "3"), ("2026-01-04", "2")]
+    runs = project.sql(f"select status, count(*) from braid_node_runs where unique_id = '{UID}' "
+                       "group by 1 order by 1")
+    assert runs == [("error", 1), ("success", 8)]
+
+
+def test_windows_run_in_parallel_up_to_threads(project: Project) -> None:
+    done, results = run(project, "run", "-s", "+python:daily", "--threads", "4",
+                        "--event-time-start", "2026-01-01", "--event-time-end", "2026-01-06",
+                        WINDOW_SLEEP="0.5")
+    assert done.returncode == 0, done.stdout + done.stderr
+    spans = [(w["started_at"], w["completed_at"]) for w in asset(results)["windows"]]
+    # the first window runs alone (it may create the table), the others side by side
+    assert all(spans[0][1] <= start for start, _ in spans[1:])
+    rest = spans[1:]
+    assert max(start for start, _ in rest) < min(end for _, end in rest)
+
+
+def test_rows_outside_the_window_are_refused_and_full_refresh_rebuilds(project: Project
+                                                                       ) -> None:
+    done, _ = run(project, "run", "-s", "+python:daily")
+    assert done.returncode == 0, done.stdout + done.stderr
+    project_db = project.db
+    import duckdb
+
+    con = duckdb.connect(str(project_db))
+    con.execute("insert into py.daily values (date '2025-12-31', 0, 'stray')")
+    con.close()
+    done, results = run(project, "run", "-s", "python:daily", OUTSIDE_DAY="2026-01-04",
+                        VERSION="2")
+    assert done.returncode == 1
+    bad = next(w for w in asset(results)["windows"] if w["key"] == "2026-01-04")
+    assert "1 row(s) fall outside the window 2026-01-04" in bad["message"]
+    assert "order_date = 2026-01-05" in bad["message"]
+    assert project.sql("select version from py.daily where order_date = '2026-01-04'") == [
+        ("1",)]
+    # --full-refresh: from begin, and the table holds only what the windows returned
+    done, results = run(project, "run", "-s", "python:daily", "--full-refresh", VERSION="3")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert windows(results)[0] == "2026-01-01"
+    assert project.sql("select distinct version from py.daily") == [("3",)]
+    assert "2025-12-31" not in days(project)
+
+
+def test_integration_project_monthly_asset_backfill_then_one_month(tmp_path: Path) -> None:
+    """The integration project's partitioned asset (a month at a time, from fct_orders'
+    event_time) and dbt's microbatch model over it, in one braid run."""
+    root = copy_integration_project(tmp_path / "it")
+
+    def braid(*args: str) -> subprocess.CompletedProcess[str]:
+        done = subprocess.run([BRAID, *args, "--profiles-dir", str(root)], cwd=root,
+                              capture_output=True, text=True, timeout=600)
+        assert done.returncode == 0, done.stdout + done.stderr
+        return done
+
+    def sql(query: str) -> list[tuple]:
+        import duckdb
+
+        con = duckdb.connect(str(root / "target/braid_it.duckdb"), read_only=True)
+        try:
+            return con.execute(query).fetchall()
+        finally:
+            con.close()
+
+    braid("deps")
+    braid("seed")
+    span = ["--event-time-start", "2024-01-01", "--event-time-end", "2024-04-01"]
+    braid("run", "-s", "+country_sales", *span)
+    first = json.loads((root / "target/braid/run_results.json").read_text())
+    asset_result = next(r for r in first["results"] if r["name"] == "daily_country_sales")
+    assert [w["key"] for w in asset_result["windows"]] == ["2024-01", "2024-02", "2024-03"]
+    braid("run", "-s", "daily_country_sales", "country_sales",
+          "--event-time-start", "2024-02-01", "--event-time-end", "2024-03-01")
+    second = json.loads((root / "target/braid/run_results.json").read_text())
+    asset_result = next(r for r in second["results"] if r["name"] == "daily_country_sales")
+    assert [w["key"] for w in asset_result["windows"]] == ["2024-02"]
+    quarter = "order_date >= date '2024-01-01' and order_date < date '2024-04-01'"
+    expected = sql(f"select order_date, country, count(*) from main.fct_orders where {quarter} "
+                   "group by 1, 2 order by 1, 2")
+    for table in ("main_sales.daily_country_sales", "main.country_sales"):
+        # exactly one row per day and country, with every order of the quarter counted once
+        assert sql(f"select order_date, country, n_orders from {table} order by 1, 2"
+                   ) == expected, table
+    shares = sql("select strftime(order_date, '%Y-%m'), country, round(sum(share_of_month), 6) "
+                 "from main_sales.daily_country_sales group by 1, 2")
+    assert {s for _, _, s in shares} == {1.0}  # each month's share computed on the whole month
