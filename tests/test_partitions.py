@@ -293,3 +293,117 @@ def test_integration_project_monthly_asset_backfill_then_one_month(tmp_path: Pat
     shares = sql("select strftime(order_date, '%Y-%m'), country, round(sum(share_of_month), 6) "
                  "from main_sales.daily_country_sales group by 1, 2")
     assert {s for _, _, s in shares} == {1.0}  # each month's share computed on the whole month
+
+
+PG_PROFILE = """
+    proj:
+      target: pg
+      outputs:
+        pg:
+          type: postgres
+          host: "{{ env_var('BRAID_PG_HOST') }}"
+          port: "{{ env_var('BRAID_PG_PORT') | as_number }}"
+          user: "{{ env_var('BRAID_PG_USER') }}"
+          password: "{{ env_var('BRAID_PG_PASSWORD', '') }}"
+          dbname: "{{ env_var('BRAID_PG_DATABASE') }}"
+          schema: public
+          threads: 4
+    """
+
+
+def test_windows_on_postgresql(make_project, pg_server, pg_database) -> None:
+    """The same asset on PostgreSQL: windows in parallel, a failed one that keeps its old
+    rows, retry of only that one, history's partition_key, and dbt's microbatch model."""
+    files = {**FILES, "profiles.yml": PG_PROFILE, "models/orders.sql": """
+        {{ config(materialized='table', event_time='order_date') }}
+        select cast(d as date) as order_date, i as amount
+        from generate_series(date '2026-01-01', date '2026-01-07', interval '1 day') t(d),
+             generate_series(1, 3) s(i)
+        """}
+    project = make_project(files)
+    env = {**pg_server.env(pg_database), "BRAID_NOW": "2026-01-05T00:00:00Z"}
+    assert project.braid("deps", env=env).returncode == 0
+
+    def rows(query: str) -> list[tuple]:
+        con = pg_server.connect(pg_database)
+        try:
+            cur = con.cursor()
+            cur.execute(query)
+            return cur.fetchall()
+        finally:
+            con.close()
+
+    span = ["--event-time-start", "2026-01-01", "--event-time-end", "2026-01-05"]
+    done = project.braid("run", *span, env=env)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert rows("select order_date::text, total, version from py.daily order by 1") == [
+        (f"2026-01-0{d}", 12, "1") for d in range(1, 5)]
+    assert rows("select count(*), sum(doubled) from public.daily_doubled") == [(4, 96)]
+    done = project.braid("run", "-s", "python:daily", *span,
+                         env={**env, "FAIL_DAY": "2026-01-02", "VERSION": "2"})
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert rows("select order_date::text, version from py.daily order by 1") == [
+        ("2026-01-01", "2"), ("2026-01-02", "1"), ("2026-01-03", "2"), ("2026-01-04", "2")]
+    retried = project.braid("retry", env={**env, "VERSION": "3"})
+    assert retried.returncode == 0, retried.stdout + retried.stderr
+    assert rows("select order_date::text, version from py.daily order by 1") == [
+        ("2026-01-01", "2"), ("2026-01-02", "3"), ("2026-01-03", "2"), ("2026-01-04", "2")]
+    assert rows(f"select partition_key, status from braid_node_runs where unique_id = '{UID}' "
+                "and status <> 'success'") == [("2026-01-02", "error")]
+    # a plain run goes on from the latest window done, 2026-01-04, with lookback 1
+    done = project.braid("run", "-s", "python:daily", env=env)
+    assert done.returncode == 0, done.stdout + done.stderr
+    results = json.loads((project.root / "target/braid/run_results.json").read_text())
+    assert windows(results) == ["2026-01-04", "2026-01-05"]
+    assert rows("select count(*), count(distinct order_date) from py.daily") == [(5, 5)]
+
+
+def test_a_partitioned_asset_reads_another_by_window(project: Project) -> None:
+    project.write({
+        "models/more.yml": """
+            version: 2
+            sources:
+              - name: py2
+                schema: py2
+                tables:
+                  - name: rollup
+                    config:
+                      meta:
+                        braid:
+                          python: more.rollup
+                          depends_on: [daily]
+                          partitions: {event_time: day, batch_size: day, begin: 2026-01-02}
+            """,
+        "python_assets/more.py": """
+            import pandas as pd
+
+
+            def rollup(daily, context):
+                context.add_metadata(days=sorted(str(d) for d in daily["order_date"]))
+                return pd.DataFrame({"day": [context.partition.start.date()],
+                                     "total": [int(daily["total"].sum())]})
+            """,
+    })
+    listed = project.braid("ls", "-s", "python:rollup", "--output", "json")
+    assert listed.returncode == 0, listed.stdout + listed.stderr
+    done, results = run(project, "run", "-s", "+python:rollup", "--event-time-start",
+                        "2026-01-01", "--event-time-end", "2026-01-04")
+    assert done.returncode == 0, done.stdout + done.stderr
+    rollup = next(r for r in results["results"] if r["name"] == "rollup")
+    # begin 2026-01-02: the span's first day is before it, so not one of its windows
+    assert [w["key"] for w in rollup["windows"]] == ["2026-01-02", "2026-01-03"]
+    metadata = project.sql("select partition_key, metadata from braid_node_runs "
+                           "where name = 'rollup' order by 1")
+    assert [(k, json.loads(m)["days"]) for k, m in metadata] == [
+        ("2026-01-02", ["2026-01-02"]), ("2026-01-03", ["2026-01-03"])]
+
+
+def test_retry_of_a_full_refresh_replaces_only_the_failed_window(project: Project) -> None:
+    done, _ = run(project, "run", "-s", "+python:daily", "--full-refresh", FAIL_DAY="2026-01-01")
+    assert done.returncode == 1, done.stdout + done.stderr
+    # the failed first window wrote nothing; the others went in by window
+    assert sorted(days(project)) == ["2026-01-02", "2026-01-03", "2026-01-04"]
+    retried = project.braid("retry", env={"BRAID_NOW": "2026-01-04T12:00:00Z"})
+    assert retried.returncode == 0, retried.stdout + retried.stderr
+    # the retry's one window does not rebuild the table: every day is there once
+    assert days(project) == {f"2026-01-0{d}": 1 for d in range(1, 5)}

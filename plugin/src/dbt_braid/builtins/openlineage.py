@@ -27,8 +27,8 @@ from dbt_braid.execution.results import NodeResult, RunReport
 from dbt_braid.hookspecs import hookimpl
 
 PRODUCER = f"urn:braid:dbt-braid:{__version__}"
-RAN = frozenset({"success", "error", "fail", "pass", "warn"})
-FAILED = frozenset({"error", "fail"})
+RAN = frozenset({"success", "error", "fail", "pass", "warn", "partial success"})
+FAILED = frozenset({"error", "fail", "partial success"})
 
 
 def configured() -> bool:

@@ -22,7 +22,7 @@ HISTORY_PER_NODE = 30
 RUNS_KEPT = 40
 #: a partitioned asset's windows kept on the page (its strip), the newest
 WINDOWS_KEPT = 400
-FAILED = frozenset({"error", "fail"})
+FAILED = frozenset({"error", "fail", "partial success"})
 #: the statuses a run can show; "running" and "abandoned" come from unfinished runs
 RUN_STATES = ("running", "success", "error", "cancelled", "abandoned")
 

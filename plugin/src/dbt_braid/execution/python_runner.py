@@ -70,7 +70,7 @@ class PythonRunner:
         windows: Mapping[str, Sequence[Window]] | None = None,
         event_times: Mapping[str, str] | None = None,
         threads: int = 1,
-        full_refresh: bool = False,
+        rebuild: frozenset[str] = frozenset(),
         window_started: WindowStarted = lambda a, w, i, n: None,
         window_finished: WindowFinished = lambda a, r, i, n: None,
     ) -> None:
@@ -94,7 +94,9 @@ class PythonRunner:
         #: asset reads only its window of them, as dbt's microbatch filters refs
         self.event_times = dict(event_times or {})
         self.threads = max(1, threads)
-        self.full_refresh = full_refresh
+        #: partitioned assets rebuilt from ``begin`` (``--full-refresh``, not a retry's
+        #: windows): their first window replaces the whole table
+        self.rebuild = rebuild
         self.window_started = window_started
         self.window_finished = window_finished
         self._window_writes: dict[str, threading.Lock] = {}
@@ -167,19 +169,20 @@ class PythonRunner:
         if not windows:
             return self._with_retries(asset)
         started, t0 = now_iso(), time.perf_counter()
-        done = run_windows(asset, windows, functools.partial(self._window, asset, windows),
+        places = {window: i for i, window in enumerate(windows, 1)}
+        done = run_windows(asset, windows, functools.partial(self._window, asset, places),
                            self.threads)
         return summary(asset, done, started, now_iso(), time.perf_counter() - t0)
 
-    def _window(self, asset: PythonAsset, windows: Sequence[Window], window: Window
+    def _window(self, asset: PythonAsset, places: Mapping[Window, int], window: Window
                 ) -> NodeResult:
-        index = windows.index(window) + 1
+        index = places[window]
         if self.stopping:
             return NodeResult(asset.unique_id, asset.name, "python", "skipped",
                               message="skipped: the run was stopped", partition=window.key)
-        self.window_started(asset, window, index, len(windows))
+        self.window_started(asset, window, index, len(places))
         result = self._with_retries(asset, window, first=index == 1)
-        self.window_finished(asset, result, index, len(windows))
+        self.window_finished(asset, result, index, len(places))
         return result
 
     def _with_retries(self, asset: PythonAsset, window: Window | None = None,
@@ -315,7 +318,7 @@ class PythonRunner:
         column = asset.partitions.event_time
         manager = self.io[asset.io]
         with self._window_writes.setdefault(asset.unique_id, threading.Lock()):
-            if first and self.full_refresh:
+            if first and asset.unique_id in self.rebuild:
                 table, _, _ = window_rows(value, column, window)
                 return manager.store(asset, table)
             return manager.replace_window(asset, value, column, window)  # type: ignore[attr-defined]

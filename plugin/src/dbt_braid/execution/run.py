@@ -150,7 +150,8 @@ def _execute(loaded: Loaded, plan: Plan, request: RunRequest, run_id: str) -> Ru
         windows=windows,
         event_times=event_time_columns(project.manifest, loaded.assets),
         threads=threads,
-        full_refresh=request.full_refresh,
+        rebuild=frozenset(uid for uid in windows if request.full_refresh
+                          and uid not in (request.windows or {})),
         window_started=stream.window_started,
         window_finished=stream.window_finished,
     )
