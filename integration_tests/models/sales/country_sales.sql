@@ -1,3 +1,6 @@
+-- dbt-postgres's microbatch merges on a unique_key; dbt-duckdb's deletes each batch's
+-- event_time range and refuses one
+{{ config(unique_key=(['order_date', 'country'] if target.type == 'postgres' else none)) }}
 -- Each batch of this microbatch model reads only its month of the Python asset's table
 -- (the source's event_time), as the asset read only its month of fct_orders.
 select
