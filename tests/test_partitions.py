@@ -408,3 +408,15 @@ def test_retry_of_a_full_refresh_replaces_only_the_failed_window(project: Projec
     assert retried.returncode == 0, retried.stdout + retried.stderr
     # the retry's one window does not rebuild the table: every day is there once
     assert days(project) == {f"2026-01-0{d}": 1 for d in range(1, 5)}
+
+
+def test_a_span_before_begin_computes_no_window_and_keeps_the_table(project: Project) -> None:
+    done, _ = run(project, "run", "-s", "+python:daily")
+    assert done.returncode == 0, done.stdout + done.stderr
+    before = days(project)
+    done, results = run(project, "run", "-s", "python:daily", "--event-time-start",
+                        "2025-06-01", "--event-time-end", "2025-07-01")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert asset(results)["status"] == "no-op"
+    assert "no window to compute" in asset(results)["message"]
+    assert days(project) == before

@@ -165,9 +165,14 @@ class PythonRunner:
         A partitioned asset runs each of its windows so, and its result sums theirs."""
         if self.empty is not None:
             return self._run_empty(asset)
-        windows = self.windows.get(asset.unique_id) if asset.partitions else None
-        if not windows:
+        if asset.partitions is None:
             return self._with_retries(asset)
+        windows = self.windows.get(asset.unique_id, [])
+        if not windows:  # e.g. --event-time-start/-end before its begin: nothing to replace
+            return NodeResult(asset.unique_id, asset.name, "python", "no-op",
+                              started_at=now_iso(), completed_at=now_iso(),
+                              message="no window to compute (the span chosen lies before "
+                              f"begin {asset.partitions.begin.isoformat()})")
         started, t0 = now_iso(), time.perf_counter()
         places = {window: i for i, window in enumerate(windows, 1)}
         done = run_windows(asset, windows, functools.partial(self._window, asset, places),
