@@ -115,6 +115,36 @@ def signal_when(project: Project, marker: Path, signum: int, *args: str,
     return subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
 
 
+def pg_profile(target: str = "pg", schema: str = "public", threads: int = 4,
+               name: str = "proj") -> str:
+    """profiles.yml for a PostgreSQL target on the test server (pgserver.py's env vars)."""
+    return f"""
+        {name}:
+          target: {target}
+          outputs:
+            {target}:
+              type: postgres
+              host: "{{{{ env_var('BRAID_PG_HOST') }}}}"
+              port: "{{{{ env_var('BRAID_PG_PORT') | as_number }}}}"
+              user: "{{{{ env_var('BRAID_PG_USER') }}}}"
+              password: "{{{{ env_var('BRAID_PG_PASSWORD', '') }}}}"
+              dbname: "{{{{ env_var('BRAID_PG_DATABASE') }}}}"
+              schema: {schema}
+              threads: {threads}
+        """
+
+
+def pg_rows(pg_server, database: str, query: str) -> list[tuple]:
+    """The rows of ``query`` in ``database`` on the test server."""
+    con = pg_server.connect(database)
+    try:
+        cur = con.cursor()
+        cur.execute(query)
+        return cur.fetchall()
+    finally:
+        con.close()
+
+
 def project_files(name: str = "proj") -> dict[str, str]:
     return {
         "dbt_project.yml": f"""

@@ -18,26 +18,13 @@ from typing import Any
 
 import pyarrow as pa
 import pytest
-from conftest import REPO, Project
+from conftest import REPO, Project, pg_profile, pg_rows
 from dbt_braid.assets import Relation
 from dbt_braid.io.generic_table import GenericTableIO
 from dbt_braid.io.postgres_table import PostgresTableIO
 from test_table_io import asset, env_for, pg_credentials, ref
 
-PROFILE = """
-    proj:
-      target: pg
-      outputs:
-        pg:
-          type: postgres
-          host: "{{ env_var('BRAID_PG_HOST') }}"
-          port: "{{ env_var('BRAID_PG_PORT') | as_number }}"
-          user: "{{ env_var('BRAID_PG_USER') }}"
-          password: "{{ env_var('BRAID_PG_PASSWORD', '') }}"
-          dbname: "{{ env_var('BRAID_PG_DATABASE') }}"
-          schema: public
-          threads: 1
-    """
+PROFILE = pg_profile(threads=1)
 
 SOURCES = """
     version: 2
@@ -143,16 +130,6 @@ def _names_the_cause(message: str) -> bool:
             and "connection already closed" not in message)
 
 
-def _rows(pg_server, database: str, query: str) -> list[tuple]:
-    con = pg_server.connect(database)
-    try:
-        cur = con.cursor()
-        cur.execute(query)
-        return cur.fetchall()
-    finally:
-        con.close()
-
-
 @pytest.mark.parametrize("wide", [False, True], ids=["truncate-and-refill", "swap-new-table"])
 def test_connection_killed_mid_write_reports_the_cause(
     pg_project, pg_server, pg_database, wide: bool
@@ -160,7 +137,7 @@ def test_connection_killed_mid_write_reports_the_cause(
     project, env = pg_project
     first = project.braid("run", "-s", "python:stream", env=env)
     assert first.returncode == 0, first.stdout + first.stderr
-    assert _rows(pg_server, pg_database, "select id from py.stream order by id") == [
+    assert pg_rows(pg_server, pg_database, "select id from py.stream order by id") == [
         (1,), (2,), (3,)]
 
     killed = {**env, "BRAID_TEST_KILL": "1", **({"BRAID_TEST_WIDE": "1"} if wide else {})}
@@ -178,19 +155,19 @@ def test_connection_killed_mid_write_reports_the_cause(
     assert result["status"] == "error"
     assert _names_the_cause(result["message"]), result["message"]
 
-    (recorded,) = _rows(pg_server, pg_database,
+    (recorded,) = pg_rows(pg_server, pg_database,
                         "select status, message from public.braid_node_runs "
                         f"where run_id = '{results['run_id']}' and name = 'stream'")
     assert recorded[0] == "error"
     assert _names_the_cause(recorded[1]), recorded[1]
 
     # nothing was committed: the old table, its rows and its columns, and no staging table
-    assert _rows(pg_server, pg_database, "select id from py.stream order by id") == [
+    assert pg_rows(pg_server, pg_database, "select id from py.stream order by id") == [
         (1,), (2,), (3,)]
-    assert _rows(pg_server, pg_database,
+    assert pg_rows(pg_server, pg_database,
                  "select column_name from information_schema.columns "
                  "where table_schema = 'py' and table_name = 'stream'") == [("id",)]
-    assert _rows(pg_server, pg_database,
+    assert pg_rows(pg_server, pg_database,
                  "select table_name from information_schema.tables "
                  "where table_schema = 'py'") == [("stream",)]
 
@@ -256,10 +233,10 @@ def test_a_connection_lost_while_storing_is_retried_under_the_assets_policy(
     assert "braid: retried: attempt 1 of 3 failed (storing the result (table): " \
         "OperationalError" in output, output
     results = json.loads((project.root / "target/braid/run_results.json").read_text())
-    recorded = _rows(pg_server, pg_database,
+    recorded = pg_rows(pg_server, pg_database,
                      "select attempt, status, message from public.braid_node_runs "
                      f"where run_id = '{results['run_id']}' and name = 'retried' "
                      "order by attempt")
     assert [(a, s) for a, s, _ in recorded] == [(1, "retried"), (2, "success")], recorded
     assert _names_the_cause(recorded[0][2]), recorded
-    assert _rows(pg_server, pg_database, "select count(*) from py.retried") == [(5000,)]
+    assert pg_rows(pg_server, pg_database, "select count(*) from py.retried") == [(5000,)]

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import jsonschema
 import pytest
-from conftest import BRAID, REPO, Project, copy_integration_project
+from conftest import BRAID, REPO, Project, copy_integration_project, pg_profile, pg_rows
 
 UID = "python.proj.daily"
 
@@ -67,6 +67,8 @@ FILES = {
             assert (start, end) == (context.partition.start, context.partition.end)
             context.add_metadata(input_rows=len(orders), input_days=orders["order_date"].nunique(),
                                  rates_rows=len(rates))
+            if os.environ.get("EMPTY_DAY") == key:  # no data: untyped columns, no rows
+                return pd.DataFrame({"order_date": [], "total": [], "version": []})
             day = start.date()
             if os.environ.get("OUTSIDE_DAY") == key:
                 day = end.date()  # a row of the next window: refused
@@ -200,6 +202,10 @@ def test_a_failed_window_loses_no_other_and_retry_reruns_only_it(project: Projec
                                 "missing": ["2026-01-05..2026-01-06"]}
     table = project.braid("status", env={"BRAID_NOW": "2026-01-06T00:00Z"})
     assert "3/6 done; failed 2026-01-03; missing 2026-01-05..2026-01-06" in table.stdout
+    history = project.braid("history", "-s", "python:daily", "-n", "4").stdout.splitlines()
+    assert history[0].split()[:5] == ["completed_at", "node", "kind", "window", "status"]
+    assert any(line.split()[2:6] == ["daily", "python", "2026-01-03", "error"]
+               for line in history[2:]), history
 
     retried = project.braid("retry", env={"BRAID_NOW": "2026-01-06T00:00Z", "VERSION": "3"})
     assert retried.returncode == 0, retried.stdout + retried.stderr
@@ -296,20 +302,7 @@ def test_integration_project_monthly_asset_backfill_then_one_month(tmp_path: Pat
     assert {s for _, _, s in shares} == {1.0}  # each month's share computed on the whole month
 
 
-PG_PROFILE = """
-    proj:
-      target: pg
-      outputs:
-        pg:
-          type: postgres
-          host: "{{ env_var('BRAID_PG_HOST') }}"
-          port: "{{ env_var('BRAID_PG_PORT') | as_number }}"
-          user: "{{ env_var('BRAID_PG_USER') }}"
-          password: "{{ env_var('BRAID_PG_PASSWORD', '') }}"
-          dbname: "{{ env_var('BRAID_PG_DATABASE') }}"
-          schema: public
-          threads: 4
-    """
+PG_PROFILE = pg_profile()
 
 
 def test_windows_on_postgresql(make_project, pg_server, pg_database) -> None:
@@ -326,13 +319,7 @@ def test_windows_on_postgresql(make_project, pg_server, pg_database) -> None:
     assert project.braid("deps", env=env).returncode == 0
 
     def rows(query: str) -> list[tuple]:
-        con = pg_server.connect(pg_database)
-        try:
-            cur = con.cursor()
-            cur.execute(query)
-            return cur.fetchall()
-        finally:
-            con.close()
+        return pg_rows(pg_server, pg_database, query)
 
     span = ["--event-time-start", "2026-01-01", "--event-time-end", "2026-01-05"]
     done = project.braid("run", *span, env=env)
@@ -420,3 +407,15 @@ def test_a_span_before_begin_computes_no_window_and_keeps_the_table(project: Pro
     assert asset(results)["status"] == "no-op"
     assert "no window to compute" in asset(results)["message"]
     assert days(project) == before
+
+
+def test_a_window_without_rows_empties_it(project: Project) -> None:
+    done, _ = run(project, "run", "-s", "+python:daily")
+    assert done.returncode == 0, done.stdout + done.stderr
+    done, results = run(project, "run", "-s", "python:daily", EMPTY_DAY="2026-01-04")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert [(w["key"], w["rows_written"]) for w in asset(results)["windows"]] == [
+        ("2026-01-04", 0)]
+    assert sorted(days(project)) == ["2026-01-01", "2026-01-02", "2026-01-03"]
+    assert project.sql("select data_type from information_schema.columns "
+                       "where table_name = 'daily' and column_name = 'order_date'") == [("DATE",)]

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import BRAID, REPO, Project
+from conftest import BRAID, REPO, Project, pg_profile, pg_rows
 
 #: a -> p (Python, writes py.p) -> hold (Python, waits until told to finish); other reads a
 FILES = {
@@ -58,20 +58,7 @@ FILES = {
         """,
 }
 
-PG_PROFILE = """
-proj:
-  target: dev
-  outputs:
-    dev:
-      type: postgres
-      host: "{{ env_var('BRAID_PG_HOST') }}"
-      port: "{{ env_var('BRAID_PG_PORT') | as_number }}"
-      user: "{{ env_var('BRAID_PG_USER') }}"
-      password: "{{ env_var('BRAID_PG_PASSWORD') }}"
-      dbname: "{{ env_var('BRAID_PG_DATABASE') }}"
-      schema: main
-      threads: 4
-"""
+PG_PROFILE = pg_profile("dev", "main")
 
 
 @pytest.fixture(params=["duckdb", "postgres"])
@@ -83,16 +70,10 @@ def setup(request, make_project) -> tuple[Project, dict[str, str], Callable[[str
         pg = request.getfixturevalue("pg_server")
         database = request.getfixturevalue("pg_database")
         env = pg.env(database)
-        (project.root / "profiles.yml").write_text(PG_PROFILE)
+        project.write({"profiles.yml": PG_PROFILE})
 
         def sql(query: str) -> list:
-            con = pg.connect(database)
-            try:
-                cur = con.cursor()
-                cur.execute(query)
-                return cur.fetchall()
-            finally:
-                con.close()
+            return pg_rows(pg, database, query)
     else:
         sql = project.sql
     done = project.braid("deps", env=env)

@@ -25,6 +25,7 @@ from dbt_braid.execution.timeouts import TimedOut, is_transient, within
 from dbt_braid.io.base import IOManager, QueryRunner, StoredRef
 from dbt_braid.io.frames import columns_of
 from dbt_braid.partitions.runner import run_windows, summary
+from dbt_braid.partitions.store import store_window
 from dbt_braid.partitions.windows import Window
 
 #: (asset, window, its index from 1, how many) as a window starts; the result as it ends
@@ -285,8 +286,6 @@ class PythonRunner:
                                        else self._store_window(asset, value, window, first))
             result.columns = columns_of(value)
             where = asset.relation or f"the {asset.io} store"
-            if window is not None:
-                where = f"{where} (window {window.key})"
             if result.rows_written is not None:
                 result.message = f"wrote {result.rows_written} rows to {where}"
             else:
@@ -314,19 +313,10 @@ class PythonRunner:
 
     def _store_window(self, asset: PythonAsset, value: Any, window: Window, first: bool
                       ) -> int | None:
-        """Replace exactly the window's rows (each asset's windows one write at a time); the
-        first window of a ``--full-refresh`` replaces the whole table, as dbt rebuilds a
-        microbatch model from its first batch."""
-        from dbt_braid.partitions.frames import window_rows
-
-        assert asset.partitions is not None
-        column = asset.partitions.event_time
-        manager = self.io[asset.io]
+        """One window's write (partitions.store); each asset's windows one at a time."""
         with self._window_writes.setdefault(asset.unique_id, threading.Lock()):
-            if first and asset.unique_id in self.rebuild:
-                table, _, _ = window_rows(value, column, window)
-                return manager.store(asset, table)
-            return manager.replace_window(asset, value, column, window)  # type: ignore[attr-defined]
+            return store_window(self.io[asset.io], asset, value, window,
+                                rebuild=first and asset.unique_id in self.rebuild)
 
     def _run_empty(self, asset: PythonAsset) -> NodeResult:
         """dbt's ``--empty`` ("check the shapes, move no data"): a source-table asset writes

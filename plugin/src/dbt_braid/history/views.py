@@ -75,13 +75,16 @@ def history_lines(
     if not picked:
         yield "No materializations recorded for this selection."
         return
+    windowed = any(r.get("partition_key") for r in picked)
     yield from table(
-        ["completed_at", "node", "kind", "status", "rows", "run", "message"],
+        ["completed_at", "node", "kind", *(["window"] if windowed else []), "status", "rows",
+         "run", "message"],
         [
             [
                 (str(r.get("completed_at") or ""))[:19],
                 r["name"],
                 r["kind"],
+                *([r.get("partition_key") or ""] if windowed else []),
                 r["status"],
                 r.get("rows_written"),
                 str(r["run_id"])[:8],
