@@ -35,7 +35,8 @@ pytest -q -p no:cacheprovider -n "${BRAID_TEST_WORKERS:-auto}" --dist loadscope 
 # (PostgreSQL IO is braid's own code, tested above).
 # BRAID_OLDER_DBT=0 skips them.
 DBT_FACING=(tests/test_dbt_versions.py tests/test_dbt_artifacts.py tests/test_console_stream.py
-  tests/test_integration_project.py -k "not postgres"
+  tests/test_integration_project.py::test_seed_scenario_runs_in_two_dbt_invocations[duckdb]
+  tests/test_partitions.py::test_backfill_three_days_then_rerun_one_with_dbt_microbatch
   tests/test_selection.py::test_ls_agrees_with_dbt_on_a_generated_project
   tests/test_build.py::test_build_selection_with_indirect_tests
   tests/test_declaration_errors.py::test_all_problems_reported_together_one_line_each

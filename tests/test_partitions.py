@@ -1,7 +1,8 @@
 """Partitioned Python assets (issue 17), end to end with real braid runs on DuckDB: the
 windows a run chooses, inputs read by window, writes that replace exactly a window, a
 failed window that loses no other, ``braid retry`` of the failed windows only, dbt's
-microbatch models in the same run, status, and the integration project's monthly asset.
+microbatch models in the same run, status (the integration project's monthly asset is
+tested in tests/test_integration_project.py).
 
 The clock is ``BRAID_NOW`` (braid's; dbt's microbatch models get explicit
 ``--event-time-start/-end`` where the test depends on their windows)."""
@@ -10,11 +11,10 @@ from __future__ import annotations
 
 import json
 import subprocess
-from pathlib import Path
 
 import jsonschema
 import pytest
-from conftest import BRAID, REPO, Project, copy_integration_project, pg_profile, pg_rows
+from conftest import REPO, Project, pg_profile, pg_rows
 
 UID = "python.proj.daily"
 
@@ -256,50 +256,6 @@ def test_rows_outside_the_window_are_refused_and_full_refresh_rebuilds(project: 
     assert windows(results)[0] == "2026-01-01"
     assert project.sql("select distinct version from py.daily") == [("3",)]
     assert "2025-12-31" not in days(project)
-
-
-def test_integration_project_monthly_asset_backfill_then_one_month(tmp_path: Path) -> None:
-    """The integration project's partitioned asset (a month at a time, from fct_orders'
-    event_time) and dbt's microbatch model over it, in one braid run."""
-    root = copy_integration_project(tmp_path / "it")
-
-    def braid(*args: str) -> subprocess.CompletedProcess[str]:
-        done = subprocess.run([BRAID, *args, "--profiles-dir", str(root)], cwd=root,
-                              capture_output=True, text=True, timeout=600)
-        assert done.returncode == 0, done.stdout + done.stderr
-        return done
-
-    def sql(query: str) -> list[tuple]:
-        import duckdb
-
-        con = duckdb.connect(str(root / "target/braid_it.duckdb"), read_only=True)
-        try:
-            return con.execute(query).fetchall()
-        finally:
-            con.close()
-
-    braid("deps")
-    braid("seed")
-    span = ["--event-time-start", "2024-01-01", "--event-time-end", "2024-04-01"]
-    braid("run", "-s", "+country_sales", *span)
-    first = json.loads((root / "target/braid/run_results.json").read_text())
-    asset_result = next(r for r in first["results"] if r["name"] == "daily_country_sales")
-    assert [w["key"] for w in asset_result["windows"]] == ["2024-01", "2024-02", "2024-03"]
-    braid("run", "-s", "daily_country_sales", "country_sales",
-          "--event-time-start", "2024-02-01", "--event-time-end", "2024-03-01")
-    second = json.loads((root / "target/braid/run_results.json").read_text())
-    asset_result = next(r for r in second["results"] if r["name"] == "daily_country_sales")
-    assert [w["key"] for w in asset_result["windows"]] == ["2024-02"]
-    quarter = "order_date >= date '2024-01-01' and order_date < date '2024-04-01'"
-    expected = sql(f"select order_date, country, count(*) from main.fct_orders where {quarter} "
-                   "group by 1, 2 order by 1, 2")
-    for table in ("main_sales.daily_country_sales", "main.country_sales"):
-        # exactly one row per day and country, with every order of the quarter counted once
-        assert sql(f"select order_date, country, n_orders from {table} order by 1, 2"
-                   ) == expected, table
-    shares = sql("select strftime(order_date, '%Y-%m'), country, round(sum(share_of_month), 6) "
-                 "from main_sales.daily_country_sales group by 1, 2")
-    assert {s for _, _, s in shares} == {1.0}  # each month's share computed on the whole month
 
 
 PG_PROFILE = pg_profile()
