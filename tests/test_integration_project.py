@@ -22,7 +22,7 @@ from typing import Any
 import duckdb
 import jsonschema
 import pytest
-from conftest import BRAID, REPO, copy_integration_project
+from conftest import BRAID, REPO, copy_integration_project, pg_rows
 
 IT = REPO / "integration_tests"  # read only: the data files
 SCHEMAS = REPO / "plugin" / "src" / "dbt_braid" / "schemas"
@@ -56,13 +56,7 @@ class IntegrationProject:
 
     def sql(self, query: str) -> list[tuple]:
         if self.target == "postgres":
-            con = self.pg.connect(self.database)
-            try:
-                cur = con.cursor()
-                cur.execute(query)
-                return cur.fetchall()
-            finally:
-                con.close()
+            return pg_rows(self.pg, self.database, query)
         con = duckdb.connect(str(self.db), read_only=True)
         try:
             return con.execute(query).fetchall()
