@@ -44,7 +44,7 @@ def _result(result: NodeResult) -> dict[str, Any]:
     if result.windows:
         out["windows"] = [{"key": w.partition, **{k: getattr(w, k) for k in WINDOW_FIELDS}}
                           for w in result.windows]
-        spans = {w.partition: _span(w.partition, result) for w in result.windows}
+        spans = {w.partition: _span(w.partition) for w in result.windows}
         out["batch_results"] = {
             "successful": [spans[w.partition] for w in result.windows if w.status == "success"],
             "failed": [spans[w.partition] for w in result.windows if w.status != "success"],
@@ -52,12 +52,11 @@ def _result(result: NodeResult) -> dict[str, Any]:
     return out
 
 
-def _span(key: str | None, result: NodeResult) -> list[str]:
-    from dbt_braid.partitions.windows import parse_key, step
+def _span(key: str | None) -> list[str]:
+    from dbt_braid.partitions.windows import window_of_key
 
-    size = {4: "year", 7: "month", 10: "day", 13: "hour"}[len(str(key))]
-    start = parse_key(str(key), size)
-    return [start.isoformat(), step(start, size).isoformat()]
+    window = window_of_key(str(key))
+    return [window.start.isoformat(), window.end.isoformat()]
 
 
 @hookimpl

@@ -141,8 +141,7 @@ class PythonRunner:
         column = self.event_times.get(uid) if window is not None else None
         if column and hasattr(manager, "load_window"):
             assert window is not None
-            low, high = (moment.astimezone(timezone.utc).replace(tzinfo=None)
-                         for moment in (window.start, window.end))
+            low, high = window.naive_utc
 
             def read(where: StoredRef) -> Any:
                 return manager.load_window(where, annotation, column, low, high)

@@ -6,7 +6,7 @@ Only the window's rows may come back: a write replaces exactly ``[start, end)`` 
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 from dbt_braid.io.frames import to_arrow
@@ -21,8 +21,7 @@ def bounds(kind: pa.DataType, window: Window) -> tuple[Any, Any]:
     naive UTC datetimes for a timestamp one, as the warehouse compares them)."""
     import pyarrow as pa
 
-    start = window.start.astimezone(timezone.utc).replace(tzinfo=None)
-    end = window.end.astimezone(timezone.utc).replace(tzinfo=None)
+    start, end = window.naive_utc
     if pa.types.is_date(kind):
         if window.size == "hour":
             raise ValueError("an hourly window needs a timestamp event_time column, not a date")

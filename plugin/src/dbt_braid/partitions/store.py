@@ -8,7 +8,6 @@ columns' types from the table: an empty frame built from nothing has untyped col
 
 from __future__ import annotations
 
-from datetime import timezone
 from typing import Any
 
 from dbt_braid.assets import PythonAsset
@@ -47,7 +46,7 @@ def typed_as_table(manager: Any, asset: PythonAsset, value: Any, window: Window)
     assert asset.partitions is not None
     if not hasattr(manager, "load_window"):
         return value
-    low = window.start.astimezone(timezone.utc).replace(tzinfo=None)
+    low = window.naive_utc[0]
     ref = StoredRef(asset.unique_id, asset.name, asset.package_name, asset.relation)
     try:  # the window [low, low) of the table: no rows, its columns and their types
         existing = manager.load_window(ref, "pyarrow.Table", asset.partitions.event_time,

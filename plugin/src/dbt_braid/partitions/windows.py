@@ -43,6 +43,16 @@ def parse_key(key: str, size: str) -> datetime:
     return datetime.strptime(key, form).replace(tzinfo=timezone.utc)
 
 
+def window_of_key(key: str) -> Window:
+    """The window a key names, its size told by the key's form (2026, 2026-01, 2026-01-31,
+    2026-01-31T05), as run_results and history keep it."""
+    size = {4: "year", 7: "month", 10: "day", 13: "hour"}.get(len(key))
+    if size is None:
+        raise ValueError(f"{key!r} is not a window's key")
+    start = parse_key(key, size)
+    return Window(start, step(start, size), size)
+
+
 def parse_moment(value: object) -> datetime:
     """A date or timestamp as YAML or a flag gives it (``2026-01-01``, ``2026-01-01 05:00``,
     a ``date``), aware: naive values are UTC, as dbt reads ``--event-time-start``."""
@@ -62,6 +72,12 @@ class Window:
     start: datetime
     end: datetime
     size: str
+
+    @property
+    def naive_utc(self) -> tuple[datetime, datetime]:
+        """``(start, end)`` as naive UTC datetimes, as warehouses compare timestamps."""
+        return (self.start.astimezone(timezone.utc).replace(tzinfo=None),
+                self.end.astimezone(timezone.utc).replace(tzinfo=None))
 
     @property
     def key(self) -> str:
