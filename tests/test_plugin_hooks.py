@@ -334,5 +334,6 @@ def test_hook_register_executors(project: Project, capsys) -> None:
     # an executor nobody registered: exit 2, nothing runs
     capsys.readouterr()
     assert run_in_process(project, "run", "--executor", "nope") == 2
-    assert "--executor: unknown executor 'nope'; registered: threads" in capsys.readouterr().err
+    assert ("--executor: unknown executor 'nope'; registered: dask, processes, threads"
+            in capsys.readouterr().err)
     assert os.environ.get("BRAID_TEST_DB")

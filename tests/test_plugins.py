@@ -14,7 +14,8 @@ def test_builtins_are_registered_plugins() -> None:
     assert {"dbt_braid.io.duckdb_table", "dbt_braid.io.postgres_table",
             "dbt_braid.io.generic_table", "dbt_braid.io.pickle_store"} <= impls
     executors = {i.plugin_name for i in pm.hook.register_executors.get_hookimpls()}
-    assert executors == {"dbt_braid.builtins.thread_pool"}
+    assert executors == {"dbt_braid.builtins.thread_pool", "dbt_braid.builtins.process_pool",
+                         "dbt_braid.builtins.dask_executor"}
     enders = {i.plugin_name for i in pm.hook.record_run.get_hookimpls()}
     enders |= {i.plugin_name for i in pm.hook.emit_lineage.get_hookimpls()}
     assert enders == {"dbt_braid.builtins.history", "dbt_braid.builtins.openlineage"}

@@ -36,6 +36,8 @@ DEFAULT_PLUGINS = (
     "dbt_braid.io.postgres_table",
     "dbt_braid.io.pickle_store",
     "dbt_braid.builtins.thread_pool",
+    "dbt_braid.builtins.process_pool",
+    "dbt_braid.builtins.dask_executor",
     "dbt_braid.builtins.run_results",
     "dbt_braid.builtins.lineage",
     "dbt_braid.builtins.history",

@@ -150,6 +150,8 @@ class RunRequest:
     label: str | None = None
     #: the registered executor that runs the Python assets (``--executor``)
     executor: str = DEFAULT_EXECUTOR
+    #: settings for the executor from flags (``--dask-address``), over braid.yml's
+    executor_options: dict[str, Any] = field(default_factory=dict)
     #: write source tables the profile's default target also resolves to (dbtcore.targets)
     allow_shared_tables: bool = False
     #: for ``braid retry``: the run_id of the run it retries (history links the two)

@@ -113,7 +113,12 @@ def command_parser(command: str) -> Parser:
                            + "), for dbt's microbatch models and partitioned Python assets; "
                            "a date or a timestamp, UTC")
         p.add_argument("--executor", default=DEFAULT_EXECUTOR,
-                       help="what runs the Python assets (a plugin's executor; default threads)")
+                       help="what runs the Python assets: threads (default), processes (a "
+                       "process pool, for CPU-bound assets), dask (needs dbt-braid[dask]) or "
+                       "a plugin's executor")
+        p.add_argument("--dask-address", metavar="ADDRESS",
+                       help="with --executor dask: the scheduler, e.g. tcp://host:8786 "
+                       "(default: braid.yml executor.dask.address, else a LocalCluster)")
     return p
 
 
@@ -208,6 +213,7 @@ def run_request(command: str, argv: Sequence[str]) -> tuple[DbtOptions, Any]:
         fail_fast=args.fail_fast,
         argv=list(argv),
         executor=args.executor,
+        executor_options=({"address": args.dask_address} if args.dask_address else {}),
         allow_shared_tables=args.allow_shared_tables,
     )
     request.event_time_start, request.event_time_end = _event_times(args)

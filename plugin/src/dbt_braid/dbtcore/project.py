@@ -206,6 +206,15 @@ class DbtProject:
             Relation(found.database, found.schema, identifier),
         )
 
+    def relation_table(self) -> dict[tuple[str, str], str | None]:
+        """Every :meth:`relation_sql` answer, for a worker that cannot ask (``--executor
+        processes``/``dask``): each model, seed and snapshot name, and each source."""
+        names = {("ref", n.name) for n in self.manifest.nodes.values()
+                 if str(getattr(n.resource_type, "value", n.resource_type))
+                 in ("model", "seed", "snapshot")}
+        names |= {("source", f"{s.source_name}.{s.name}") for s in self.manifest.sources.values()}
+        return {(kind, name): self.relation_sql(kind, name) for kind, name in names}
+
     def has_hooks(self, kind: str) -> bool:
         """Whether the project (or a package) defines ``on-run-start``/``on-run-end`` hooks."""
         return any(

@@ -1,23 +1,56 @@
 """Executors for Python assets, contributed through the ``register_executors`` hook.
 
 An executor is a :class:`concurrent.futures.Executor` made for one run by a factory that
-gets the run's ``--threads``. The engine submits each Python asset's work to it and shuts
-it down at the end; which one a run uses is ``braid run --executor NAME`` (``threads``, the
+gets the run's ``--threads`` (and, as keywords, its section of ``braid.yml``'s
+``executor:``). Which one a run uses is ``braid run --executor NAME`` (``threads``, the
 built-in thread pool, by default).
+
+Two kinds. An in-process executor (``threads``) is given each Python asset's whole work:
+load the inputs, call, store. A *remote* one (its ``remote`` attribute true: the built-in
+``processes`` and ``dask``) is given only the call, as a picklable task
+(:mod:`dbt_braid.execution.compute`); the loading and storing stay in this process, on a
+thread pool of ``--threads`` that :class:`WithCompute` puts in front of it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from concurrent.futures import Executor
+from collections.abc import Callable, Mapping
+from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from dbt_braid.errors import BraidUserError
 
 DEFAULT_EXECUTOR = "threads"
 
-ExecutorFactory = Callable[[int], Executor]
+ExecutorFactory = Callable[..., Executor]
+
+
+def is_remote(executor: Executor) -> bool:
+    """Whether ``executor`` runs calls elsewhere (it is given :func:`compute.run_task`)."""
+    return bool(getattr(executor, "remote", False))
+
+
+class WithCompute(Executor):
+    """Threads that load and store in this process, in front of a remote executor that
+    computes; shutting it down shuts down both (the remote one first when not waiting, so
+    that threads waiting on a worker are released)."""
+
+    def __init__(self, threads: int, compute: Executor) -> None:
+        self.local = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="braid-py")
+        self.compute = compute
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
+        return self.local.submit(fn, *args, **kwargs)
+
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        if wait:
+            self.local.shutdown(wait=True, cancel_futures=cancel_futures)
+            self.compute.shutdown(wait=True, cancel_futures=cancel_futures)
+        else:
+            self.compute.shutdown(wait=False, cancel_futures=True)
+            self.local.shutdown(wait=False, cancel_futures=True)
 
 
 @dataclass
@@ -37,9 +70,19 @@ class ExecutorRegistry:
                 f"{', '.join(sorted(self.factories))} (executors come from braid plugins)"
             )
 
-    def make(self, name: str, threads: int) -> Executor:
+    def make(self, name: str, threads: int, options: Mapping[str, Any] | None = None
+             ) -> Executor:
+        """The run's executor; ``options`` (braid.yml's ``executor.<name>`` and the flags
+        for it) go to the factory as keywords."""
         self.check(name)
-        return self.factories[name](max(1, threads))
+        try:
+            return self.factories[name](max(1, threads), **dict(options or {}))
+        except TypeError as exc:
+            if not options:
+                raise
+            raise BraidUserError(
+                f"braid.yml executor.{name}: {', '.join(sorted(options))}: the {name} executor "
+                f"does not take these ({exc})") from None
 
 
 def collect_executors(pm: Any) -> ExecutorRegistry:
@@ -48,3 +91,19 @@ def collect_executors(pm: Any) -> ExecutorRegistry:
     for impl in pm.hook.register_executors.get_hookimpls():
         impl.function(register=registry.register)
     return registry
+
+
+def make_executor(registry: ExecutorRegistry, request: Any, project_root: Path, threads: int,
+                  plan: Any) -> Executor | None:
+    """The run's executor, made before anything runs (a Dask scheduler that cannot be
+    reached is a usage error then, not a failure halfway); None when the plan has no Python
+    asset to give it."""
+    from dbt_braid.schedules.config import executor_options
+
+    if request.executor_options and request.executor != "dask":
+        raise BraidUserError("--dask-address is for --executor dask; add --executor dask or "
+                             "drop --dask-address")
+    if not plan.python:
+        return None
+    options = {**executor_options(project_root, request.executor), **request.executor_options}
+    return registry.make(request.executor, threads, options)

@@ -19,7 +19,9 @@ from typing import Any
 from dbt_braid import console
 from dbt_braid.assets import PythonAsset, Relation
 from dbt_braid.declare.policies import shown
+from dbt_braid.execution.compute import user_traceback
 from dbt_braid.execution.context import AssetContext
+from dbt_braid.execution.remote import RemoteCalls, RemoteFailure, WorkerLost
 from dbt_braid.execution.results import NodeResult
 from dbt_braid.execution.timeouts import TimedOut, is_transient, within
 from dbt_braid.io.base import IOManager, QueryRunner, StoredRef
@@ -35,17 +37,6 @@ WindowFinished = Callable[[PythonAsset, NodeResult, int, int], None]
 
 def now_iso() -> str:
     return datetime.now(timezone.utc).isoformat()
-
-
-def user_traceback(exc: BaseException, function: Callable[..., Any]) -> str:
-    """The traceback from the user's function down, without braid's own frames."""
-    tb = exc.__traceback__
-    code = getattr(function, "__code__", None)
-    while tb is not None and code is not None and tb.tb_frame.f_code is not code:
-        tb = tb.tb_next
-    if tb is None:
-        tb = exc.__traceback__
-    return "".join(traceback.format_exception(type(exc), exc, tb))
 
 
 class RunStopped(Exception):
@@ -74,6 +65,7 @@ class PythonRunner:
         rebuild: frozenset[str] = frozenset(),
         window_started: WindowStarted = lambda a, w, i, n: None,
         window_finished: WindowFinished = lambda a, r, i, n: None,
+        remote: RemoteCalls | None = None,
     ) -> None:
         #: unique_id -> (where its value is, the IO manager that reads it)
         self.refs = refs
@@ -101,6 +93,9 @@ class PythonRunner:
         self.window_started = window_started
         self.window_finished = window_finished
         self._window_writes: dict[str, threading.Lock] = {}
+        #: with a remote executor (processes, dask): the function is called in a worker,
+        #: this process still loads and stores (execution.remote)
+        self.remote = remote
         warehouse = io.get("table")
         self.warehouse: QueryRunner | None = warehouse if hasattr(warehouse, "query") else None  # type: ignore[assignment]
         #: set when the run is stopped: no store starts after it (see :meth:`stop`)
@@ -274,9 +269,15 @@ class PythonRunner:
             self.before(asset)
             stage = "running"
             call = function
-            value = deadline.run(lambda: self._call(asset, call, kwargs))
+            if self.remote is None:
+                value = deadline.run(lambda: self._call(asset, call, kwargs))
+                metadata = context._metadata if context is not None else {}
+            else:
+                key = asset.unique_id + (f"[{window.key}]" if window is not None else "") \
+                    + (f"#{attempt}" if attempt > 1 else "")
+                value, metadata = self.remote.call(asset, kwargs, deadline, key)
             if context is not None:
-                result.metadata = dict(context._metadata)
+                result.metadata = dict(metadata)
             # the write is not timed: once it starts it finishes (one transaction), so
             # what the records say is what the warehouse holds
             stage = f"storing the result ({asset.io})"
@@ -293,6 +294,13 @@ class PythonRunner:
             result.status = "error"
             one_line = " ".join(f"{type(exc).__name__}: {exc}".split())
             if isinstance(exc, TimedOut):
+                result.message = str(exc)
+                retryable = True
+            elif isinstance(exc, RemoteFailure):  # the user's own error, in a worker
+                result.message = exc.message
+                result.traceback = exc.traceback
+                retryable = True
+            elif isinstance(exc, WorkerLost):
                 result.message = str(exc)
                 retryable = True
             elif stage == "running" and function is not None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from dbt_braid import console
@@ -22,8 +23,9 @@ from dbt_braid.execution.context import RunFlags
 from dbt_braid.execution.dbt_results import batch_results, finished_event
 from dbt_braid.execution.defer import deferred_inputs
 from dbt_braid.execution.engine import Engine
-from dbt_braid.execution.executors import collect_executors
+from dbt_braid.execution.executors import WithCompute, collect_executors, is_remote, make_executor
 from dbt_braid.execution.python_runner import PythonRunner, now_iso, relation_of
+from dbt_braid.execution.remote import RemoteCalls
 from dbt_braid.execution.results import NodeResult, RunReport
 from dbt_braid.execution.run_lock import one_run_at_a_time
 from dbt_braid.execution.signals import StopFlag, stop_on_signals
@@ -133,9 +135,12 @@ def _execute(loaded: Loaded, plan: Plan, request: RunRequest, run_id: str) -> Ru
     threads = request.threads or int(project.config.threads or 1)
     try:
         windows = planned_windows(loaded, plan, request, io.get("table"))
+        made = make_executor(executors, request, project.project_root, threads, plan)
     except BaseException:
         close_io(io)
         raise
+    remote = (RemoteCalls(made, request.executor, project.relation_table)
+              if made is not None and is_remote(made) else None)
     python = PythonRunner(
         refs=refs,
         io=io,
@@ -154,6 +159,7 @@ def _execute(loaded: Loaded, plan: Plan, request: RunRequest, run_id: str) -> Ru
                           and uid not in (request.windows or {})),
         window_started=stream.window_started,
         window_finished=stream.window_finished,
+        remote=remote,
     )
 
     def on_result(result: NodeResult) -> None:
@@ -220,14 +226,18 @@ def _execute(loaded: Loaded, plan: Plan, request: RunRequest, run_id: str) -> Ru
         on_start=lambda uid: stream.python_started(uid, graph.nodes[uid]["name"]),
         on_finish=stream.python_finished,
         on_skip=on_skip,
-        executor=lambda n: executors.make(request.executor, n),
+        # with no Python asset to run, the engine's pool stays empty
+        executor=lambda n: (WithCompute(n, made) if remote is not None and made is not None
+                            else made or ThreadPoolExecutor(max_workers=1)),
     )
+    engine_started = False
     try:
         pm.hook.start_run(run_id=run_id, command=request.label or request.command, plan=plan,
                           project=project, graph=graph, report=report,
                           warehouse=io.get("table"))
         stream.header(project, len(plan.python), threads)
         with stop_on_signals(stop):
+            engine_started = True  # from here the engine shuts the executor down
             results = engine.run()
         if dbt_results and not engine.interrupted:
             _finish_hooks(project, request, dbt_results, flags, stream)
@@ -252,6 +262,8 @@ def _execute(loaded: Loaded, plan: Plan, request: RunRequest, run_id: str) -> Ru
         pm.hook.finish_run(report=report)
     finally:
         close_io(io)
+        if made is not None and not engine_started:
+            made.shutdown(wait=False, cancel_futures=True)
     return report
 
 

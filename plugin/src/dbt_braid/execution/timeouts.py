@@ -55,6 +55,19 @@ class Deadline:
         self.limit = limit
         self.end = None if limit is None else time.monotonic() + limit
 
+    def remaining(self) -> float | None:
+        """Seconds left (None: no limit); raises :class:`TimedOut` when none are."""
+        if self.end is None:
+            return None
+        left = self.end - time.monotonic()
+        if left <= 0:
+            raise self._expired()
+        return left
+
+    def expired(self) -> TimedOut:
+        """The error for an attempt whose time ran out elsewhere (in a worker)."""
+        return self._expired()
+
     def run(self, call: Callable[[], T]) -> T:
         if self.end is None or self.limit is None:
             return call()

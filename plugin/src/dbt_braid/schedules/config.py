@@ -1,9 +1,10 @@
 """``braid.yml``: braid's own project file, beside ``dbt_project.yml`` (dbt ignores it).
 
-Today it holds ``schedules``; its JSON Schema (``schemas/braid_yml.schema.json``) checks
-shapes, and the rest is checked here with a line per problem naming the file, the schedule,
-the key and the fix: a cron expression croniter cannot read, a time zone the system's
-database does not know, a selector not in selectors.yml, a name used twice.
+It holds ``schedules`` and the ``executor`` settings (:func:`executor_options`); its JSON
+Schema (``schemas/braid_yml.schema.json``) checks shapes, and the rest is checked here with a
+line per problem naming the file, the schedule, the key and the fix: a cron expression
+croniter cannot read, a time zone the system's database does not know, a selector not in
+selectors.yml, a name used twice.
 """
 
 from __future__ import annotations
@@ -85,7 +86,10 @@ def _message(err: jsonschema.ValidationError, schema: Mapping[str, Any]) -> str:
     """jsonschema's finding as what to write instead."""
     allowed = list(schema["properties"]["schedules"]["items"]["properties"])
     if err.validator == "additionalProperties" and isinstance(err.instance, Mapping):
-        known = set(allowed) if list(err.path)[:1] == ["schedules"] else {"schedules"}
+        path = list(err.path)
+        known = (set(allowed) if path[:1] == ["schedules"]
+                 else {"address"} if path == ["executor", "dask"]
+                 else set(schema["properties"]))
         extra = sorted(set(err.instance) - known)
         return (f"unknown key {', '.join(map(repr, extra))}; allowed: "
                 f"{', '.join(sorted(known))}")
@@ -100,11 +104,11 @@ def _message(err: jsonschema.ValidationError, schema: Mapping[str, Any]) -> str:
     return str(err.message)
 
 
-def load(project_root: Path, selectors: Collection[str] = ()) -> list[Schedule]:
-    """The schedules of ``braid.yml`` (none when there is no file), or every problem."""
+def read(project_root: Path) -> dict[str, Any]:
+    """``braid.yml`` checked against its schema ({} when there is no file), or every problem."""
     path = project_root / FILE
     if not path.exists():
-        return []
+        return {}
     try:
         data = yaml.safe_load(path.read_text()) or {}
     except yaml.YAMLError as exc:
@@ -125,6 +129,18 @@ def load(project_root: Path, selectors: Collection[str] = ()) -> list[Schedule]:
         problems.append(Problem(FILE, name, key, _message(err, schema)))
     if problems:
         raise BraidUserError(problems)
+    return dict(data)
+
+
+def executor_options(project_root: Path, name: str) -> dict[str, Any]:
+    """``braid.yml``'s ``executor.<name>`` settings ({} when none)."""
+    return dict((read(project_root).get("executor") or {}).get(name) or {})
+
+
+def load(project_root: Path, selectors: Collection[str] = ()) -> list[Schedule]:
+    """The schedules of ``braid.yml`` (none when there is no file), or every problem."""
+    data = read(project_root)
+    problems: list[Problem] = []
     found: list[Schedule] = []
     seen: set[str] = set()
     for entry in data.get("schedules") or []:

@@ -1,0 +1,122 @@
+"""The built-in ``dask`` executor: Python assets' calls on a Dask distributed cluster.
+
+Dask distributed is what Dagster, Prefect, Hamilton and Kedro offer for Python beyond one
+machine; braid uses it rather than inventing a cluster of its own. Needs the extra
+``pip install 'dbt-braid[dask]'``.
+
+The scheduler is ``--dask-address`` or ``braid.yml``'s ``executor: {dask: {address: ...}}``;
+without one, a LocalCluster of ``--threads`` single-threaded worker processes is started
+(in the background, while dbt's first batch runs) and closed at the end of the run. A given
+address is connected to before anything runs, so a wrong one is a usage error (exit 2).
+
+Each call is one task, keyed by the asset's unique_id (plus its window and attempt, and a
+token of the run, so that two runs on one scheduler never share a key). The workers only
+compute (:mod:`dbt_braid.execution.compute`): inputs and results travel as Arrow, and this
+process reads and writes the warehouse. The local cluster's scheduler gives up on a task at
+its first lost worker (``allowed-failures: 0``), so a killed worker fails that asset at once
+with a clear message instead of running the task again elsewhere; a scheduler given by
+address keeps its own setting.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import logging
+import os
+import threading
+import uuid
+from collections.abc import Callable
+from concurrent.futures import Executor, Future
+from typing import Any
+
+from dbt_braid.errors import BraidUserError
+from dbt_braid.execution.compute import main_not_rerun
+from dbt_braid.hookspecs import hookimpl
+
+NAME = "dask"
+
+#: seconds to reach a scheduler given by address before the run is refused
+CONNECT_TIMEOUT = "10s"
+
+
+class DaskExecutor(Executor):
+    remote = True
+
+    def __init__(self, threads: int, address: str | None = None) -> None:
+        if importlib.util.find_spec("distributed") is None:
+            raise BraidUserError("--executor dask needs Dask distributed: pip install "
+                                 "'dbt-braid[dask]'")
+        #: a local cluster's workers: one per core, at most --threads
+        self.workers = max(1, min(threads, os.cpu_count() or 1))
+        self.address = address
+        self.token = uuid.uuid4().hex[:8]
+        self._cluster: Any = None
+        self._client: Any = None
+        self._ready = threading.Event()
+        self._error: BaseException | None = None
+        if address:
+            self._connect()  # a wrong address is refused before anything runs
+        else:
+            threading.Thread(target=self._connect, name="braid-dask-start", daemon=True).start()
+
+    def _connect(self) -> None:
+        try:
+            import dask
+            from distributed import Client, LocalCluster
+
+            if self.address:
+                try:
+                    self._client = Client(self.address, timeout=CONNECT_TIMEOUT)
+                except OSError as exc:
+                    raise BraidUserError(
+                        f"--executor dask: cannot reach the Dask scheduler at {self.address} "
+                        f"({' '.join(str(exc).split())}); start it (dask scheduler) or fix "
+                        "--dask-address / braid.yml executor.dask.address") from None
+            else:
+                with dask.config.set({"distributed.scheduler.allowed-failures": 0}), \
+                        main_not_rerun():
+                    self._cluster = LocalCluster(
+                        n_workers=self.workers, threads_per_worker=1, processes=True,
+                        dashboard_address=None, silence_logs=logging.ERROR)
+                self._client = Client(self._cluster)
+        except BaseException as exc:  # noqa: BLE001 - given to every call that waits
+            self._error = exc
+            if self.address:
+                raise
+        finally:
+            self._ready.set()
+
+    def _client_ready(self) -> Any:
+        self._ready.wait()
+        if self._error is not None:
+            raise self._error
+        return self._client
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
+        client = self._client_ready()
+        task = args[0] if args else None
+        key = f"{getattr(task, 'key', 'call')}-{self.token}"
+        remote = client.submit(fn, *args, key=key, pure=False, retries=0, **kwargs)
+        done: Future[Any] = Future()
+
+        def settle(finished: Any) -> None:
+            try:
+                done.set_result(finished.result())
+            except BaseException as exc:  # noqa: BLE001 - the caller reads it
+                done.set_exception(exc)
+
+        done.set_running_or_notify_cancel()
+        remote.add_done_callback(settle)
+        return done
+
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        self._ready.wait()
+        if self._client is not None:
+            self._client.close()
+        if self._cluster is not None:
+            self._cluster.close()
+
+
+@hookimpl
+def register_executors(register: Any) -> None:
+    register(NAME, DaskExecutor)

@@ -1,0 +1,89 @@
+"""The built-in ``processes`` executor: Python assets' calls in a pool of worker processes.
+
+For CPU-bound assets (pure Python, numpy code that holds the GIL), which threads run one at a
+time. The workers are started by ``forkserver`` (``spawn`` where there is none), never by
+``fork``: by the time an asset runs, dbt has started threads in this process, and a forked
+child inherits their locks in whatever state they were. One worker per core, at most
+``--threads``; they are started as the run starts, so their imports (pandas, Arrow) overlap
+with dbt's first batch. Workers ignore Ctrl-C: the braid process decides what stops, and
+ends them when the run is interrupted.
+
+A worker that dies (killed, out of memory) breaks Python's pool: the calls running in it at
+that moment fail with a clear message, and the next call gets a new pool.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import signal
+import threading
+from collections.abc import Callable
+from concurrent.futures import Executor, Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from typing import Any
+
+from dbt_braid.execution.compute import main_not_rerun, warm
+from dbt_braid.hookspecs import hookimpl
+
+NAME = "processes"
+
+
+def _start_method() -> str:
+    methods = multiprocessing.get_all_start_methods()
+    return "forkserver" if "forkserver" in methods else "spawn"
+
+
+def _worker_started() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+class ProcessExecutor(Executor):
+    """A process pool that gives way to a new one when a worker dies."""
+
+    remote = True
+
+    def __init__(self, threads: int) -> None:
+        self.workers = max(1, min(threads, os.cpu_count() or 1))
+        self.context = multiprocessing.get_context(_start_method())
+        if self.context.get_start_method() == "forkserver":
+            # the fork server imports these once; each worker forked from it has them
+            self.context.set_forkserver_preload(["dbt_braid.execution.compute", "pandas",
+                                                 "pyarrow"])
+        self._lock = threading.Lock()
+        self._pool = self._new_pool()
+
+    def _new_pool(self) -> ProcessPoolExecutor:
+        pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=self.context,
+                                   initializer=_worker_started)
+        with main_not_rerun():  # the workers start as these are submitted
+            for _ in range(self.workers):
+                pool.submit(warm)
+        return pool
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
+        with self._lock:
+            try:
+                return self._pool.submit(fn, *args, **kwargs)
+            except BrokenProcessPool:
+                self._pool.shutdown(wait=False, cancel_futures=True)
+                self._pool = self._new_pool()
+                return self._pool.submit(fn, *args, **kwargs)
+
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        with self._lock:
+            pool = self._pool
+        if wait:
+            pool.shutdown(wait=True, cancel_futures=cancel_futures)
+            return
+        # the run was stopped: the workers are ended, not waited for
+        processes = list(getattr(pool, "_processes", {}).values())
+        pool.shutdown(wait=False, cancel_futures=True)
+        for process in processes:
+            if process.is_alive():
+                process.terminate()
+
+
+@hookimpl
+def register_executors(register: Any) -> None:
+    register(NAME, ProcessExecutor)
