@@ -15,7 +15,9 @@ import re
 from collections.abc import Collection, Iterable
 
 import networkx as nx
-from dbt_braid.planning import Plan, batch_lower_bound, make_plan
+import pytest
+from dbt_braid.planning.batches import Plan, batch_lower_bound, make_plan
+from dbt_braid.planning.timing import refine, simulate
 from graphs import add_dbt, add_py
 from hypothesis import HealthCheck, given, settings, target
 from hypothesis import strategies as st
@@ -88,7 +90,8 @@ def transitive(needs: dict[str, frozenset[str]], v: str) -> set[str]:
 
 
 def check_plan(
-    graph: nx.DiGraph, selected: Iterable[str], runnable: Collection[str], plan: Plan
+    graph: nx.DiGraph, selected: Iterable[str], runnable: Collection[str], plan: Plan,
+    minimal: bool = True,
 ) -> None:
     planned = expected_planned(graph, selected, runnable)
 
@@ -146,7 +149,9 @@ def check_plan(
                for member in b.nodes if nx.has_path(graph, member, p)}
         assert not b.needs_python & fed, b.index
 
-    # (c) as few batches as possible
+    # (c) as few batches as possible (unless history's durations made it split one)
+    if not minimal:
+        return
     bound = brute_force_lower_bound(graph, planned)
     assert len(plan.batches) == bound
     assert batch_lower_bound(graph, planned) == bound
@@ -632,3 +637,68 @@ def test_deferral_never_adds_a_batch() -> None:
     g.add_edge(loader, m)
     plan = make_plan(g, set(g))
     assert len(plan.batches) == 1 and plan.batches[0].needs_python == {loader}
+
+
+# ------------------------------------------------------------- plans that use history
+
+
+def loader_scenario() -> tuple[nx.DiGraph, dict[str, str]]:
+    """BENCHMARKS.md's 1.6x case: a Python loader with no dbt inputs read by ``m1``, and a
+    slow model that does not read it, both in the one batch of the fewest-invocations plan."""
+    g = nx.DiGraph()
+    n = {"loader": add_py(g, "loader"), "m1": add_dbt(g, "m1"), "slow": add_dbt(g, "slow"),
+         "after": add_dbt(g, "after")}
+    g.add_edge(n["loader"], n["m1"])
+    g.add_edge(n["m1"], n["after"])
+    return g, n
+
+
+def test_history_splits_a_batch_when_waiting_costs_more_than_an_invocation() -> None:
+    g, n = loader_scenario()
+    fewest = make_plan(g, set(g))
+    assert [set(b.nodes) for b in fewest.batches] == [{n["m1"], n["slow"], n["after"]}]
+    durations = {n["loader"]: 2.0, n["m1"]: 0.1, n["slow"]: 3.5, n["after"]: 0.1}
+    # one batch waiting for the loader: 2.0 + 0.5 + 3.5
+    assert simulate(fewest, durations, 0.5) == pytest.approx(6.0)
+    timed = refine(fewest, durations, 0.5)
+    assert [set(b.nodes) for b in timed.plan.batches] == [{n["slow"]}, {n["m1"], n["after"]}]
+    assert timed.plan.batches[0].needs_python == frozenset()
+    assert timed.plan.batches[1].needs_python == {n["loader"]}
+    # slow from 0.5 to 4.0; the loader done at 2.0; the second batch 4.0 + 0.5 + 0.2
+    assert timed.estimate == pytest.approx(4.7) and timed.fewest == pytest.approx(6.0)
+    check_plan(g, set(g), ("model",), timed.plan, minimal=False)
+    assert timed.reasons[0].startswith("dbt batch 1 of 2 (1 nodes): split off from the next "
+                                       "batch: 1 of its 3 nodes need none of the Python assets "
+                                       f"it waits for ({n['loader']}, 2.0 s in history)")
+    assert timed.reasons[1] == (f"dbt batch 2 of 2 (2 nodes): waits for {n['loader']}: every "
+                                "node of it needs one of them")
+
+
+def test_history_keeps_the_batch_when_the_wait_is_short_or_unknown() -> None:
+    g, n = loader_scenario()
+    fewest = make_plan(g, set(g))
+    short = {n["loader"]: 0.2, n["m1"]: 0.1, n["slow"]: 3.5, n["after"]: 0.1}
+    timed = refine(fewest, short, 0.5)
+    assert timed.plan == fewest
+    assert "kept whole" in timed.reasons[0] and "would not pay" in timed.reasons[0]
+    unknown = {k: v for k, v in short.items() if k != n["slow"]}
+    timed = refine(fewest, unknown, 0.5)
+    assert timed.plan == fewest
+    assert timed.reasons == (f"the fewest invocations (1): history has no duration for "
+                             f"{n['slow']}",)
+
+
+@SETTINGS
+@given(scenarios(min_nodes=3, resource_types=["model", "python"], select_all=True),
+       st.lists(st.floats(min_value=0.0, max_value=10.0), min_size=12, max_size=12),
+       st.floats(min_value=0.0, max_value=2.0))
+def test_generated_timed_plans_stay_valid_and_never_estimate_longer(scenario, seconds,
+                                                                    cost) -> None:
+    types, edges, insertion, chosen, runnable = scenario
+    g, ids = build(types, edges, insertion)
+    fewest = make_plan(g, set(g), runnable)
+    durations = {uid: seconds[i] for i, uid in enumerate(ids)}
+    timed = refine(fewest, durations, cost)
+    check_plan(g, set(g), runnable, timed.plan, minimal=False)
+    assert simulate(timed.plan, durations, cost) <= simulate(fewest, durations, cost) + 1e-9
+    assert len(timed.reasons) == len(timed.plan.batches)

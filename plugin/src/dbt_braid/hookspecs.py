@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from dbt_braid.assets import PythonAsset
     from dbt_braid.dbtcore.project import DbtProject
     from dbt_braid.execution.results import NodeResult, RunReport
-    from dbt_braid.planning import Plan
+    from dbt_braid.planning.batches import Plan
 
 hookspec = pluggy.HookspecMarker("braid")
 hookimpl = pluggy.HookimplMarker("braid")

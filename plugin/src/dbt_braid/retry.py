@@ -14,7 +14,7 @@ from pathlib import Path
 import yaml
 
 from dbt_braid.errors import BraidUserError
-from dbt_braid.planning import Plan, make_plan
+from dbt_braid.planning.batches import Plan, make_plan
 
 AGAIN = frozenset({"error", "fail", "skipped", "partial success"})
 

@@ -30,7 +30,7 @@ from dbt_braid.history import store as history_store
 from dbt_braid.history.overdue import Policy, policy_of
 from dbt_braid.history.status import NodeStatus, node_statuses
 from dbt_braid.io.base import IOEnv, collect_io_managers
-from dbt_braid.planning import Plan, make_plan
+from dbt_braid.planning.batches import Plan, make_plan
 from dbt_braid.plugin_host import get_plugin_manager
 from dbt_braid.selection import (
     SelectionRequest,

@@ -22,7 +22,7 @@ from dbt_braid.assets import PythonAsset
 from dbt_braid.dbtcore.project import DbtProject
 from dbt_braid.execution.results import NodeResult, RunReport
 from dbt_braid.hookspecs import hookimpl
-from dbt_braid.planning import Plan
+from dbt_braid.planning.batches import Plan
 
 
 class LiveStream:

@@ -12,7 +12,7 @@ from pathlib import Path
 from dbt_braid.assets import Relation
 from dbt_braid.errors import BraidUserError
 from dbt_braid.io.base import StoredRef
-from dbt_braid.planning import Plan
+from dbt_braid.planning.batches import Plan
 from dbt_braid.session import Loaded, flag_on
 
 

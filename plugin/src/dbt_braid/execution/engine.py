@@ -27,7 +27,7 @@ import networkx as nx
 from dbt_braid.assets import PythonAsset
 from dbt_braid.execution.python_runner import PythonRunner, now_iso
 from dbt_braid.execution.results import BROKE, FAILED, NodeResult
-from dbt_braid.planning import Plan
+from dbt_braid.planning.batches import Plan
 
 #: (batch index, unique_ids, notify(unique_id, status)) -> per-node results; engine thread only
 DbtBatchRunner = Callable[[int, list[str], Callable[[str, str], None]], list[NodeResult]]

@@ -31,9 +31,11 @@ from dbt_braid.execution.run_lock import one_run_at_a_time
 from dbt_braid.execution.signals import StopFlag, stop_on_signals
 from dbt_braid.execution.windows import planned_windows
 from dbt_braid.graph import PYTHON
+from dbt_braid.history.durations import node_durations
 from dbt_braid.io.base import StoredRef
 from dbt_braid.partitions.plan import event_time_columns
-from dbt_braid.planning import Plan
+from dbt_braid.planning.batches import Plan
+from dbt_braid.planning.timing import refine
 from dbt_braid.plugin_host import get_plugin_manager
 from dbt_braid.session import (
     Loaded,
@@ -134,6 +136,7 @@ def _execute(loaded: Loaded, plan: Plan, request: RunRequest, run_id: str) -> Ru
     stream = RunStream(len(plan.order), stopping=stop.is_set)
     threads = request.threads or int(project.config.threads or 1)
     try:
+        plan = _timed(project, plan, io.get("table"))
         windows = planned_windows(loaded, plan, request, io.get("table"))
         made = make_executor(executors, request, project.project_root, threads, plan)
     except BaseException:
@@ -265,6 +268,18 @@ def _execute(loaded: Loaded, plan: Plan, request: RunRequest, run_id: str) -> Ru
         if made is not None and not engine_started:
             made.shutdown(wait=False, cancel_futures=True)
     return report
+
+
+def _timed(project: DbtProject, plan: Plan, warehouse: Any) -> Plan:
+    """The plan with a batch split where history says waiting for a Python asset costs more
+    than one more invocation (planning.timing); ``--debug`` says why each batch is what it
+    is. A plan whose batches wait for no Python asset reads no history."""
+    if not any(batch.needs_python for batch in plan.batches):
+        return plan
+    timed = refine(plan, node_durations(project, warehouse, plan.order))
+    for line in timed.reasons:
+        console.debug(f"braid: {line}")
+    return timed.plan
 
 
 def _context_extras(project: DbtProject, request: RunRequest) -> Any:

@@ -7,7 +7,7 @@ from typing import Any
 from dbt_braid.history.windows import done_windows
 from dbt_braid.partitions.plan import plan_windows
 from dbt_braid.partitions.windows import Window
-from dbt_braid.planning import Plan
+from dbt_braid.planning.batches import Plan
 
 
 def planned_windows(loaded: Any, plan: Plan, request: Any, warehouse: Any
