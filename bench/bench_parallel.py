@@ -6,6 +6,12 @@
    asset and ``slow`` (second batch); a Python asset after ``slow``. The 2 s asset should
    run while ``slow`` does (it starts when dbt reports ``base`` finished).
 
+3. A loader: a 2 s Python asset with no dbt inputs, read by a quick model, beside a slow
+   model that does not read it (BENCHMARKS.md's 1.6x case). The fewest-invocations plan
+   makes the one batch wait for the loader; with history (every run after the first) the
+   planner runs the slow model in a batch of its own meanwhile (planning.timing). The first
+   run, without history, is reported apart.
+
 Makespan = last completion - first start (run_results.json); critical path = the longest
 path through the graph weighted by each node's own measured execution time. Goal: makespan
 / critical path <= 1.15.
@@ -83,6 +89,31 @@ MIXED = {
 }
 
 
+LOADER = {
+    "models/slow.sql": MIXED["models/slow.sql"],
+    "models/reads_loader.sql": "{{ config(materialized='table') }}\n"
+                               "select count(*) as n from {{ source('py', 'loader') }}\n",
+    "models/sources.yml": textwrap.dedent("""
+        version: 2
+        sources:
+          - name: py
+            tables:
+              - name: loader
+                config: {meta: {braid: {python: work.loader}}}
+        """),
+    "python_assets/work.py": textwrap.dedent("""
+        import time
+
+        import pandas as pd
+
+
+        def loader():
+            time.sleep(2.0)
+            return pd.DataFrame({"x": [1, 2, 3]})
+        """),
+}
+
+
 def parse(ts: str) -> datetime:
     return datetime.fromisoformat(ts.replace("Z", "+00:00"))
 
@@ -123,7 +154,9 @@ def scenario(name: str, files: dict[str, str], threads: int, rounds: int,
             (root / rel).parent.mkdir(parents=True, exist_ok=True)
             (root / rel).write_text(text)
         environ = env(BRAID_BENCH_DB=str(Path(folder) / "b.duckdb"))
-        measure(root, environ, threads)  # warm-up
+        makespan, critical = measure(root, environ, threads)  # warm-up
+        print(f"{name}: first run (no history): makespan {makespan:.2f} s, critical path "
+              f"{critical:.2f} s, ratio {makespan / critical:.3f}")
         pairs = [measure(root, environ, threads, timeline and i == rounds - 1)
                  for i in range(rounds)]
         ratios = [m / c for m, c in pairs]
@@ -145,6 +178,9 @@ def main() -> None:
     mixed = {k: v.replace("{n}", str(args.slow_n)) for k, v in MIXED.items()}
     scenario("mixed: a 2 s Python asset beside a slow dbt model, --threads 4", mixed, 4,
              args.rounds, args.timeline)
+    loader = {k: v.replace("{n}", str(args.slow_n)) for k, v in LOADER.items()}
+    scenario("a 2 s loader read by a quick model, beside a slow model, --threads 4", loader,
+             4, args.rounds, args.timeline)
 
 
 if __name__ == "__main__":

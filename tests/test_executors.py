@@ -194,9 +194,10 @@ def test_dask_scheduler_from_braid_yml_and_its_usage_errors(project: Project) ->
     with LocalCluster(n_workers=1, threads_per_worker=1, processes=True,
                       dashboard_address=None) as cluster, Client(cluster) as client:
         worker_pids = set(client.run(os.getpid).values())
+        # braid.yml chooses the executor for runs without --executor, with its address
         yml.write_text(f"executor:\n  dask:\n    address: {cluster.scheduler_address}\n")
         try:
-            done = braid(project, "run", "--executor", "dask", "-s", "a", "source:py.cpu1")
+            done = braid(project, "run", "-s", "a", "source:py.cpu1")
         finally:
             yml.unlink()
     assert done.returncode == 0, done.stdout + done.stderr
@@ -222,6 +223,14 @@ def test_dask_scheduler_from_braid_yml_and_its_usage_errors(project: Project) ->
     done = braid(project, "run", "--dask-address", "tcp://127.0.0.1:8786", "-s", "a")
     assert done.returncode == 2
     assert "--dask-address is for --executor dask" in done.stderr, done.stderr
+    yml.write_text("executor: [dask]\n")
+    try:
+        done = braid(project, "run", "-s", "a")
+    finally:
+        yml.unlink()
+    assert done.returncode == 2
+    assert "braid.yml: executor: must be an executor's name (threads, processes, dask) or " \
+        "one name with its settings" in done.stderr, done.stderr
 
 
 def test_frames_cross_as_arrow_and_come_back_as_they_left() -> None:

@@ -24,7 +24,6 @@ from dbt_braid.declarations import misplaced_declarations, read_declarations
 from dbt_braid.declare.names import DEPENDABLE_TYPES, DbtName, ProjectIndex
 from dbt_braid.declare.resolve import import_problems, resolve_assets
 from dbt_braid.errors import BraidUserError
-from dbt_braid.execution.executors import DEFAULT_EXECUTOR
 from dbt_braid.graph import UnifiedGraph, build_graph, check_acyclic
 from dbt_braid.history import store as history_store
 from dbt_braid.history.overdue import Policy, policy_of
@@ -148,8 +147,9 @@ class RunRequest:
     argv: list[str] = field(default_factory=list)
     #: what the run is called in results and history when not the command (``retry``)
     label: str | None = None
-    #: the registered executor that runs the Python assets (``--executor``)
-    executor: str = DEFAULT_EXECUTOR
+    #: the registered executor that runs the Python assets (``--executor``; None: braid.yml's
+    #: ``executor``, else ``threads``)
+    executor: str | None = None
     #: settings for the executor from flags (``--dask-address``), over braid.yml's
     executor_options: dict[str, Any] = field(default_factory=dict)
     #: write source tables the profile's default target also resolves to (dbtcore.targets)

@@ -15,7 +15,6 @@ from typing import Any
 from dbt_braid import listing
 from dbt_braid.dbtcore.project import DbtOptions
 from dbt_braid.errors import BraidUserError
-from dbt_braid.execution.executors import DEFAULT_EXECUTOR
 from dbt_braid.selection import SelectionRequest
 
 DESCRIPTIONS = {
@@ -112,10 +111,10 @@ def command_parser(command: str) -> Parser:
                            + ("inclusive" if edge == "start" else "exclusive")
                            + "), for dbt's microbatch models and partitioned Python assets; "
                            "a date or a timestamp, UTC")
-        p.add_argument("--executor", default=DEFAULT_EXECUTOR,
-                       help="what runs the Python assets: threads (default), processes (a "
-                       "process pool, for CPU-bound assets), dask (needs dbt-braid[dask]) or "
-                       "a plugin's executor")
+        p.add_argument("--executor",
+                       help="what runs the Python assets: threads (the default, unless "
+                       "braid.yml's executor says otherwise), processes (a process pool, for "
+                       "CPU-bound assets), dask (needs dbt-braid[dask]) or a plugin's executor")
         p.add_argument("--dask-address", metavar="ADDRESS",
                        help="with --executor dask: the scheduler, e.g. tcp://host:8786 "
                        "(default: braid.yml executor.dask.address, else a LocalCluster)")

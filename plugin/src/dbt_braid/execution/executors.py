@@ -93,17 +93,25 @@ def collect_executors(pm: Any) -> ExecutorRegistry:
     return registry
 
 
-def make_executor(registry: ExecutorRegistry, request: Any, project_root: Path, threads: int,
-                  plan: Any) -> Executor | None:
+def chosen_executor(request: Any, project_root: Path) -> tuple[str, dict[str, Any]]:
+    """The run's executor and its options: ``--executor``, else braid.yml's ``executor``,
+    else ``threads``; braid.yml's settings for it, ``--dask-address`` over them."""
+    from dbt_braid.schedules.config import executor_setting
+
+    configured, settings = executor_setting(project_root)
+    name = request.executor or configured or DEFAULT_EXECUTOR
+    if request.executor_options and name != "dask":
+        raise BraidUserError("--dask-address is for --executor dask; add --executor dask or "
+                             "drop --dask-address")
+    options = dict(settings) if name == configured else {}
+    return name, {**options, **request.executor_options}
+
+
+def make_executor(registry: ExecutorRegistry, name: str, options: Mapping[str, Any],
+                  threads: int, plan: Any) -> Executor | None:
     """The run's executor, made before anything runs (a Dask scheduler that cannot be
     reached is a usage error then, not a failure halfway); None when the plan has no Python
     asset to give it."""
-    from dbt_braid.schedules.config import executor_options
-
-    if request.executor_options and request.executor != "dask":
-        raise BraidUserError("--dask-address is for --executor dask; add --executor dask or "
-                             "drop --dask-address")
     if not plan.python:
         return None
-    options = {**executor_options(project_root, request.executor), **request.executor_options}
-    return registry.make(request.executor, threads, options)
+    return registry.make(name, threads, options)

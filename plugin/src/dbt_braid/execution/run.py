@@ -23,7 +23,13 @@ from dbt_braid.execution.context import RunFlags
 from dbt_braid.execution.dbt_results import batch_results, finished_event
 from dbt_braid.execution.defer import deferred_inputs
 from dbt_braid.execution.engine import Engine
-from dbt_braid.execution.executors import WithCompute, collect_executors, is_remote, make_executor
+from dbt_braid.execution.executors import (
+    WithCompute,
+    chosen_executor,
+    collect_executors,
+    is_remote,
+    make_executor,
+)
 from dbt_braid.execution.python_runner import PythonRunner, now_iso, relation_of
 from dbt_braid.execution.remote import RemoteCalls
 from dbt_braid.execution.results import NodeResult, RunReport
@@ -128,7 +134,8 @@ def _execute(loaded: Loaded, plan: Plan, request: RunRequest, run_id: str) -> Ru
     executors = collect_executors(pm)
     try:
         _check_io(plan, loaded, io, refs)
-        executors.check(request.executor)
+        executor, options = chosen_executor(request, project.project_root)
+        executors.check(executor)
     except BaseException:
         close_io(io)
         raise
@@ -138,11 +145,11 @@ def _execute(loaded: Loaded, plan: Plan, request: RunRequest, run_id: str) -> Ru
     try:
         plan = _timed(project, plan, io.get("table"))
         windows = planned_windows(loaded, plan, request, io.get("table"))
-        made = make_executor(executors, request, project.project_root, threads, plan)
+        made = make_executor(executors, executor, options, threads, plan)
     except BaseException:
         close_io(io)
         raise
-    remote = (RemoteCalls(made, request.executor, project.relation_table)
+    remote = (RemoteCalls(made, executor, project.relation_table)
               if made is not None and is_remote(made) else None)
     python = PythonRunner(
         refs=refs,

@@ -1,6 +1,6 @@
 """``braid.yml``: braid's own project file, beside ``dbt_project.yml`` (dbt ignores it).
 
-It holds ``schedules`` and the ``executor`` settings (:func:`executor_options`); its JSON
+It holds ``schedules`` and the ``executor`` setting (:func:`executor_setting`); its JSON
 Schema (``schemas/braid_yml.schema.json``) checks shapes, and the rest is checked here with a
 line per problem naming the file, the schedule, the key and the fix: a cron expression
 croniter cannot read, a time zone the system's database does not know, a selector not in
@@ -86,20 +86,26 @@ def _message(err: jsonschema.ValidationError, schema: Mapping[str, Any]) -> str:
     """jsonschema's finding as what to write instead."""
     allowed = list(schema["properties"]["schedules"]["items"]["properties"])
     if err.validator == "additionalProperties" and isinstance(err.instance, Mapping):
-        path = list(err.path)
+        path = list(err.absolute_path)
         known = (set(allowed) if path[:1] == ["schedules"]
                  else {"address"} if path == ["executor", "dask"]
                  else set(schema["properties"]))
         extra = sorted(set(err.instance) - known)
         return (f"unknown key {', '.join(map(repr, extra))}; allowed: "
                 f"{', '.join(sorted(known))}")
+    if list(err.absolute_path) == ["executor"] and err.validator == "maxProperties":
+        return "name one executor (with its settings), not several"
+    if list(err.absolute_path) == ["executor"] and err.validator == "oneOf":
+        return ("must be an executor's name (threads, processes, dask) or one name with its "
+                "settings, e.g. executor: {dask: {address: tcp://scheduler:8786}}; got "
+                f"{err.instance!r}")
     if err.validator == "required":
         missing = str(err.message).split("'")[1] if "'" in err.message else "?"
         return f"missing {missing!r}; every schedule needs a name and a cron line"
-    key = str(list(err.path)[-1]) if err.path else ""
+    key = str(list(err.absolute_path)[-1]) if err.absolute_path else ""
     if key in SHAPES:
         return f"must be {SHAPES[key]}; got {err.instance!r}"
-    if key == "schedules" or not err.path:
+    if key == "schedules" or not err.absolute_path:
         return "must be a list of schedules, each with a name and a cron line (see README)"
     return str(err.message)
 
@@ -117,7 +123,11 @@ def read(project_root: Path) -> dict[str, Any]:
     schema = _schema()
     validator = jsonschema.Draft202012Validator(schema)
     for err in sorted(validator.iter_errors(data), key=lambda e: list(e.path)):
-        where = list(err.path)
+        if err.validator == "oneOf" and isinstance(err.instance, Mapping) and err.context:
+            # executor: {NAME: {...}} went wrong inside: say where, not "matches no form"
+            inside = [e for e in err.context if list(e.relative_schema_path)[:1] == [1]]
+            err = jsonschema.exceptions.best_match(inside) or err
+        where = list(err.absolute_path)
         name = ""
         if len(where) >= 2 and where[0] == "schedules" and isinstance(where[1], int):
             entry = data["schedules"][where[1]]
@@ -132,9 +142,16 @@ def read(project_root: Path) -> dict[str, Any]:
     return dict(data)
 
 
-def executor_options(project_root: Path, name: str) -> dict[str, Any]:
-    """``braid.yml``'s ``executor.<name>`` settings ({} when none)."""
-    return dict((read(project_root).get("executor") or {}).get(name) or {})
+def executor_setting(project_root: Path) -> tuple[str | None, dict[str, Any]]:
+    """``braid.yml``'s ``executor``: the name runs use without ``--executor`` (None: not
+    set), and its settings (``executor: {dask: {address: ...}}``)."""
+    value = read(project_root).get("executor")
+    if isinstance(value, str):
+        return value, {}
+    if isinstance(value, Mapping) and value:
+        name, settings = next(iter(value.items()))
+        return str(name), dict(settings or {})
+    return None, {}
 
 
 def load(project_root: Path, selectors: Collection[str] = ()) -> list[Schedule]:
