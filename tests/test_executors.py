@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import json
 import os
+import signal
+import time
 
 import pytest
-from conftest import REPO, Project
+from conftest import REPO, Project, signal_when
 
 FILES = {
     "packages.yml": f"packages:\n  - local: {REPO}\n",
@@ -39,6 +41,10 @@ FILES = {
               - name: dies
                 config: {meta: {braid: {python: work.dies}}}
         exposures:
+          - name: sleeper
+            type: ml
+            owner: {name: me}
+            config: {meta: {braid: {python: work.sleeper, io: pickle}}}
           - name: report
             type: ml
             owner: {name: me}
@@ -88,6 +94,13 @@ FILES = {
             os.kill(os.getpid(), signal.SIGKILL)
 
 
+        def sleeper():
+            from pathlib import Path
+
+            Path(os.environ["SLEEPER_MARKER"]).write_text(str(os.getpid()))
+            time.sleep(120)
+
+
         def report(cpu1: pd.DataFrame) -> dict:
             return {"pid": os.getpid(), "rows": int(cpu1["rows"][0])}
         """,
@@ -116,7 +129,7 @@ def results(project: Project) -> dict[str, dict]:
 
 def check_remote_run(project: Project, executor: str) -> None:
     done = braid(project, "run", "--executor", executor, "--threads", "2",
-                 "--exclude", "source:py.dies")
+                 "--exclude", "source:py.dies", "exposure:sleeper")
     output = done.stdout + done.stderr
     assert done.returncode == 1, output  # fails and hangs fail; the rest succeed
     found = results(project)
@@ -263,3 +276,27 @@ def test_frames_cross_as_arrow_and_come_back_as_they_left() -> None:
     assert outcome.error == "ZeroDivisionError: float division by zero"
     assert outcome.traceback and "in divide" in outcome.traceback
     assert "run_task" not in outcome.traceback  # braid's own frames are left out
+
+
+def test_a_signal_ends_the_worker_processes(project: Project, tmp_path) -> None:
+    """SIGTERM while a call runs in a worker: braid stops as with threads (143, no
+    traceback, the asset skipped) and ends the worker; it does not wait the call out."""
+    if not (project.root / "dbt_packages").exists():
+        assert braid(project, "deps").returncode == 0
+    marker = tmp_path / "sleeper_marker"
+    began = time.monotonic()
+    done = signal_when(project, marker, signal.SIGTERM, "--executor", "processes", "-s",
+                       "exposure:sleeper", env={"BRAID_STORE_DIR": str(project.root / "store")})
+    assert done.returncode == 143, done.stdout + done.stderr
+    assert time.monotonic() - began < 60
+    assert "Traceback" not in done.stdout + done.stderr, done.stderr
+    assert results(project)["sleeper"]["status"] == "skipped"
+    worker = int(marker.read_text())
+    for _ in range(50):  # the worker is ended as braid exits
+        try:
+            os.kill(worker, 0)
+        except ProcessLookupError:
+            break
+        time.sleep(0.1)
+    else:
+        raise AssertionError(f"worker process {worker} still runs after braid exited")

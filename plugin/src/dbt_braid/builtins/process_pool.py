@@ -51,6 +51,8 @@ class ProcessExecutor(Executor):
             self.context.set_forkserver_preload(["dbt_braid.execution.compute", "pandas",
                                                  "pyarrow"])
         self._lock = threading.Lock()
+        #: the calls submitted (not the warm-ups), to tell at shutdown whether one is left
+        self._calls: list[Future[Any]] = []
         self._pool = self._new_pool()
 
     def _new_pool(self) -> ProcessPoolExecutor:
@@ -64,20 +66,25 @@ class ProcessExecutor(Executor):
     def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
         with self._lock:
             try:
-                return self._pool.submit(fn, *args, **kwargs)
+                future = self._pool.submit(fn, *args, **kwargs)
             except BrokenProcessPool:
                 self._pool.shutdown(wait=False, cancel_futures=True)
                 self._pool = self._new_pool()
-                return self._pool.submit(fn, *args, **kwargs)
+                future = self._pool.submit(fn, *args, **kwargs)
+            self._calls = [f for f in self._calls if not f.done()] + [future]
+            return future
 
     def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
         with self._lock:
             pool = self._pool
-        if wait:
+            # at the run's end every asset has its result: a call still running was given
+            # up on (past its timeout, stuck in native code) and is not waited for
+            abandoned = any(not f.done() for f in self._calls)
+        if wait and not abandoned:
             pool.shutdown(wait=True, cancel_futures=cancel_futures)
             return
-        # the run was stopped: the workers are ended, not waited for
-        processes = list(getattr(pool, "_processes", {}).values())
+        # the run was stopped, or a call was abandoned: the workers are ended
+        processes = list((getattr(pool, "_processes", None) or {}).values())
         pool.shutdown(wait=False, cancel_futures=True)
         for process in processes:
             if process.is_alive():

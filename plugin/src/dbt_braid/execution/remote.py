@@ -79,8 +79,8 @@ class RemoteCalls:
             timeout=limit,
             log_level=logging.getLogger().getEffectiveLevel(),
         )
-        future = self.executor.submit(run_task, task)
         try:
+            future = self.executor.submit(run_task, task)
             outcome = future.result(timeout=None if limit is None else limit + GRACE)
         except FutureTimeout:
             future.cancel()
