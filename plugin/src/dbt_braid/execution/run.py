@@ -41,7 +41,7 @@ from dbt_braid.history.durations import node_durations
 from dbt_braid.io.base import StoredRef
 from dbt_braid.partitions.plan import event_time_columns
 from dbt_braid.planning.batches import Plan
-from dbt_braid.planning.timing import refine
+from dbt_braid.planning.timing import batch_cost, refine
 from dbt_braid.plugin_host import get_plugin_manager
 from dbt_braid.session import (
     Loaded,
@@ -283,7 +283,8 @@ def _timed(project: DbtProject, plan: Plan, warehouse: Any) -> Plan:
     is. A plan whose batches wait for no Python asset reads no history."""
     if not any(batch.needs_python for batch in plan.batches):
         return plan
-    timed = refine(plan, node_durations(project, warehouse, plan.order))
+    cost = batch_cost(len(project.manifest.nodes) + len(project.manifest.sources))
+    timed = refine(plan, node_durations(project, warehouse, plan.order), cost)
     for line in timed.reasons:
         console.debug(f"braid: {line}")
     return timed.plan

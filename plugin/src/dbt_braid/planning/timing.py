@@ -21,10 +21,18 @@ from dataclasses import dataclass, replace
 
 from dbt_braid.planning.batches import DbtBatch, Plan
 
-#: seconds one more in-process dbt invocation costs, from bench/bench_batches.py (0.16 s
-#: to 0.45 s there for one model on projects of 50 and 500 models): the higher end, so
-#: that a split has to win clearly
-BATCH_COST = 0.5
+#: seconds one more in-process dbt invocation costs: a fixed part and a part per node of
+#: the manifest, fitted to bench/bench_batches.py (one model run again in a parsed project:
+#: 0.16 s with 50 models, 0.41-0.45 s with 500, BENCHMARKS.md), rounded up so that a split
+#: has to win clearly
+BATCH_COST_FIXED = 0.15
+BATCH_COST_PER_NODE = 0.0006
+BATCH_COST = 0.5  # the default of the pure functions: a project of about 600 nodes
+
+
+def batch_cost(manifest_nodes: int) -> float:
+    """Estimated seconds of one more dbt invocation in a project of ``manifest_nodes``."""
+    return BATCH_COST_FIXED + BATCH_COST_PER_NODE * max(0, manifest_nodes)
 
 
 @dataclass(frozen=True)
