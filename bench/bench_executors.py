@@ -23,18 +23,16 @@ import textwrap
 from datetime import datetime
 from pathlib import Path
 
-from common import REPO, alternate, describe_machine, env, median, run, tool
-
-PROFILE = """
-    bench:
-      target: dev
-      outputs:
-        dev:
-          type: duckdb
-          path: "{{ env_var('BRAID_BENCH_DB') }}"
-          threads: 4
-    """
-PROJECT = "name: bench\nversion: '1.0'\nconfig-version: 2\nprofile: bench\n"
+from common import (
+    REPO,
+    alternate,
+    describe_machine,
+    env,
+    median,
+    run,
+    tool,
+    write_small_project,
+)
 
 
 def cpu_files(loops: int) -> dict[str, str]:
@@ -88,10 +86,7 @@ def cpu_bound(rounds: int, loops: int) -> None:
     cores = os.cpu_count() or 1
     with tempfile.TemporaryDirectory() as folder:
         root = Path(folder) / "p"
-        for rel, text in {"dbt_project.yml": PROJECT, "profiles.yml": textwrap.dedent(PROFILE),
-                          **cpu_files(loops)}.items():
-            (root / rel).parent.mkdir(parents=True, exist_ok=True)
-            (root / rel).write_text(text)
+        write_small_project(root, cpu_files(loops), threads=4)
         environ = env(BRAID_BENCH_DB=str(Path(folder) / "b.duckdb"))
         print(f"four CPU-bound assets, --threads 4, {cores} cores:")
         print("| executor | makespan | total work / cores | ratio |")

@@ -29,18 +29,7 @@ from datetime import datetime
 from pathlib import Path
 
 import networkx as nx
-from common import describe_machine, env, median, run, tool
-
-PROFILE = """
-    bench:
-      target: dev
-      outputs:
-        dev:
-          type: duckdb
-          path: "{{ env_var('BRAID_BENCH_DB') }}"
-          threads: 8
-    """
-PROJECT = "name: bench\nversion: '1.0'\nconfig-version: 2\nprofile: bench\n"
+from common import describe_machine, env, median, run, tool, write_small_project
 
 INDEPENDENT = {
     "models/exposures.yml": "version: 2\nexposures:\n" + "".join(
@@ -149,10 +138,7 @@ def scenario(name: str, files: dict[str, str], threads: int, rounds: int,
              timeline: bool = False) -> None:
     with tempfile.TemporaryDirectory() as folder:
         root = Path(folder) / "p"
-        for rel, text in {"dbt_project.yml": PROJECT,
-                          "profiles.yml": textwrap.dedent(PROFILE), **files}.items():
-            (root / rel).parent.mkdir(parents=True, exist_ok=True)
-            (root / rel).write_text(text)
+        write_small_project(root, files, threads=8)
         environ = env(BRAID_BENCH_DB=str(Path(folder) / "b.duckdb"))
         makespan, critical = measure(root, environ, threads)  # warm-up
         print(f"{name}: first run (no history): makespan {makespan:.2f} s, critical path "

@@ -69,3 +69,15 @@ def describe_machine() -> str:
 
     return (f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
             f"dbt-core {dbt.version.__version__}, DuckDB {duckdb.__version__}")
+
+
+def write_small_project(root: Path, files: Mapping[str, str], threads: int) -> None:
+    """A dbt project ``bench`` in ``root`` on the DuckDB file $BRAID_BENCH_DB, with
+    ``files`` (path -> text) beside its dbt_project.yml and profiles.yml."""
+    profile = ("bench:\n  target: dev\n  outputs:\n    dev:\n      type: duckdb\n"
+               "      path: \"{{ env_var('BRAID_BENCH_DB') }}\"\n"
+               f"      threads: {threads}\n")
+    project = "name: bench\nversion: '1.0'\nconfig-version: 2\nprofile: bench\n"
+    for rel, text in {"dbt_project.yml": project, "profiles.yml": profile, **files}.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(text)

@@ -114,6 +114,8 @@ def project(tmp_path_factory) -> Project:
     root = tmp_path_factory.mktemp("executors") / "proj"
     made = Project(root)
     made.write({**project_files(), **FILES})
+    done = braid(made, "deps")
+    assert done.returncode == 0, done.stdout + done.stderr
     return made
 
 
@@ -151,6 +153,7 @@ def check_remote_run(project: Project, executor: str) -> None:
     assert "talks: hello from pid" in done.stdout, done.stdout
     talks_pid = done.stdout.split("talks: hello from pid ")[1].split()[0]
     assert int(talks_pid) in pids, (talks_pid, pids)  # one of the two workers
+    assert f"talks: hello from pid {talks_pid}" in (project.root / "logs/dbt.log").read_text()
     # what the context collected in the worker is in history
     run_id = json.loads((project.root / "target/braid/run_results.json").read_text())["run_id"]
     metadata = project.sql("select metadata from braid_node_runs "
@@ -169,39 +172,28 @@ def check_remote_run(project: Project, executor: str) -> None:
     assert any(stored.rglob("report*")), list(stored.rglob("*"))
 
 
-def test_processes_executor_runs_assets_in_parallel_worker_processes(project: Project) -> None:
-    done = braid(project, "deps")
-    assert done.returncode == 0, done.stdout + done.stderr
-    check_remote_run(project, "processes")
-    # a killed worker fails the call running in it; the next call gets a new pool
-    done = braid(project, "run", "--executor", "processes", "--threads", "1",
+@pytest.mark.parametrize("executor, threads, lost", [
+    # one call at a time: the killed worker takes Python's pool with it, the next call
+    # gets a new one
+    ("processes", "1", "the worker process running it died"),
+    # two at once on a two-worker LocalCluster: only the killed worker's asset fails
+    ("dask", "2", "the Dask worker running it was lost"),
+])
+def test_remote_executor_runs_assets_in_parallel_worker_processes(project: Project, executor,
+                                                                  threads, lost) -> None:
+    check_remote_run(project, executor)
+    done = braid(project, "run", "--executor", executor, "--threads", threads,
                  "-s", "source:py.dies", "source:py.cpu2")
     found = results(project)
     assert done.returncode == 1, done.stdout + done.stderr
     assert found["dies"]["status"] == "error"
-    assert found["dies"]["message"].startswith("the worker process running it died"), found
-    assert found["cpu2"]["status"] == "success", found
-
-
-def test_dask_executor_on_a_two_worker_local_cluster(project: Project) -> None:
-    if not (project.root / "dbt_packages").exists():
-        assert braid(project, "deps").returncode == 0
-    check_remote_run(project, "dask")
-    # a lost worker fails only its asset, with a clear message
-    done = braid(project, "run", "--executor", "dask", "--threads", "2",
-                 "-s", "source:py.dies", "source:py.cpu2")
-    found = results(project)
-    assert done.returncode == 1, done.stdout + done.stderr
-    assert found["dies"]["status"] == "error"
-    assert found["dies"]["message"].startswith("the Dask worker running it was lost"), found
+    assert found["dies"]["message"].startswith(lost), found
     assert found["cpu2"]["status"] == "success", found
 
 
 def test_dask_scheduler_from_braid_yml_and_its_usage_errors(project: Project) -> None:
     from distributed import Client, LocalCluster
 
-    if not (project.root / "dbt_packages").exists():
-        assert braid(project, "deps").returncode == 0
     yml = project.root / "braid.yml"
     # a scheduler braid did not start, named in braid.yml: the call runs on its worker
     with LocalCluster(n_workers=1, threads_per_worker=1, processes=True,
@@ -281,8 +273,6 @@ def test_frames_cross_as_arrow_and_come_back_as_they_left() -> None:
 def test_a_signal_ends_the_worker_processes(project: Project, tmp_path) -> None:
     """SIGTERM while a call runs in a worker: braid stops as with threads (143, no
     traceback, the asset skipped) and ends the worker; it does not wait the call out."""
-    if not (project.root / "dbt_packages").exists():
-        assert braid(project, "deps").returncode == 0
     marker = tmp_path / "sleeper_marker"
     began = time.monotonic()
     done = signal_when(project, marker, signal.SIGTERM, "--executor", "processes", "-s",

@@ -30,17 +30,10 @@ def _moment(value: Any) -> datetime | None:
 
 def node_durations(project: Any, warehouse: Any, uids: Iterable[str]) -> dict[str, float]:
     """unique_id -> seconds, for the nodes history has a successful run of."""
-    wanted = sorted(set(uids))
-    if not wanted or warehouse is None or not hasattr(warehouse, "query"):
+    if warehouse is None or not hasattr(warehouse, "query"):
         return {}  # read through a dbt invocation it would cost more than it saves
-    target = str(project.config.target_name).replace("'", "''")
-    listed = ", ".join("'" + u.replace("'", "''") + "'" for u in wanted)
-    runs = store.quoted(project, store.RUNS)
-    where = (f"where status = 'success' and unique_id in ({listed}) and run_id in ("
-             f"select run_id from {runs} where target_name = '{target}' "
-             f"order by started_at desc limit {RECENT_RUNS})")
     per_run: dict[tuple[str, str], float] = {}
-    for row in store.read(project, warehouse, store.NODE_RUNS, where):
+    for row in store.node_rows(project, warehouse, uids, "status = 'success'", RECENT_RUNS):
         start, end = _moment(row.get("started_at")), _moment(row.get("completed_at"))
         if start is None or end is None:
             continue

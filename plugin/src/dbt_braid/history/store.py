@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import tempfile
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -99,6 +100,22 @@ def read(
             return []
         raise
     return [{k: _plain(v) for k, v in row.items()} for row in rows]
+
+
+def node_rows(project: DbtProject, warehouse: Any | None, uids: Iterable[str], condition: str,
+              recent_runs: int | None = None) -> list[dict[str, Any]]:
+    """The node rows of ``uids`` that meet ``condition`` (SQL), in this target's runs (its
+    latest ``recent_runs`` only, when given); [] for no uids."""
+    wanted = sorted(set(uids))
+    if not wanted:
+        return []
+    target = str(project.config.target_name).replace("'", "''")
+    listed = ", ".join("'" + u.replace("'", "''") + "'" for u in wanted)
+    latest = f" order by started_at desc limit {int(recent_runs)}" if recent_runs else ""
+    runs = (f"select run_id from {quoted(project, RUNS)} where target_name = '{target}'"
+            f"{latest}")
+    return read(project, warehouse, NODE_RUNS,
+                f"where {condition} and unique_id in ({listed}) and run_id in ({runs})")
 
 
 def _plain(value: Any) -> Any:

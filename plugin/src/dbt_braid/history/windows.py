@@ -16,17 +16,9 @@ from dbt_braid.partitions.windows import covering, floor, step
 
 def done_windows(project: Any, warehouse: Any, uids: Iterable[str]) -> dict[str, str]:
     """unique_id -> the key of its latest successful window, on this target."""
-    wanted = sorted(set(uids))
-    if not wanted:
-        return {}
-    target = str(project.config.target_name).replace("'", "''")
-    listed = ", ".join("'" + u.replace("'", "''") + "'" for u in wanted)
-    runs = store.quoted(project, store.RUNS)
-    where = (f"where partition_key is not null and status = 'success' "
-             f"and unique_id in ({listed}) "
-             f"and run_id in (select run_id from {runs} where target_name = '{target}')")
     done: dict[str, str] = {}
-    for row in store.read(project, warehouse, store.NODE_RUNS, where):
+    for row in store.node_rows(project, warehouse, uids,
+                               "partition_key is not null and status = 'success'"):
         key = str(row["partition_key"])
         if key > done.get(row["unique_id"], ""):
             done[row["unique_id"]] = key
