@@ -5,9 +5,10 @@ machine; braid uses it rather than inventing a cluster of its own. Needs the ext
 ``pip install 'dbt-braid[dask]'``.
 
 The scheduler is ``--dask-address`` or ``braid.yml``'s ``executor: {dask: {address: ...}}``;
-without one, a LocalCluster of ``--threads`` single-threaded worker processes is started
-(in the background, while dbt's first batch runs) and closed at the end of the run. A given
-address is connected to before anything runs, so a wrong one is a usage error (exit 2).
+without one, a LocalCluster of single-threaded worker processes, one per core and at most
+``--threads``, is started while dbt parses (:func:`prestart`) and closed at the end of the
+run. A given address is connected to before anything runs, so a wrong one is a usage error
+(exit 2).
 
 Each call is one task, keyed by the asset's unique_id (plus its window and attempt, and a
 token of the run, so that two runs on one scheduler never share a key). The workers only
@@ -20,6 +21,7 @@ address keeps its own setting.
 
 from __future__ import annotations
 
+import atexit
 import importlib.util
 import logging
 import os
@@ -39,8 +41,66 @@ NAME = "dask"
 CONNECT_TIMEOUT = "10s"
 
 
+#: a LocalCluster started while dbt parses (:func:`prestart`), until an executor takes it
+_WARM: dict[str, Any] = {}
+_WARM_LOCK = threading.Lock()
+_WARM_READY = threading.Event()
+
+
+def _local_cluster(workers: int) -> Any:
+    import dask
+    from distributed import LocalCluster
+
+    # the scheduler runs in this process: its chatter stays out of braid's console (which
+    # may not be set up yet while dbt parses); workers and scheduler listen on 127.0.0.1
+    logging.getLogger("distributed").setLevel(logging.ERROR)
+    with dask.config.set({"distributed.scheduler.allowed-failures": 0}), main_not_rerun():
+        return LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                            dashboard_address=None, silence_logs=logging.ERROR)
+
+
+def prestart(address: str | None = None) -> None:
+    """While dbt parses: a LocalCluster of one worker per core, for the run's executor to
+    take (and scale to ``--threads``); with an address, Dask imported."""
+    if importlib.util.find_spec("distributed") is None:
+        return
+    if address:
+        import distributed  # noqa: F401 - the import is the slow part of connecting
+        return
+    with _WARM_LOCK:
+        if "started" in _WARM:
+            return
+        _WARM["started"] = True
+    try:
+        _WARM["cluster"] = _local_cluster(os.cpu_count() or 1)
+        atexit.register(_close_unclaimed)
+    except BaseException:  # noqa: BLE001 - the executor starts its own then, and says why
+        pass
+    finally:
+        _WARM_READY.set()
+
+
+def _close_unclaimed() -> None:
+    cluster = _WARM.pop("cluster", None)
+    if cluster is not None:
+        cluster.close()
+
+
+def _claim_warm(workers: int) -> Any:
+    """The cluster prestart made (scaled to ``workers``), or None."""
+    if "started" not in _WARM:
+        return None
+    _WARM_READY.wait()
+    cluster = _WARM.pop("cluster", None)
+    if cluster is not None and len(cluster.workers) != workers:
+        cluster.scale(workers)
+    return cluster
+
+
 class DaskExecutor(Executor):
     remote = True
+    #: called while dbt parses (executors.warm_up)
+    prestart = staticmethod(prestart)
 
     def __init__(self, threads: int, address: str | None = None) -> None:
         if importlib.util.find_spec("distributed") is None:
@@ -61,8 +121,7 @@ class DaskExecutor(Executor):
 
     def _connect(self) -> None:
         try:
-            import dask
-            from distributed import Client, LocalCluster
+            from distributed import Client
 
             if self.address:
                 try:
@@ -73,11 +132,7 @@ class DaskExecutor(Executor):
                         f"({' '.join(str(exc).split())}); start it (dask scheduler) or fix "
                         "--dask-address / braid.yml executor.dask.address") from None
             else:
-                with dask.config.set({"distributed.scheduler.allowed-failures": 0}), \
-                        main_not_rerun():
-                    self._cluster = LocalCluster(
-                        n_workers=self.workers, threads_per_worker=1, processes=True,
-                        dashboard_address=None, silence_logs=logging.ERROR)
+                self._cluster = _claim_warm(self.workers) or _local_cluster(self.workers)
                 self._client = Client(self._cluster)
         except BaseException as exc:  # noqa: BLE001 - given to every call that waits
             self._error = exc

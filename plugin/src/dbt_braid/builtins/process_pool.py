@@ -3,10 +3,10 @@
 For CPU-bound assets (pure Python, numpy code that holds the GIL), which threads run one at a
 time. The workers are started by ``forkserver`` (``spawn`` where there is none), never by
 ``fork``: by the time an asset runs, dbt has started threads in this process, and a forked
-child inherits their locks in whatever state they were. One worker per core, at most
-``--threads``; they are started as the run starts, so their imports (pandas, Arrow) overlap
-with dbt's first batch. Workers ignore Ctrl-C: the braid process decides what stops, and
-ends them when the run is interrupted.
+child inherits their locks in whatever state they were. The fork server starts, and does
+its imports (pandas, Arrow), while dbt parses (:func:`prestart`); one worker per core, at
+most ``--threads``, is forked from it as the run starts. Workers ignore Ctrl-C: the braid
+process decides what stops, and ends them when the run is interrupted.
 
 A worker that dies (killed, out of memory) breaks Python's pool: the calls running in it at
 that moment fail with a clear message, and the next call gets a new pool.
@@ -34,6 +34,24 @@ def _start_method() -> str:
     return "forkserver" if "forkserver" in methods else "spawn"
 
 
+def _context() -> Any:
+    context = multiprocessing.get_context(_start_method())
+    if context.get_start_method() == "forkserver":
+        # the fork server imports these once; each worker forked from it has them
+        context.set_forkserver_preload(["dbt_braid.execution.compute", "pandas", "pyarrow"])
+    return context
+
+
+def prestart() -> None:
+    """While dbt parses: the fork server started, its imports done (see warm_up)."""
+    if _start_method() == "forkserver":
+        _context()
+        from multiprocessing import forkserver
+
+        with main_not_rerun():
+            forkserver.ensure_running()
+
+
 def _worker_started() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
@@ -42,14 +60,12 @@ class ProcessExecutor(Executor):
     """A process pool that gives way to a new one when a worker dies."""
 
     remote = True
+    #: called while dbt parses (executors.warm_up)
+    prestart = staticmethod(prestart)
 
     def __init__(self, threads: int) -> None:
         self.workers = max(1, min(threads, os.cpu_count() or 1))
-        self.context = multiprocessing.get_context(_start_method())
-        if self.context.get_start_method() == "forkserver":
-            # the fork server imports these once; each worker forked from it has them
-            self.context.set_forkserver_preload(["dbt_braid.execution.compute", "pandas",
-                                                 "pyarrow"])
+        self.context = _context()
         self._lock = threading.Lock()
         #: the calls submitted (not the warm-ups), to tell at shutdown whether one is left
         self._calls: list[Future[Any]] = []

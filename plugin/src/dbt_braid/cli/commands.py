@@ -20,6 +20,7 @@ from dbt_braid.cli.flags import (
 )
 from dbt_braid.dbtcore.project import DbtOptions
 from dbt_braid.errors import BraidUserError
+from dbt_braid.execution.executors import warm_up
 from dbt_braid.execution.run import execute
 from dbt_braid.selection import SelectionRequest
 
@@ -42,6 +43,7 @@ def cmd_run(command: str, argv: Sequence[str], schedule: str | None = None) -> i
 
     options, request = run_request(command, argv)
     request.schedule = schedule
+    warm_up(request, options.project_dir)  # worker processes start while dbt parses
     loaded = session.load(options, command)
     console.use_dbt_events(command, argv)
     plan, unmatched = session.plan_run(loaded, request)
@@ -82,6 +84,7 @@ def cmd_retry(argv: Sequence[str]) -> int:
     if not last.again:
         console.say("Nothing to retry: the last run had no failed or skipped nodes")
         return 0
+    warm_up(request, options.project_dir)
     loaded = session.load(options, command)
     console.use_dbt_events(command, old_argv)
     plan = retry.plan_retry(loaded, last, command)

@@ -22,6 +22,7 @@ import inspect
 import io
 import logging
 import sys
+import threading
 import traceback
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
@@ -230,6 +231,9 @@ def worker_context(context: Any, executor: str, relations: Relations) -> Any:
                                _metadata={})
 
 
+_STARTING = threading.Lock()
+
+
 @contextmanager
 def main_not_rerun() -> Iterator[None]:
     """Worker processes started meanwhile do not run the ``braid`` script again.
@@ -241,16 +245,17 @@ def main_not_rerun() -> Iterator[None]:
     start, the main module does not say where its file is, as for ``python -c``. A main module
     run with ``-m`` (pytest's) is left alone: it is imported by name, cheaply.
     """
-    main = sys.modules.get("__main__")
-    path = getattr(main, "__file__", None)
-    if main is None or path is None or getattr(main, "__spec__", None) is not None:
-        yield
-        return
-    del main.__file__
-    try:
-        yield
-    finally:
-        main.__file__ = path
+    with _STARTING:  # one start at a time: each sees the module as it really is
+        main = sys.modules.get("__main__")
+        path = getattr(main, "__file__", None)
+        if main is None or path is None or getattr(main, "__spec__", None) is not None:
+            yield
+            return
+        del main.__file__
+        try:
+            yield
+        finally:
+            main.__file__ = path
 
 
 def warm() -> None:

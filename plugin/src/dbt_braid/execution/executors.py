@@ -115,3 +115,22 @@ def make_executor(registry: ExecutorRegistry, name: str, options: Mapping[str, A
     if not plan.python:
         return None
     return registry.make(name, threads, options)
+
+
+def warm_up(request: Any, project_dir: str | None) -> None:
+    """Start the chosen executor's slow part (worker processes, a cluster) on a thread of its
+    own while dbt parses: a factory with a ``prestart(**options)`` gets it called. Anything
+    wrong here (an unknown name, a bad braid.yml) is said later, where the run checks it."""
+    import threading
+
+    from dbt_braid.plugin_host import get_plugin_manager
+
+    try:
+        name, options = chosen_executor(request, Path(project_dir or "."))
+        factory = collect_executors(get_plugin_manager()).factories.get(name)
+    except Exception:  # noqa: BLE001 - reported where the run checks the same things
+        return
+    prestart = getattr(factory, "prestart", None)
+    if callable(prestart):
+        threading.Thread(target=prestart, kwargs=options, name="braid-executor-warm-up",
+                         daemon=True).start()
