@@ -127,6 +127,8 @@ def warm_up(request: Any, project_dir: str | None) -> None:
 
     try:
         name, options = chosen_executor(request, Path(project_dir or "."))
+        if name == DEFAULT_EXECUTOR:
+            return  # threads need no warming up (and plugins load where they always did)
         factory = collect_executors(get_plugin_manager()).factories.get(name)
     except Exception:  # noqa: BLE001 - reported where the run checks the same things
         return

@@ -300,6 +300,10 @@ class PythonRunner:
                 result.message = exc.message
                 result.traceback = exc.traceback
                 retryable = True
+            elif isinstance(exc, WorkerLost) and self.stopping:
+                # the run was stopped and its workers ended: as a thread's call, skipped
+                result.status = "skipped"
+                result.message = "skipped: the run was stopped while it ran"
             elif isinstance(exc, WorkerLost):
                 result.message = str(exc)
                 retryable = True
