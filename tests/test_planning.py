@@ -674,6 +674,15 @@ def test_history_splits_a_batch_when_waiting_costs_more_than_an_invocation() -> 
                                 "node of it needs one of them")
 
 
+def test_a_plan_that_waits_for_no_python_asset_needs_no_history() -> None:
+    g, n = loader_scenario()
+    g.remove_edge(n["loader"], n["m1"])
+    fewest = make_plan(g, set(g))
+    timed = refine(fewest, {}, 0.5)
+    assert timed.plan == fewest
+    assert timed.reasons == ("dbt batch 1 of 1 (3 nodes): waits for no Python asset",)
+
+
 def test_history_keeps_the_batch_when_the_wait_is_short_or_unknown() -> None:
     g, n = loader_scenario()
     fewest = make_plan(g, set(g))

@@ -281,10 +281,10 @@ def _timed(project: DbtProject, plan: Plan, warehouse: Any) -> Plan:
     """The plan with a batch split where history says waiting for a Python asset costs more
     than one more invocation (planning.timing); ``--debug`` says why each batch is what it
     is. A plan whose batches wait for no Python asset reads no history."""
-    if not any(batch.needs_python for batch in plan.batches):
-        return plan
+    waits = any(batch.needs_python for batch in plan.batches)
+    durations = node_durations(project, warehouse, plan.order) if waits else {}
     cost = batch_cost(len(project.manifest.nodes) + len(project.manifest.sources))
-    timed = refine(plan, node_durations(project, warehouse, plan.order), cost)
+    timed = refine(plan, durations, cost)
     for line in timed.reasons:
         console.debug(f"braid: {line}")
     return timed.plan

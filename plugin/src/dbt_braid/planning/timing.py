@@ -126,9 +126,13 @@ def _seconds(value: float) -> str:
 def refine(plan: Plan, durations: Mapping[str, float], batch_cost: float = BATCH_COST
            ) -> Timed:
     """The plan to run, given history's durations (see the module's text)."""
-    missing = [u for u in plan.order if u not in durations]
     if not plan.batches:
         return Timed(plan, ())
+    if not any(batch.needs_python for batch in plan.batches):
+        return Timed(plan, tuple(f"dbt batch {b.index + 1} of {len(plan.batches)} "
+                                 f"({len(b.nodes)} nodes): waits for no Python asset"
+                                 for b in plan.batches))
+    missing = [u for u in plan.order if u not in durations]
     if missing:
         shown = ", ".join(missing[:3]) + (f" and {len(missing) - 3} more" if len(missing) > 3
                                           else "")
