@@ -125,7 +125,7 @@ def dask_overhead(rounds: int) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--loops", type=int, default=10_000_000,
+    parser.add_argument("--loops", type=int, default=25_000_000,
                         help="iterations of each asset's loop (about 3 s here)")
     args = parser.parse_args()
     print(describe_machine())
