@@ -32,7 +32,7 @@ from concurrent.futures import Executor, Future
 from typing import Any
 
 from dbt_braid.errors import BraidUserError
-from dbt_braid.execution.compute import main_not_rerun
+from dbt_braid.execution.compute import main_not_rerun, warm
 from dbt_braid.hookspecs import hookimpl
 
 NAME = "dask"
@@ -56,7 +56,8 @@ def _local_cluster(workers: int) -> Any:
     logging.getLogger("distributed").setLevel(logging.ERROR)
     with dask.config.set({"distributed.scheduler.allowed-failures": 0}), main_not_rerun():
         return LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                            dashboard_address=None, silence_logs=logging.ERROR)
+                            dashboard_address=None, silence_logs=logging.ERROR,
+                            preload=["dbt_braid.execution.compute"])
 
 
 def prestart(address: str | None = None) -> None:
@@ -78,6 +79,9 @@ def prestart(address: str | None = None) -> None:
         pass
     finally:
         _WARM_READY.set()
+    # this process packs every input and unpacks every result as Arrow: imported now, they
+    # do not hold the interpreter (and the scheduler living in it) once the calls start
+    warm()
 
 
 def _close_unclaimed() -> None:

@@ -50,6 +50,7 @@ def prestart() -> None:
 
         with main_not_rerun():
             forkserver.ensure_running()
+    warm()  # this process packs the inputs and unpacks the results as Arrow
 
 
 def _worker_started() -> None:

@@ -262,3 +262,10 @@ def warm() -> None:
     """A first task for a new worker: the imports every task needs, before a real one."""
     import pandas  # noqa: F401
     import pyarrow  # noqa: F401
+
+
+def dask_setup(worker: Any) -> None:
+    """Dask calls this in a worker that preloads this module (the local cluster's do), so
+    that the imports are done as the worker starts, while dbt parses, not in the first
+    task."""
+    warm()
