@@ -71,6 +71,11 @@ def cpu_round(root: Path, environ: dict[str, str], executor: str) -> tuple[float
     assert len(mine) == 4 and all(r["status"] == "success" for r in mine), mine
     makespan = (max(parse(r["completed_at"]) for r in mine)
                 - min(parse(r["started_at"]) for r in mine)).total_seconds()
+    if os.environ.get("BENCH_TIMELINE"):
+        t0 = min(parse(r["started_at"]) for r in mine)
+        print("   ", executor, [(r["name"], round((parse(r["started_at"]) - t0).total_seconds(), 2),
+                                 round((parse(r["completed_at"]) - t0).total_seconds(), 2))
+                                for r in mine])
     import duckdb
 
     con = duckdb.connect(environ["BRAID_BENCH_DB"], read_only=True)
@@ -82,7 +87,7 @@ def cpu_round(root: Path, environ: dict[str, str], executor: str) -> tuple[float
     return makespan, work
 
 
-def cpu_bound(rounds: int, loops: int) -> None:
+def cpu_bound(rounds: int, loops: int, executors: list[str]) -> None:
     cores = os.cpu_count() or 1
     with tempfile.TemporaryDirectory() as folder:
         root = Path(folder) / "p"
@@ -91,7 +96,7 @@ def cpu_bound(rounds: int, loops: int) -> None:
         print(f"four CPU-bound assets, --threads 4, {cores} cores:")
         print("| executor | makespan | total work / cores | ratio |")
         print("|---|---|---|---|")
-        for executor in ("threads", "processes", "dask"):
+        for executor in executors:
             cpu_round(root, environ, executor)  # warm-up
             pairs = [cpu_round(root, environ, executor) for _ in range(rounds)]
             makespan = median([m for m, _ in pairs])
@@ -127,10 +132,13 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--loops", type=int, default=25_000_000,
                         help="iterations of each asset's loop (about 3 s here)")
+    parser.add_argument("--executors", nargs="+", default=["threads", "processes", "dask"])
+    parser.add_argument("--skip-integration", action="store_true")
     args = parser.parse_args()
     print(describe_machine())
-    cpu_bound(args.rounds, args.loops)
-    dask_overhead(args.rounds)
+    cpu_bound(args.rounds, args.loops, args.executors)
+    if not args.skip_integration:
+        dask_overhead(args.rounds)
 
 
 if __name__ == "__main__":
