@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import textwrap
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
@@ -53,6 +54,8 @@ class Project:
     """A throwaway dbt project in a temp folder, with a DuckDB profile beside it."""
 
     root: Path
+    #: environment of its commands (a template's own; make_project's set it for the test)
+    env: dict[str, str] = field(default_factory=dict)
 
     @property
     def db(self) -> Path:
@@ -67,7 +70,8 @@ class Project:
     def braid(self, *args: str, timeout: int = 300, env: Mapping[str, str] | None = None
               ) -> subprocess.CompletedProcess[str]:
         """Run the real ``braid`` command in this project; output captured as text."""
-        full_env = {**os.environ, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false", **(env or {})}
+        full_env = {**os.environ, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false", **self.env,
+                    **(env or {})}
         return subprocess.run(
             [BRAID, *args, "--profiles-dir", str(self.root), "--project-dir", str(self.root)],
             cwd=self.root, capture_output=True, text=True, timeout=timeout, env=full_env,
@@ -163,6 +167,41 @@ def project_files(name: str = "proj") -> dict[str, str]:
                   threads: 4
             """,
     }
+
+
+#: what a copy of a project leaves behind: dbt's partial-parse file holds the original's paths
+_NOT_COPIED = shutil.ignore_patterns("partial_parse.msgpack")
+
+
+def template_project(tmp_path_factory: pytest.TempPathFactory, files: Mapping[str, str],
+                     *commands: tuple[str, ...], name: str = "proj",
+                     base: Project | None = None) -> Project:
+    """A project made once for a module (a module-scoped fixture calls this): ``files`` (over
+    a copy of the template ``base``, when given), then each of ``commands`` run by the real
+    ``braid`` (each must succeed). Tests start from a copy of it (:func:`copy_project`), so
+    the setup they share runs once."""
+    root = tmp_path_factory.mktemp("template") / name
+    if base is not None:
+        shutil.copytree(base.root, root, symlinks=True, ignore=_NOT_COPIED)
+    root.mkdir(exist_ok=True)
+    project = Project(root, env={"BRAID_TEST_DB": str(root / "warehouse.duckdb"),
+                                 "BRAID_STORE_DIR": str(root / ".braid" / "store")})
+    project.write({**({} if base else project_files(name)), **files})
+    for args in commands:
+        done = project.braid(*args)
+        assert done.returncode == 0, done.stdout + done.stderr
+    return project
+
+
+def copy_project(template: Project, make_project: Callable[..., Project]) -> Project:
+    """A new project of the test (``make_project``'s, its environment set) holding all that
+    ``template`` holds: files, dbt_packages/, target/, the DuckDB file, the store. dbt's
+    partial-parse file is left behind (its paths are the template's): the copy's first
+    command parses in full, as the template's first did."""
+    project = make_project(name=template.root.name)
+    shutil.copytree(template.root, project.root, symlinks=True, dirs_exist_ok=True,
+                    ignore=_NOT_COPIED)
+    return project
 
 
 @pytest.fixture

@@ -14,7 +14,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from conftest import REPO, Project
+import pytest
+from conftest import REPO, Project, copy_project, template_project
 
 DBT = str(Path(sys.executable).with_name("dbt"))
 
@@ -91,10 +92,19 @@ def _ran(project: Project) -> set[str]:
     return {r["name"] for r in results["results"]}
 
 
-def test_editing_one_function_marks_only_its_asset(make_project) -> None:
-    project = make_project(FILES)
-    _ok(project.braid("deps"))
-    _ok(project.braid("run"))
+@pytest.fixture(scope="module")
+def built(tmp_path_factory) -> Project:
+    """FILES after ``braid deps`` and a whole ``braid run``, once for the module."""
+    return template_project(tmp_path_factory, FILES, ("deps",), ("run",))
+
+
+@pytest.fixture
+def project(built: Project, make_project) -> Project:
+    """A copy of the built project: its target/manifest.json is the run's."""
+    return copy_project(built, make_project)
+
+
+def test_editing_one_function_marks_only_its_asset(project: Project) -> None:
     state = _save_state(project, "state0")
     manifest = json.loads(Path(state, "manifest.json").read_text())
     stored = manifest["sources"]["source.proj.py.first"]["config"]["meta"]["braid"]
@@ -107,8 +117,8 @@ def test_editing_one_function_marks_only_its_asset(make_project) -> None:
     assert _modified(project, state) == {"python:second"}
     assert _modified(project, state, "state:modified+") == {"python:second"}
     assert _modified(project, state, "state:modified.body") == {"python:second"}
-    assert "python:second" not in _modified(project, state, "state:unmodified")
-    assert "python:first" in _modified(project, state, "state:unmodified")
+    unmodified = _modified(project, state, "state:unmodified")
+    assert "python:second" not in unmodified and "python:first" in unmodified
     stale = _stale(project)
     assert set(stale) == {"second"}
     assert "Python source or params changed" in stale["second"]
@@ -136,20 +146,14 @@ def test_editing_one_function_marks_only_its_asset(make_project) -> None:
     assert set(_stale(project)) == {"second"}
 
 
-def test_an_import_line_counts_for_the_functions_using_it(make_project) -> None:
-    project = make_project(FILES)
-    _ok(project.braid("deps"))
-    _ok(project.braid("run"))
+def test_an_import_line_counts_for_the_functions_using_it(project: Project) -> None:
     state = _save_state(project, "state0")
     # `second` uses pd, `first` does not
     _edit(project, "python_assets/both.py", "import pandas as pd", "import numpy as pd")
     assert _modified(project, state) == {"python:second"}
 
 
-def test_the_manifest_braid_leaves_is_one_plain_dbt_uses(make_project) -> None:
-    project = make_project(FILES)
-    _ok(project.braid("deps"))
-    _ok(project.braid("run"))
+def test_the_manifest_braid_leaves_is_one_plain_dbt_uses(project: Project) -> None:
     state = _save_state(project, "state0")
     args = ["--project-dir", str(project.root), "--profiles-dir", str(project.root)]
     # plain dbt reads braid's manifest as its state: nothing changed, nothing modified (the

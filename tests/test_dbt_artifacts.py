@@ -9,7 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from conftest import REPO, source_p_yaml
+import pytest
+from conftest import REPO, Project, copy_project, source_p_yaml, template_project
 
 DBT = str(Path(sys.executable).with_name("dbt"))
 
@@ -42,6 +43,17 @@ HOOKED = {
 }
 
 
+@pytest.fixture(scope="module")
+def deployed(tmp_path_factory) -> Project:
+    """HOOKED after ``braid deps``, once for the module (tests start from copies)."""
+    return template_project(tmp_path_factory, HOOKED, ("deps",))
+
+
+@pytest.fixture
+def project(deployed: Project, make_project) -> Project:
+    return copy_project(deployed, make_project)
+
+
 def _run_results(project) -> dict:
     return json.loads((project.root / "target" / "run_results.json").read_text())
 
@@ -51,9 +63,7 @@ def _statuses(doc: dict) -> dict[str, str]:
             if not r["unique_id"].startswith("operation.")}
 
 
-def test_run_results_hold_the_whole_run_and_hooks_run_once(make_project) -> None:
-    project = make_project(HOOKED)
-    assert project.braid("deps").returncode == 0
+def test_run_results_hold_the_whole_run_and_hooks_run_once(project: Project) -> None:
     done = project.braid("run", "-s", "a+", "--vars", "{who: me}")
     assert done.returncode == 0, done.stdout + done.stderr
     braid = json.loads((project.root / "target" / "braid" / "run_results.json").read_text())
@@ -70,9 +80,7 @@ def test_run_results_hold_the_whole_run_and_hooks_run_once(make_project) -> None
     assert sorted(project.sql("select kind, n from main.hook_log")) == [("end", 3), ("start", 0)]
 
 
-def test_dbt_retry_reruns_what_a_failing_braid_run_skipped(make_project) -> None:
-    project = make_project(HOOKED)
-    assert project.braid("deps").returncode == 0
+def test_dbt_retry_reruns_what_a_failing_braid_run_skipped(project: Project) -> None:
     assert project.braid("run").returncode == 0
     import duckdb
 
@@ -95,11 +103,9 @@ def test_dbt_retry_reruns_what_a_failing_braid_run_skipped(make_project) -> None
         "model.proj.b": "success", "model.proj.c": "success"}
 
 
-def test_target_path_and_log_path_move_everything_braid_writes(make_project) -> None:
+def test_target_path_and_log_path_move_everything_braid_writes(project: Project) -> None:
     import shutil
 
-    project = make_project(HOOKED)
-    assert project.braid("deps").returncode == 0
     shutil.rmtree(project.root / "logs")  # deps' own log
     done = project.braid("run", "--target-path", "elsewhere", "--log-path", "other_logs")
     assert done.returncode == 0, done.stdout + done.stderr

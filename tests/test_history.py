@@ -9,7 +9,7 @@ import json
 import signal
 
 import pytest
-from conftest import REPO, Project, signal_when
+from conftest import REPO, Project, copy_project, signal_when, template_project
 
 SHOP = {
     "packages.yml": f"packages:\n  - local: {REPO}\n",
@@ -66,13 +66,17 @@ ON_RUN_END = """
     """
 
 
+@pytest.fixture(scope="module")
+def seeded_shop(tmp_path_factory) -> Project:
+    """The shop after ``braid deps`` and ``braid seed``, once for the module."""
+    return template_project(tmp_path_factory, {**SHOP, "dbt_project.yml": ON_RUN_END},
+                            ("deps",), ("seed",))
+
+
 @pytest.fixture
-def shop(make_project) -> Project:
-    project = make_project({**SHOP, "dbt_project.yml": ON_RUN_END})
-    for command in (("deps",), ("seed",)):
-        done = project.braid(*command)
-        assert done.returncode == 0, done.stdout + done.stderr
-    return project
+def shop(seeded_shop: Project, make_project) -> Project:
+    """A copy of the seeded shop (its warehouse holds the seed's recorded run)."""
+    return copy_project(seeded_shop, make_project)
 
 
 def runs(project: Project) -> list[tuple]:

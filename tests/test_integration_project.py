@@ -233,6 +233,15 @@ def test_lineage_unifies_both_kinds(it, full_run) -> None:
     assert all(e[0] in nodes and e[1] in nodes for e in edges)
 
 
+def test_status_is_fresh_after_a_full_run(it, full_run) -> None:
+    # before the tests below run parts of the project out of order (so no second full run)
+    done = it.braid("status", "--output", "json")
+    assert done.returncode == 0, done.stdout + done.stderr
+    states = {d["name"]: d["state"] for d in map(json.loads, done.stdout.splitlines())}
+    assert states["predicted_orders"] == states["fct_orders_usd"] == "fresh"
+    assert set(states.values()) == {"fresh"}
+
+
 def test_select_plain_names_runs_only_those(it, full_run) -> None:
     done = it.braid("run", "-s", "forecast_summary", "predicted_orders")
     assert done.returncode == 0, done.stdout + done.stderr
@@ -284,16 +293,6 @@ def test_history_records_every_node_of_the_run(it, full_run) -> None:
     rows = [json.loads(line) for line in done.stdout.splitlines()]
     assert run_id in {r["run_id"] for r in rows}
     assert {r["name"] for r in rows} == {"predicted_orders"}
-
-
-def test_status_is_fresh_after_a_full_run(it, full_run) -> None:
-    # earlier tests ran parts of the project out of order; run all of it again
-    assert it.braid("run").returncode == 0
-    done = it.braid("status", "--output", "json")
-    assert done.returncode == 0, done.stdout + done.stderr
-    states = {d["name"]: d["state"] for d in map(json.loads, done.stdout.splitlines())}
-    assert states["predicted_orders"] == states["fct_orders_usd"] == "fresh"
-    assert set(states.values()) == {"fresh"}
 
 
 def test_failed_loader_keeps_its_table_and_retry_finishes_the_run(it, full_run) -> None:

@@ -14,7 +14,7 @@ import subprocess
 
 import jsonschema
 import pytest
-from conftest import REPO, Project, pg_profile, pg_rows
+from conftest import REPO, Project, copy_project, pg_profile, pg_rows, template_project
 
 UID = "python.proj.daily"
 
@@ -79,12 +79,32 @@ FILES = {
 }
 
 
-@pytest.fixture
-def project(make_project) -> Project:
-    made = make_project(FILES)
-    done = made.braid("deps")
+@pytest.fixture(scope="module")
+def deployed(tmp_path_factory) -> Project:
+    """FILES after ``braid deps``, once for the module (tests start from copies)."""
+    return template_project(tmp_path_factory, FILES, ("deps",))
+
+
+@pytest.fixture(scope="module")
+def first_run(deployed: Project, tmp_path_factory
+              ) -> tuple[Project, subprocess.CompletedProcess[str], dict]:
+    """A copy of ``deployed`` after the first run of the asset and what it reads (the clock
+    2026-01-04T12:00Z), once for the module: its output, its run_results."""
+    made = template_project(tmp_path_factory, {}, base=deployed)
+    done, results = run(made, "run", "-s", "orders", "rates", "python:daily")
     assert done.returncode == 0, done.stdout + done.stderr
-    return made
+    return made, done, results
+
+
+@pytest.fixture
+def project(deployed: Project, make_project) -> Project:
+    return copy_project(deployed, make_project)
+
+
+@pytest.fixture
+def ran(first_run, make_project) -> Project:
+    """A copy of the project after its first run (``run -s +python:daily``)."""
+    return copy_project(first_run[0], make_project)
 
 
 def run(project: Project, *args: str, now: str = "2026-01-04T12:00:00Z", **env: str
@@ -108,9 +128,9 @@ def days(project: Project, table: str = "py.daily") -> dict[str, int]:
         f"select order_date, count(*) from {table} group by 1 order by 1")}
 
 
-def test_first_run_from_begin_then_from_the_last_window_done(project: Project) -> None:
-    done, results = run(project, "run", "-s", "orders", "rates", "python:daily")
-    assert done.returncode == 0, done.stdout + done.stderr
+def test_first_run_from_begin_then_from_the_last_window_done(first_run, make_project) -> None:
+    _, done, results = first_run
+    project = copy_project(first_run[0], make_project)
     # from begin up to the window holding now, each its own result
     assert windows(results) == ["2026-01-01", "2026-01-02", "2026-01-03", "2026-01-04"]
     assert asset(results)["status"] == "success"
@@ -232,10 +252,9 @@ def test_windows_run_in_parallel_up_to_threads(project: Project) -> None:
     assert max(start for start, _ in rest) < min(end for _, end in rest)
 
 
-def test_rows_outside_the_window_are_refused_and_full_refresh_rebuilds(project: Project
+def test_rows_outside_the_window_are_refused_and_full_refresh_rebuilds(ran: Project
                                                                        ) -> None:
-    done, _ = run(project, "run", "-s", "+python:daily")
-    assert done.returncode == 0, done.stdout + done.stderr
+    project = ran
     project_db = project.db
     import duckdb
 
@@ -353,9 +372,8 @@ def test_retry_of_a_full_refresh_replaces_only_the_failed_window(project: Projec
     assert days(project) == {f"2026-01-0{d}": 1 for d in range(1, 5)}
 
 
-def test_a_span_before_begin_computes_no_window_and_keeps_the_table(project: Project) -> None:
-    done, _ = run(project, "run", "-s", "+python:daily")
-    assert done.returncode == 0, done.stdout + done.stderr
+def test_a_span_before_begin_computes_no_window_and_keeps_the_table(ran: Project) -> None:
+    project = ran
     before = days(project)
     done, results = run(project, "run", "-s", "python:daily", "--event-time-start",
                         "2025-06-01", "--event-time-end", "2025-07-01")
@@ -365,9 +383,8 @@ def test_a_span_before_begin_computes_no_window_and_keeps_the_table(project: Pro
     assert days(project) == before
 
 
-def test_a_window_without_rows_empties_it(project: Project) -> None:
-    done, _ = run(project, "run", "-s", "+python:daily")
-    assert done.returncode == 0, done.stdout + done.stderr
+def test_a_window_without_rows_empties_it(ran: Project) -> None:
+    project = ran
     done, results = run(project, "run", "-s", "python:daily", EMPTY_DAY="2026-01-04")
     assert done.returncode == 0, done.stdout + done.stderr
     assert [(w["key"], w["rows_written"]) for w in asset(results)["windows"]] == [

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import BRAID, REPO, Project, pg_profile, pg_rows
+from conftest import BRAID, REPO, Project, copy_project, pg_profile, pg_rows, template_project
 
 #: a -> p (Python, writes py.p) -> hold (Python, waits until told to finish); other reads a
 FILES = {
@@ -61,10 +61,17 @@ FILES = {
 PG_PROFILE = pg_profile("dev", "main")
 
 
+@pytest.fixture(scope="module")
+def deployed(tmp_path_factory) -> Project:
+    """FILES after ``braid deps`` (which reads no profile target), once for the module."""
+    return template_project(tmp_path_factory, FILES, ("deps",))
+
+
 @pytest.fixture(params=["duckdb", "postgres"])
-def setup(request, make_project) -> tuple[Project, dict[str, str], Callable[[str], list]]:
+def setup(request, deployed: Project, make_project
+          ) -> tuple[Project, dict[str, str], Callable[[str], list]]:
     """The project on either warehouse, the environment its runs need, and a query runner."""
-    project = make_project(FILES)
+    project = copy_project(deployed, make_project)
     env: dict[str, str] = {}
     if request.param == "postgres":
         pg = request.getfixturevalue("pg_server")
@@ -76,8 +83,6 @@ def setup(request, make_project) -> tuple[Project, dict[str, str], Callable[[str
             return pg_rows(pg, database, query)
     else:
         sql = project.sql
-    done = project.braid("deps", env=env)
-    assert done.returncode == 0, done.stdout + done.stderr
     return project, env, sql
 
 

@@ -9,7 +9,7 @@ import json
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from conftest import REPO, Project
+from conftest import REPO, Project, copy_project, template_project
 from dbt_braid.schedules.clock import is_due, last_tick, next_tick
 
 UTC = timezone.utc
@@ -80,12 +80,15 @@ FILES = {
 }
 
 
+@pytest.fixture(scope="module")
+def deployed(tmp_path_factory) -> Project:
+    """FILES after ``braid deps``, once for the module (tests start from copies)."""
+    return template_project(tmp_path_factory, FILES, ("deps",))
+
+
 @pytest.fixture
-def project(make_project) -> Project:
-    made = make_project(FILES)
-    done = made.braid("deps")
-    assert done.returncode == 0, done.stdout + done.stderr
-    return made
+def project(deployed: Project, make_project) -> Project:
+    return copy_project(deployed, make_project)
 
 
 def runs(project: Project) -> list[tuple]:

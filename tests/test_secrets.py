@@ -54,7 +54,8 @@ def test_no_credential_in_any_output(tmp_path: Path, request: pytest.FixtureRequ
 
     braid("deps")
     braid("seed")
-    braid("run")
+    # the whole project once, with dbt's and braid's debug lines: everything `braid run`
+    # prints and writes, and more (tests, each statement, the connections)
     braid("build", "--debug")
     braid("ls", "--output", "json")
     braid("status")

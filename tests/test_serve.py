@@ -78,6 +78,18 @@ def start_serve(root: Path, env: dict[str, str]) -> tuple[subprocess.Popen[str],
     return process, line
 
 
+def stop(process: subprocess.Popen[str]) -> None:
+    """Ctrl-C to the server, which must then exit (on a loaded machine that may take a
+    while); killed if it does not, so a failed test leaves no server running."""
+    process.send_signal(signal.SIGINT)
+    try:
+        process.wait(timeout=120)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+        raise
+
+
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     root = copy_integration_project(tmp_path_factory.mktemp("serve") / "it")
@@ -91,8 +103,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     url = re.search(r"http://127\.0\.0\.1:\d+", line).group(0)
     assert TOKEN not in line  # a token given in the environment is not printed
     yield Served(root, url, process, env)
-    process.send_signal(signal.SIGINT)
-    process.wait(timeout=30)
+    stop(process)
 
 
 def test_the_api_launches_a_run_that_is_the_command_lines(served: Served) -> None:
@@ -229,8 +240,7 @@ def test_a_generated_token_is_printed_in_the_url_and_works(served: Served) -> No
                                       token=found.group(2))
         assert status == 400 and "command must be one of" in reply["error"]
     finally:
-        process.send_signal(signal.SIGINT)
-        process.wait(timeout=30)
+        stop(process)
     assert process.returncode == 0
 
 
@@ -275,8 +285,7 @@ def test_serve_runs_due_schedules_once_a_tick(tmp_path: Path, driver) -> None:  
         assert "orders_often" in row and "success" in row and "* * * * *" in row
         assert _severe(driver) == []
     finally:
-        process.send_signal(signal.SIGINT)
-        process.wait(timeout=30)
+        stop(process)
 
 
 def test_old_progress_files_and_logs_are_pruned(tmp_path: Path) -> None:
