@@ -165,3 +165,34 @@ def test_the_manifest_braid_leaves_is_one_plain_dbt_uses(project: Project) -> No
     docs = _ok(subprocess.run([DBT, "docs", "generate", *args], capture_output=True, text=True,
                               cwd=project.root))
     assert (project.root / "target" / "catalog.json").exists(), docs.stdout
+
+
+def test_the_vars_an_asset_reads_count_in_its_version(project: Project) -> None:
+    """Issue 25 point 9: ``--vars`` that change what an asset computes make it stale and
+    ``state:modified``; vars it does not read change nothing."""
+    _edit(project, "python_assets/both.py", "def second(a, k):\n"
+          '    return pd.DataFrame({"id": a["id"] * k})',
+          "def second(a, k, context):\n"
+          '    return pd.DataFrame({"id": a["id"] * k * context.vars.get("scale", 1)})')
+    scale3 = ("--vars", "{scale: 3}")
+    _ok(project.braid("run", "-s", "python:second", *scale3))
+    assert project.sql("select id from py.second") == [(6,)]
+    state = _save_state(project, "state0")
+    assert _stale_with(project, *scale3) == {}
+    assert _stale_with(project, "--vars", "{scale: 3, unrelated: 1}") == {}
+    assert _modified(project, state) == {"python:second"}  # no --vars: scale is unset
+    for args in (scale3, ("--vars", "{scale: 3, unrelated: 1}")):
+        done = _ok(project.braid("ls", "-s", "state:modified", "--state", state,
+                                 "--output", "name", *args))
+        assert "python:second" not in done.stdout
+    stale = _stale_with(project, "--vars", "{scale: 4}")
+    assert set(stale) == {"second"}
+    assert "Python source, params or the vars it reads changed" in stale["second"]
+    # `first` reads no vars: its reason and version are as before
+    assert "first" not in _stale_with(project, "--vars", "{scale: 4}")
+
+
+def _stale_with(project: Project, *args: str) -> dict[str, str]:
+    done = _ok(project.braid("status", "--output", "json", *args))
+    rows = [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
+    return {r["name"]: r["reason"] for r in rows if r["state"] == "stale"}

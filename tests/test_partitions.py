@@ -218,7 +218,7 @@ def test_a_failed_window_loses_no_other_and_retry_reruns_only_it(project: Projec
     daily = next(json.loads(line) for line in status.stdout.splitlines()
                  if json.loads(line)["unique_id"] == UID)
     assert daily["state"] == "stale"
-    assert daily["windows"] == {"total": 6, "done": 3, "failed": ["2026-01-03"],
+    assert daily["windows"] == {"total": 6, "done": 3, "stale": [], "failed": ["2026-01-03"],
                                 "missing": ["2026-01-05..2026-01-06"]}
     table = project.braid("status", env={"BRAID_NOW": "2026-01-06T00:00Z"})
     assert "3/6 done; failed 2026-01-03; missing 2026-01-05..2026-01-06" in table.stdout
@@ -392,3 +392,53 @@ def test_a_window_without_rows_empties_it(ran: Project) -> None:
     assert sorted(days(project)) == ["2026-01-01", "2026-01-02", "2026-01-03"]
     assert project.sql("select data_type from information_schema.columns "
                        "where table_name = 'daily' and column_name = 'order_date'") == [("DATE",)]
+
+
+def _daily_status(project: Project, now: str = "2026-01-04T12:00:00Z") -> dict:
+    done = project.braid("status", "--output", "json", env={"BRAID_NOW": now})
+    assert done.returncode == 0, done.stdout + done.stderr
+    return next(json.loads(line) for line in done.stdout.splitlines()
+                if line.startswith("{") and json.loads(line)["unique_id"] == UID)
+
+
+def test_windows_computed_before_an_upstream_change_are_stale_until_recomputed(
+        ran: Project) -> None:
+    """Issue 25 point 1: a window is fresh only when computed after its inputs last changed;
+    a plain run still goes on from the last window (lookback), and ``status:stale+``
+    recomputes exactly the stale windows."""
+    assert _daily_status(ran)["state"] == "fresh"
+    # the upstream is rebuilt; a plain run recomputes the newest window only
+    done, results = run(ran, "run", "-s", "orders", "python:daily", VERSION="2")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert windows(results) == ["2026-01-04"]
+    daily = _daily_status(ran)
+    assert daily["state"] == "stale"
+    assert daily["windows"] == {"total": 4, "done": 1, "stale": ["2026-01-01..2026-01-03"],
+                                "failed": [], "missing": []}
+    assert daily["reason"] == ("3 of 4 windows stale (2026-01-01..2026-01-03): upstream orders "
+                               "was materialized after the window was computed")
+    table = ran.braid("status", "-s", "python:daily", env={"BRAID_NOW": "2026-01-04T12:00:00Z"})
+    assert "1/4 done; stale 2026-01-01..2026-01-03" in table.stdout
+    # status:stale+ recomputes exactly those, and nothing fresh
+    done, results = run(ran, "run", "-s", "status:stale+", "--exclude", "daily_doubled",
+                        VERSION="3")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert windows(results) == ["2026-01-01", "2026-01-02", "2026-01-03"]
+    assert {r["name"] for r in results["results"]} == {"daily"}
+    assert ran.sql("select order_date::varchar, version from py.daily order by 1") == [
+        ("2026-01-01", "3"), ("2026-01-02", "3"), ("2026-01-03", "3"), ("2026-01-04", "2")]
+    daily = _daily_status(ran)
+    assert (daily["state"], daily["windows"]["done"]) == ("fresh", 4)
+
+    # the upstream's SQL changes: it is stale, so every window is, and all are recomputed
+    path = ran.root / "models/orders.sql"
+    path.write_text(path.read_text() + "\n-- the upstream changed\n")
+    daily = _daily_status(ran)
+    assert daily["windows"]["stale"] == ["2026-01-01..2026-01-04"]
+    assert daily["reason"].endswith("upstream orders is stale")
+    done, results = run(ran, "run", "-s", "status:stale+", "--exclude", "daily_doubled",
+                        VERSION="4")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert {r["name"] for r in results["results"]} == {"orders", "daily"}
+    assert windows(results) == ["2026-01-01", "2026-01-02", "2026-01-03", "2026-01-04"]
+    assert _daily_status(ran)["state"] == "fresh"

@@ -74,6 +74,9 @@ class PythonAsset:
     #: a hash of the function's source and the helpers it uses, its python: path and its
     #: params (history, status, state:modified; dbt_braid.declare.code_version)
     code_version: str = ""
+    #: the dbt vars the function (and the helpers it reaches) reads; None: any of them. Their
+    #: values are part of ``code_version`` once a command has mixed them in
+    vars_read: frozenset[str] | None = frozenset()
     #: seconds one attempt may take (``meta.braid.timeout``); None: no limit
     timeout: float | None = None
     retries: RetryPolicy = field(default_factory=RetryPolicy)

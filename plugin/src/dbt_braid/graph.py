@@ -129,6 +129,7 @@ def build_graph(
             declared_by=asset.declared_by,
             source_name=asset.source_name,
             checksum=asset.code_version,
+            reads_vars=asset.vars_read is None or bool(asset.vars_read),
         )
     return UnifiedGraph(graph, view, to_braid, to_dbt)
 

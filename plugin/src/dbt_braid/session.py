@@ -113,6 +113,7 @@ def load(options: DbtOptions, command: str = "run") -> Loaded:
     declarations = read_declarations(manifest.sources.values(), manifest.exposures.values())
     misplaced = misplaced_declarations(manifest.nodes.values())
     assets = resolve_assets(declarations, index, misplaced, import_on_error=command in RUNS_PYTHON)
+    assets = [_with_vars(project, a) for a in assets]
     stamp_code_versions(manifest, assets)
     build = command == "build"
     unified = build_graph(
@@ -124,6 +125,21 @@ def load(options: DbtOptions, command: str = "run") -> Loaded:
     check_acyclic(unified.graph, assets)
     python_edges(_dbt_edges(unified, assets))
     return Loaded(project, {a.unique_id: a for a in assets}, unified, registry, index)
+
+
+def _with_vars(project: DbtProject, asset: PythonAsset) -> PythonAsset:
+    """The asset with the values of the vars it reads (as its package sees them, ``--vars``
+    over the project's) in its code version: a change of them makes it stale, and
+    ``state:modified``, as dbt counts the vars a config renders."""
+    import dataclasses
+
+    from dbt_braid.declare.code_version import with_vars
+
+    if asset.vars_read is not None and not asset.vars_read:
+        return asset
+    version = with_vars(asset.code_version, asset.vars_read,
+                        project.asset_vars(asset.package_name))
+    return dataclasses.replace(asset, code_version=version)
 
 
 def check_imports(loaded: Loaded, plan: Plan) -> None:
@@ -244,41 +260,41 @@ def policies(loaded: Loaded) -> dict[str, list[Policy]]:
 
 
 def statuses(loaded: Loaded, rows: list[dict[str, Any]] | None = None) -> dict[str, NodeStatus]:
-    """Fresh or stale, and why, for every materializing node; overdue, and which policy it
-    breaks, where one applies (at the schedules' clock, ``BRAID_NOW`` included)."""
+    """Fresh or stale, and why, for every materializing node (a partitioned asset's by its
+    windows); overdue, and which policy it breaks, where one applies (at the schedules'
+    clock, ``BRAID_NOW`` included)."""
     import dataclasses
 
-    from dbt_braid.history.windows import last_run_status, window_states, window_summary
+    from dbt_braid.history.windows import last_run_status
     from dbt_braid.schedules.clock import now
 
     rows = read_history(loaded) if rows is None else rows
-    at = now()
-    found = node_statuses(loaded.graph, rows, policies=policies(loaded), now=at)
-    for uid, status in found.items():
-        asset = loaded.assets.get(uid)
-        if asset is not None and asset.partitions is not None:
-            summary = window_summary(window_states(asset, rows, at))
-            changes: dict[str, Any] = {"windows": summary}
-            last = last_run_status(uid, rows)
-            if last:  # the run's result over its windows, as run_results said it
-                changes["last_status"] = last
-            if summary["failed"] and status.state == "fresh":
-                changes.update(state="stale", reason="window(s) failed: "
-                               + ", ".join(summary["failed"][:3]) + "; braid retry reruns them")
-            found[uid] = dataclasses.replace(status, **changes)
+    partitioned = {uid: a.partitions for uid, a in loaded.assets.items()
+                   if a.partitions is not None}
+    found = node_statuses(loaded.graph, rows, policies=policies(loaded), now=now(),
+                          partitions=partitioned)
+    for uid in partitioned:
+        last = last_run_status(uid, rows) if uid in found else None
+        if last:  # the run's result over its windows, as run_results said it
+            found[uid] = dataclasses.replace(found[uid], last_status=last)
     return found
 
 
-def select_nodes(loaded: Loaded, selection: SelectionRequest) -> tuple[set[str], list[str]]:
-    """The braid unique_ids a selection picks, and the criteria that matched nothing."""
+def select_nodes(loaded: Loaded, selection: SelectionRequest,
+                 judged: dict[str, NodeStatus] | None = None) -> tuple[set[str], list[str]]:
+    """The braid unique_ids a selection picks, and the criteria that matched nothing; a
+    selection by ``status:`` leaves the statuses it judged by in ``judged``."""
     project = loaded.project
     spec = selection_spec(selection, project.config)
     state = previous_state(selection, project.project_root, project.target_dir)
     states = None
     if wants_status(selection):
+        found = statuses(loaded)
+        if judged is not None:
+            judged.update(found)
         # "stale" or "fresh", and "overdue" beside it for status:overdue
         states = {uid: st.state + (" overdue" if st.overdue else "")
-                  for uid, st in statuses(loaded).items()}
+                  for uid, st in found.items()}
     return select(
         loaded.unified,
         project.manifest,
@@ -293,13 +309,36 @@ def select_nodes(loaded: Loaded, selection: SelectionRequest) -> tuple[set[str],
 
 def plan_run(loaded: Loaded, request: RunRequest) -> tuple[Plan, list[str]]:
     loaded.project.check_args(request.command, dbt_flags(request))
-    selected, unmatched = select_nodes(loaded, request.selection)
+    judged: dict[str, NodeStatus] = {}
+    selected, unmatched = select_nodes(loaded, request.selection, judged)
     wanted = request.selection.resource_types
     types = runnable_types(request.command, wanted)
     plan = make_plan(loaded.graph, selected, types, include_python=not wanted or "python" in wanted)
+    stale_windows(plan, request, judged)
     check_shared_tables(loaded, plan, request)
     empty_columns(loaded, plan)
     return plan, unmatched
+
+
+def stale_windows(plan: Plan, request: RunRequest, judged: dict[str, NodeStatus]) -> None:
+    """A run selected by ``status:`` recomputes exactly the stale and failed windows of the
+    partitioned assets it runs (``status:stale+`` after an upstream change: every window
+    computed from the old upstream); a plain run goes on from the latest window, less its
+    lookback. Windows named by flags (``--event-time-start/-end``, ``--full-refresh``, a
+    retry's) are left as they are."""
+    from dbt_braid.history.window_status import due
+
+    if not judged or request.windows is not None or request.full_refresh \
+            or request.event_time_start is not None or request.event_time_end is not None:
+        return
+    chosen = {}
+    for step in plan.python:
+        status = judged.get(step.unique_id)
+        keys = due(status.window_states) if status is not None else []
+        if keys:
+            chosen[step.unique_id] = keys
+    if chosen:
+        request.windows = chosen
 
 
 def flag_on(flags: Sequence[str], name: str) -> bool:

@@ -23,6 +23,7 @@ from dbt_braid import console
 from dbt_braid.builtins.lineage import SKIPPED_TYPES
 from dbt_braid.catalog.model import catalog_data
 from dbt_braid.declare.source import source_text
+from dbt_braid.history.status import NodeStatus
 from dbt_braid.session import Loaded, close_io, open_io
 
 
@@ -174,42 +175,44 @@ def collect(loaded: Loaded) -> dict[str, Any]:
     finally:
         close_io(io)
     statuses = None
+    strips = None
     history: list[dict[str, Any]] = []
     runs: list[dict[str, Any]] = []
     if "braid" in loaded.project.package_roots():
         try:
             history = session.read_history(loaded)
             runs = session.read_runs(loaded)
-            statuses = {u: s.to_dict() for u, s in session.statuses(loaded, history).items()}
+            found = session.statuses(loaded, history)
+            statuses = {u: s.to_dict() for u, s in found.items()}
+            strips = window_strips(found, ids_of(nodes))
         except Exception as exc:  # a catalog without history is still a catalog
             console.say(f"braid catalog: history not read ({exc}); showing no history",
                         err=True)
-            statuses, history, runs = None, [], []
-    ids = {n["unique_id"] for n in nodes}
+            statuses, history, runs, strips = None, [], [], None
+    ids = ids_of(nodes)
     edges = [(a, b) for a, b in loaded.graph.edges if a in ids and b in ids]
     return catalog_data(
         title=f"braid catalog: {loaded.project.config.project_name}",
         nodes=nodes, edges=edges, statuses=statuses, history=history, runs=runs,
         generated_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
         schedules=_schedules(loaded, runs),
-        windows=window_strips(loaded, history, ids) if statuses is not None else None,
+        windows=strips,
     )
 
 
-def window_strips(loaded: Loaded, history: list[dict[str, Any]], ids: set[str]
+def ids_of(nodes: list[dict[str, Any]]) -> set[str]:
+    return {n["unique_id"] for n in nodes}
+
+
+def window_strips(statuses: Mapping[str, NodeStatus], ids: set[str]
                   ) -> dict[str, dict[str, Any]]:
     """Each partitioned asset's windows from ``begin`` to now (the schedules' clock,
-    ``BRAID_NOW`` included), done, failed or missing by history, with their summary."""
-    from dbt_braid.history.windows import window_states, window_summary
-    from dbt_braid.schedules import clock
-
-    at = clock.now()
-    strips = {}
-    for uid, asset in loaded.assets.items():
-        if uid in ids and asset.partitions is not None:
-            states = window_states(asset, history, at)
-            strips[uid] = {"states": states, "summary": window_summary(states)}
-    return strips
+    ``BRAID_NOW`` included): done, stale, failed or missing, as ``braid status`` judges
+    them, with their summary."""
+    return {uid: {"states": [(w.key, w.state) for w in status.window_states],
+                  "summary": status.windows}
+            for uid, status in statuses.items()
+            if uid in ids and status.windows is not None}
 
 
 def _schedules(loaded: Loaded, runs: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -87,9 +87,9 @@ def _number(value: Any) -> int | None:
 
 def windows_entry(states: Sequence[Sequence[str]], summary: Mapping[str, Any]) -> dict[str, Any]:
     """A partitioned asset's strip: its newest :data:`WINDOWS_KEPT` windows as ``[key,
-    state]`` (oldest first, as ``history.windows.window_states`` gives them: ``done``,
+    state]`` (oldest first, as ``history.window_status`` judges them: ``done``, ``stale``,
     ``failed`` or ``missing``), how many older ones are left out, and the summary of them all
-    (``history.windows.window_summary``: total, done, failed and missing ranges)."""
+    (``history.window_status.summary``: total, done, stale, failed and missing ranges)."""
     kept = list(states)[-WINDOWS_KEPT:]
     return {
         "states": [[str(key), str(state)] for key, state in kept],

@@ -15,7 +15,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from dbt_braid.declare.code_version import function_version, module_version
+from dbt_braid.declare.code_version import (
+    function_vars,
+    function_version,
+    module_vars,
+    module_version,
+)
 from dbt_braid.declare.source import ModuleSource, plain_function, read_module, signature
 from dbt_braid.loader import FunctionRef, module_file, syntax_error
 
@@ -30,6 +35,8 @@ class FoundFunction:
     code_version: str
     #: ``async def`` (only known when read from the source)
     is_async: bool = False
+    #: the dbt vars it reads (declare.code_version.vars_read); None: any of them
+    vars_read: frozenset[str] | None = frozenset()
 
 
 @dataclass
@@ -79,6 +86,7 @@ def find_function(
             signature(node),
             version,
             is_async=isinstance(node, ast.AsyncFunctionDef),
+            vars_read=function_vars(source, name),
         )
     ref = FunctionRef(package, root, module, name)
     function = ref.load()
@@ -87,4 +95,8 @@ def find_function(
     except (TypeError, ValueError):
         sig = None
     version = function_version(source, name, python, params) if source is not None else None
-    return FoundFunction(ref, sig, version or module_version(function, python, params))
+    if version is not None:
+        assert source is not None
+        return FoundFunction(ref, sig, version, vars_read=function_vars(source, name))
+    return FoundFunction(ref, sig, module_version(function, python, params),
+                         vars_read=module_vars(function))

@@ -336,6 +336,7 @@ def resolve_assets(
                 source_name=decl.source_name,
                 wants_context=wants_context,
                 code_version=found_function.code_version,
+                vars_read=found_function.vars_read,
                 timeout=timeout,
                 retries=retries_of(meta),
                 freshness=dict(meta.get("freshness") or {}),

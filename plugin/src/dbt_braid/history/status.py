@@ -11,7 +11,7 @@ the recorder) and makes nothing stale.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
@@ -19,6 +19,14 @@ import networkx as nx
 
 from dbt_braid.history.overdue import Policy, overdue
 from dbt_braid.history.records import SUCCESS, has_version, materializing_parents
+from dbt_braid.history.window_status import (
+    Upstream,
+    WindowState,
+    node_reason,
+    summary,
+    window_freshness,
+)
+from dbt_braid.partitions.windows import PartitionSpec
 
 FAILED = frozenset({"error", "fail"})
 #: what braid run does not build itself, so may have been built unrecorded
@@ -36,12 +44,16 @@ class NodeStatus:
     reason: str
     #: the freshness policy it breaks and why, when it is overdue (history.overdue)
     overdue: str | None = None
-    #: a partitioned asset's windows from ``begin`` to now: how many are done, which failed
-    #: or are missing (history.windows.window_summary)
+    #: a partitioned asset's windows from ``begin`` to now: how many are done and fresh,
+    #: which are stale, failed or missing (history.window_status.summary)
     windows: dict[str, Any] | None = None
+    #: each of those windows, oldest first (not in to_dict: the summary says it)
+    window_states: tuple[WindowState, ...] = field(default=(), compare=False, repr=False)
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        found = asdict(self)
+        del found["window_states"]
+        return found
 
 
 def _when(row: Mapping[str, Any]) -> str:
@@ -51,10 +63,14 @@ def _when(row: Mapping[str, Any]) -> str:
 def node_statuses(
     graph: nx.DiGraph, rows: Iterable[Mapping[str, Any]], only: Iterable[str] | None = None,
     policies: Mapping[str, list[Policy]] | None = None, now: datetime | None = None,
+    partitions: Mapping[str, PartitionSpec] | None = None,
 ) -> dict[str, NodeStatus]:
     """Status of every materializing node of the graph (or of ``only``), by unique_id;
     with ``policies`` (unique_id -> its freshness policies), whether it is overdue at
-    ``now``."""
+    ``now``; with ``partitions`` (unique_id -> its spec), each partitioned asset's windows,
+    each fresh or stale by its own computation (:mod:`dbt_braid.history.window_status`)."""
+    at = now or datetime.now(timezone.utc)
+    windows: dict[str, list[WindowState]] = {}
     by_node: dict[str, list[Mapping[str, Any]]] = {}
     for row in rows:
         by_node.setdefault(str(row["unique_id"]), []).append(row)
@@ -71,6 +87,9 @@ def node_statuses(
         successes = [r for r in attempts if r.get("status") in SUCCESS]
         good = successes[-1] if successes else None
         state, reason = "fresh", "up to date"
+        if uid in (partitions or {}):
+            assert partitions is not None
+            windows[uid] = _windows(graph, uid, partitions[uid], by_node, statuses, windows, at)
         if good is None and not by_node.get(uid) and data["resource_type"] in UNTRACKED:
             # loaded by a plain `dbt seed`/`dbt snapshot` without the on-run-end recorder:
             # braid cannot tell, and says so rather than calling everything downstream stale
@@ -85,11 +104,15 @@ def node_statuses(
             state, reason = "stale", "never materialized"
             if last is not None:
                 reason += f" (last attempt {last.get('status')}: {last.get('message') or ''})"
+        elif uid in windows and not (
+                last is not None and last.get("status") in FAILED and not last.get("partition_key")
+                and _when(last) > _when(good)):
+            reason = node_reason(windows[uid])
+            state, reason = ("stale", reason) if reason else ("fresh", "up to date")
         elif last is not None and last.get("status") in FAILED and _when(last) > _when(good):
             state, reason = "stale", f"last attempt failed: {last.get('message') or last['status']}"
         elif data.get("checksum") and good.get("code_version") != data.get("checksum"):
-            what = "Python source or params" if data["kind"] == "python" else "SQL"
-            state, reason = "stale", f"its {what} changed since it was last materialized"
+            state, reason = "stale", f"its {_what(data)} changed since it was last materialized"
         else:
             for parent in materializing_parents(graph, uid):
                 upstream = [r for r in by_node.get(parent, []) if r.get("status") in SUCCESS]
@@ -102,8 +125,7 @@ def node_statuses(
                     break
         late = None
         if policies and policies.get(uid):
-            late = overdue(policies[uid], str(good.get("completed_at")) if good else None,
-                           now or datetime.now(timezone.utc))
+            late = overdue(policies[uid], str(good.get("completed_at")) if good else None, at)
         statuses[uid] = NodeStatus(
             uid,
             data["name"],
@@ -113,7 +135,34 @@ def node_statuses(
             state,
             reason,
             late,
+            summary(windows[uid]) if uid in windows else None,
+            tuple(windows.get(uid, ())),
         )
     if wanted is not None:
         return {u: s for u, s in statuses.items() if u in wanted}
     return statuses
+
+
+def _what(data: Mapping[str, Any]) -> str:
+    """What a node's code version covers, as its stale reason says it."""
+    if data["kind"] != "python":
+        return "SQL"
+    return "Python source, params or the vars it reads" if data.get("reads_vars") \
+        else "Python source or params"
+
+
+def _windows(graph: nx.DiGraph, uid: str, spec: PartitionSpec,
+             by_node: Mapping[str, list[Mapping[str, Any]]], statuses: Mapping[str, NodeStatus],
+             windows: Mapping[str, list[WindowState]], now: datetime) -> list[WindowState]:
+    """A partitioned asset's windows, each judged against its upstream nodes (partitioned
+    ones by their overlapping windows, judged before it in topological order)."""
+    upstream = []
+    for parent in materializing_parents(graph, uid):
+        done = [_when(r) for r in by_node.get(parent, []) if r.get("status") in SUCCESS]
+        status = statuses.get(parent)
+        upstream.append(Upstream(graph.nodes[parent]["name"], max(done, default=""),
+                                 status is not None and status.state == "stale",
+                                 windows.get(parent)))
+    data = graph.nodes[uid]
+    return window_freshness(spec, by_node.get(uid, []), now, data.get("checksum"), upstream,
+                            f"its {_what(data)} changed since the window was computed")

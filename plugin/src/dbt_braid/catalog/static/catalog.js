@@ -281,7 +281,7 @@
   function windowsText(summary) {
     // as braid status says it (history/windows.py summary_text)
     const parts = [`${summary.done}/${summary.total} done`];
-    for (const state of ["failed", "missing"]) {
+    for (const state of ["stale", "failed", "missing"]) {
       const ranges = summary[state] || [];
       if (!ranges.length) continue;
       const more = ranges.length > 3 ? ` (+${ranges.length - 3} more)` : "";

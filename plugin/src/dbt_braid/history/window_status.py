@@ -1,0 +1,162 @@
+"""Is each window of a partitioned asset up to date? Pure: no dbt, no database.
+
+A window is a materialization of its own (history keeps a row per window), so it is fresh by
+the same rule as a node: computed after its inputs last changed, by today's code. Its inputs
+are the asset's upstream nodes; one that is partitioned itself is read window by window
+(it has an ``event_time``), so only its overlapping windows count; any other upstream node is
+read whole, so its materialization after the window makes the window stale. A window whose
+latest attempt failed is ``failed``, one never computed ``missing`` (due to a plain run, but
+not stale: nothing was computed from old inputs).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from dbt_braid.partitions.windows import PartitionSpec, Window, covering, floor, step
+
+SUCCESS = frozenset({"success", "pass"})
+IGNORED = frozenset({"skipped", "no-op", "retried"})
+#: a window's states: ``done`` (fresh), ``stale``, ``failed``, ``missing``
+DONE, STALE, FAILED, MISSING = "done", "stale", "failed", "missing"
+
+
+@dataclass(frozen=True)
+class WindowState:
+    """One window from ``begin`` to now, and why it is in its state (stale ones)."""
+
+    key: str
+    start: datetime
+    end: datetime
+    state: str
+    reason: str = ""
+    #: when its latest successful computation completed ("" when none)
+    computed_at: str = ""
+
+
+@dataclass(frozen=True)
+class Upstream:
+    """What a window's freshness needs of one upstream node."""
+
+    name: str
+    #: completed_at of its latest successful materialization ("" when none)
+    materialized_at: str
+    stale: bool
+    #: a partitioned upstream asset's windows (read by window); None for a node read whole
+    windows: Sequence[WindowState] | None = None
+
+
+def _when(row: Mapping[str, Any]) -> str:
+    return str(row.get("completed_at") or row.get("started_at") or "")
+
+
+def _computations(rows: Iterable[Mapping[str, Any]]
+                  ) -> tuple[dict[str, Mapping[str, Any]], dict[str, Mapping[str, Any]]]:
+    """Per window key: its latest attempt, and its latest successful one."""
+    last: dict[str, Mapping[str, Any]] = {}
+    good: dict[str, Mapping[str, Any]] = {}
+    for row in sorted(rows, key=_when):
+        key = row.get("partition_key")
+        if not key or row.get("status") in IGNORED:
+            continue
+        last[str(key)] = row
+        if row.get("status") in SUCCESS:
+            good[str(key)] = row
+    return last, good
+
+
+def _overlapping(window: Window, states: Sequence[WindowState]) -> list[WindowState]:
+    return [s for s in states if s.start < window.end and window.start < s.end]
+
+
+def _why_stale(window: Window, computed_at: str, upstream: Sequence[Upstream]) -> str:
+    """Why a window computed at ``computed_at`` is stale; "" when it is not."""
+    for parent in upstream:
+        if parent.windows is None:
+            if parent.stale:
+                return f"upstream {parent.name} is stale"
+            if parent.materialized_at and parent.materialized_at > computed_at:
+                return f"upstream {parent.name} was materialized after the window was computed"
+            continue
+        for theirs in _overlapping(window, parent.windows):
+            if theirs.state in (STALE, FAILED):
+                return f"upstream {parent.name}'s window {theirs.key} is {theirs.state}"
+            if theirs.computed_at > computed_at:
+                return (f"upstream {parent.name}'s window {theirs.key} was computed after this "
+                        "window")
+    return ""
+
+
+def window_freshness(spec: PartitionSpec, rows: Iterable[Mapping[str, Any]], now: datetime,
+                     code_version: str | None = None, upstream: Sequence[Upstream] = (),
+                     code_changed: str = "its code changed since the window was computed"
+                     ) -> list[WindowState]:
+    """Each window from ``begin`` up to the one holding ``now``, oldest first. ``rows``: the
+    asset's history rows (with ``partition_key``); ``code_version``: today's (a window
+    computed by another is stale, with the reason ``code_changed``)."""
+    last, good = _computations(rows)
+    found = []
+    for window in covering(spec.begin, step(floor(now, spec.batch_size), spec.batch_size),
+                           spec.batch_size):
+        latest, success = last.get(window.key), good.get(window.key)
+        at = _when(success) if success is not None else ""
+        if latest is None:
+            state, reason = MISSING, ""
+        elif latest.get("status") not in SUCCESS:
+            state, reason = FAILED, str(latest.get("message") or latest.get("status") or "")
+        elif code_version and success is not None and success.get("code_version") != code_version:
+            state, reason = STALE, code_changed
+        else:
+            reason = _why_stale(window, at, upstream)
+            state = STALE if reason else DONE
+        found.append(WindowState(window.key, window.start, window.end, state, reason, at))
+    return found
+
+
+def ranges(states: Sequence[WindowState], state: str) -> list[str]:
+    """The windows in ``state`` as ranges: ``2026-01-03``, ``2026-01-05..2026-01-09``."""
+    out: list[str] = []
+    start = prev = None
+    for i, one in enumerate(states):
+        if one.state == state and start is None:
+            start = one.key
+        if one.state == state:
+            prev = one.key
+        if start is not None and (one.state != state or i == len(states) - 1):
+            out.append(start if start == prev else f"{start}..{prev}")
+            start = None
+    return out
+
+
+def summary(states: Sequence[WindowState]) -> dict[str, Any]:
+    """How many windows are done and fresh, and which are stale, failed or missing (ranges)."""
+    return {
+        "total": len(states),
+        "done": sum(1 for s in states if s.state == DONE),
+        "stale": ranges(states, STALE),
+        "failed": ranges(states, FAILED),
+        "missing": ranges(states, MISSING),
+    }
+
+
+def due(states: Sequence[WindowState]) -> list[str]:
+    """The keys of the windows a run of what is stale recomputes: the stale and failed ones."""
+    return [s.key for s in states if s.state in (STALE, FAILED)]
+
+
+def node_reason(states: Sequence[WindowState]) -> str:
+    """The asset's reason when some of its windows are stale or failed; "" when none is."""
+    failed = ranges(states, FAILED)
+    if failed:
+        more = f" (+{len(failed) - 3} more)" if len(failed) > 3 else ""
+        return f"window(s) failed: {', '.join(failed[:3])}{more}; braid retry reruns them"
+    stale = [s for s in states if s.state == STALE]
+    if not stale:
+        return ""
+    shown = ranges(states, STALE)
+    more = f" (+{len(shown) - 3} more)" if len(shown) > 3 else ""
+    return (f"{len(stale)} of {len(states)} windows stale ({', '.join(shown[:3])}{more}): "
+            f"{stale[0].reason}")
