@@ -323,7 +323,8 @@ def plan_run(loaded: Loaded, request: RunRequest) -> tuple[Plan, list[str]]:
 def stale_windows(plan: Plan, request: RunRequest, judged: dict[str, NodeStatus]) -> None:
     """A run selected by ``status:`` recomputes exactly the stale and failed windows of the
     partitioned assets it runs (``status:stale+`` after an upstream change: every window
-    computed from the old upstream); a plain run goes on from the latest window, less its
+    computed from the old upstream), with the missing ones (``history.window_status.due``);
+    an asset with none such goes on as a plain run does, from its latest window less its
     lookback. Windows named by flags (``--event-time-start/-end``, ``--full-refresh``, a
     retry's) are left as they are."""
     from dbt_braid.history.window_status import due

@@ -143,8 +143,12 @@ def summary(states: Sequence[WindowState]) -> dict[str, Any]:
 
 
 def due(states: Sequence[WindowState]) -> list[str]:
-    """The keys of the windows a run of what is stale recomputes: the stale and failed ones."""
-    return [s.key for s in states if s.state in (STALE, FAILED)]
+    """The keys of the windows a run of what is stale computes, when some are stale or
+    failed: those, and the missing ones (never computed, so nothing fresh is recomputed);
+    none otherwise (a plain run's windows then)."""
+    if not any(s.state in (STALE, FAILED) for s in states):
+        return []
+    return [s.key for s in states if s.state in (STALE, FAILED, MISSING)]
 
 
 def node_reason(states: Sequence[WindowState]) -> str:
