@@ -11,6 +11,7 @@ not stale: nothing was computed from old inputs).
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -68,20 +69,32 @@ def _computations(rows: Iterable[Mapping[str, Any]]
     return last, good
 
 
-def _overlapping(window: Window, states: Sequence[WindowState]) -> list[WindowState]:
-    return [s for s in states if s.start < window.end and window.start < s.end]
+def _overlapping(window: Window, states: Sequence[WindowState], starts: Sequence[datetime]
+                 ) -> list[WindowState]:
+    """The windows of ``states`` (in order, not overlapping each other; ``starts`` theirs)
+    that overlap ``window``: found by bisection, as an hourly asset has thousands."""
+    at = max(bisect_right(starts, window.start) - 1, 0)
+    found = []
+    for one in states[at:]:
+        if one.start >= window.end:
+            break
+        if window.start < one.end:
+            found.append(one)
+    return found
 
 
-def _why_stale(window: Window, computed_at: str, upstream: Sequence[Upstream]) -> str:
-    """Why a window computed at ``computed_at`` is stale; "" when it is not."""
-    for parent in upstream:
+def _why_stale(window: Window, computed_at: str, upstream: Sequence[Upstream],
+               starts: Mapping[int, Sequence[datetime]]) -> str:
+    """Why a window computed at ``computed_at`` is stale; "" when it is not. ``starts``: the
+    window starts of each partitioned upstream node, by its place in ``upstream``."""
+    for i, parent in enumerate(upstream):
         if parent.windows is None:
             if parent.stale:
                 return f"upstream {parent.name} is stale"
             if parent.materialized_at and parent.materialized_at > computed_at:
                 return f"upstream {parent.name} was materialized after the window was computed"
             continue
-        for theirs in _overlapping(window, parent.windows):
+        for theirs in _overlapping(window, parent.windows, starts[i]):
             if theirs.state in (STALE, FAILED):
                 return f"upstream {parent.name}'s window {theirs.key} is {theirs.state}"
             if theirs.computed_at > computed_at:
@@ -98,6 +111,8 @@ def window_freshness(spec: PartitionSpec, rows: Iterable[Mapping[str, Any]], now
     asset's history rows (with ``partition_key``); ``code_version``: today's (a window
     computed by another is stale, with the reason ``code_changed``)."""
     last, good = _computations(rows)
+    starts = {i: [w.start for w in p.windows] for i, p in enumerate(upstream)
+              if p.windows is not None}
     found = []
     for window in covering(spec.begin, step(floor(now, spec.batch_size), spec.batch_size),
                            spec.batch_size):
@@ -110,7 +125,7 @@ def window_freshness(spec: PartitionSpec, rows: Iterable[Mapping[str, Any]], now
         elif code_version and success is not None and success.get("code_version") != code_version:
             state, reason = STALE, code_changed
         else:
-            reason = _why_stale(window, at, upstream)
+            reason = _why_stale(window, at, upstream, starts)
             state = STALE if reason else DONE
         found.append(WindowState(window.key, window.start, window.end, state, reason, at))
     return found
