@@ -336,7 +336,7 @@ def test_an_edit_of_an_assets_code_makes_it_stale_in_the_api_as_in_braid_status(
         served: Served) -> None:
     """The server parses the project again when its files change: after an edit of
     predicted_orders' function the API says stale, as ``braid status`` does; the edit
-    undone, both say fresh again."""
+    undone, both say fresh again. A parse that fails keeps the last good one, with a note."""
     source = served.root / "python_assets" / "forecast.py"
     original = source.read_text()
     assert _health(served, PREDICTED) == "fresh"
@@ -350,6 +350,17 @@ def test_an_edit_of_an_assets_code_makes_it_stale_in_the_api_as_in_braid_status(
     finally:
         source.write_text(original)
     assert _until(lambda: _health(served, PREDICTED) == "fresh"), "never fresh again"
+    # a file saved half-edited: the last good parse stays, the page's note says why
+    broken = served.root / "models" / "half_edited.yml"
+    broken.write_text("models:\n  - name: [unclosed\n")
+    try:
+        note = _until(lambda: served.request("GET", "/api/catalog")[1].get("note"))
+        assert note and note.startswith("the project was not parsed again: "), note
+        assert "half_edited.yml" in note, note
+        assert _health(served, PREDICTED) == "fresh"
+    finally:
+        broken.unlink()
+    assert _until(lambda: not served.request("GET", "/api/catalog")[1].get("note"))
 
 
 def test_a_retry_with_nothing_to_retry_says_so_and_launches_nothing(served: Served) -> None:

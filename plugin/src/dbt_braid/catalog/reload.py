@@ -15,6 +15,7 @@ import os
 import threading
 from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import Any
 
 from dbt_braid.loader import ASSETS_DIR
 from dbt_braid.session import Loaded
@@ -66,12 +67,13 @@ def fingerprint(root: Path, folders: Iterable[Path]) -> Fingerprint:
 
 class Reloading:
     """The parsed project, parsed again (``load``) when its files changed since the last
-    parse. A parse that fails (a file saved half-edited) raises once; the last good parse
-    stays in use until the files change again."""
+    parse. A parse that fails (a file saved half-edited) leaves the last good parse in use
+    and its one-line reason in ``problem`` (the page's note) until the files change again."""
 
     def __init__(self, loaded: Loaded, load: Callable[[], Loaded]) -> None:
         self.loaded = loaded
         self.load = load
+        self.problem: str | None = None
         self._root = loaded.project.project_root
         self._seen = self._now()
         self._lock = threading.Lock()
@@ -89,5 +91,15 @@ class Reloading:
                 # taken before the parse: an edit during it is seen next time; a parse
                 # that fails is not tried again until the files change again
                 self._seen = now
-                self.loaded = self.load()
+                try:
+                    self.loaded = self.load()
+                    self.problem = None
+                except Exception as exc:  # noqa: BLE001 - the server goes on, and says why
+                    self.problem = ("the project was not parsed again: "
+                                    + " ".join(str(exc).split()))
             return self.loaded
+
+    def data(self, collect: Callable[[Loaded], dict[str, Any]]) -> dict[str, Any]:
+        """``collect`` of the current parse, with the last parse's problem as its note."""
+        data = collect(self.current())
+        return {**data, "note": self.problem} if self.problem else data

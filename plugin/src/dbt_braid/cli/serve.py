@@ -45,7 +45,7 @@ def cmd_serve(argv: Sequence[str]) -> int:
     launcher = Launcher(project_args, project.target_dir, Path.cwd())
     # the project is parsed again when its files change (an edit makes a node stale)
     reloading = Reloading(loaded, lambda: session.load(options, "ls"))
-    catalog = Catalog(lambda: collect(reloading.current()),
+    catalog = Catalog(lambda: reloading.data(collect),
                       busy=lambda: launcher.busy() is not None, changed=reloading.changed)
     launcher.on_end = run_ended(catalog)
 
