@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import threading
+import time
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -22,8 +23,13 @@ from dbt_braid.execution.results import NodeResult, RunReport
 from dbt_braid.hookspecs import hookimpl
 from dbt_braid.planning.batches import Plan
 
-#: progress files kept (with braid serve's console logs beside them); older ones go
-KEEP = 200
+#: runs whose progress files are kept (with braid serve's console logs beside them) unless
+#: braid.yml says ``runs: {keep: N}``; older ones go, never one of a run still going
+KEEP = 100
+#: bytes read from the end of a progress file to find its end record
+TAIL = 65536
+#: seconds a console log without a progress file is taken for a run still parsing
+LOG_ONLY_GRACE = 3600
 
 #: run_id -> the open progress file of each run under way in this process
 _files: dict[str, int] = {}
@@ -51,12 +57,73 @@ def _result(result: NodeResult) -> dict[str, Any]:
             "attempt": result.attempt}
 
 
-def _prune(folder: Path) -> None:
-    """Keep the newest KEEP runs' files: a run every minute must not fill the disk."""
-    files = sorted(folder.glob("*.jsonl"), key=lambda p: p.stat().st_mtime, reverse=True)
-    for old in files[KEEP:]:
-        for path in (old, old.with_suffix(".log")):
+def _alive(pid: Any) -> bool:
+    if not isinstance(pid, int) or pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # someone else's process: alive
+        return True
+    return True
+
+
+def in_progress(path: Path) -> bool:
+    """A run still going: its progress file has no end record and the process that began
+    it (the start record's pid) is alive. A run that crashed (no end, no process) is over."""
+    try:
+        with path.open("rb") as f:
+            first = f.readline()
+            f.seek(max(0, path.stat().st_size - TAIL))
+            tail = f.read()
+    except OSError:
+        return False
+    if b'"event": "finish"' in tail:
+        return False
+    try:
+        pid = json.loads(first).get("pid")
+    except (ValueError, AttributeError):
+        pid = None
+    return _alive(pid)
+
+
+def _mtime(path: Path) -> float:
+    try:
+        return path.stat().st_mtime
+    except OSError:
+        return 0.0
+
+
+def _prune(folder: Path, keep: int = KEEP) -> None:
+    """Keep the newest ``keep`` runs' files: a run every minute must not fill the disk.
+    A run is its progress file and its console log (braid serve's); a run still in
+    progress (another target's, say) is never touched."""
+    runs: dict[str, list[Path]] = {}
+    # the progress file first: a run's age is its progress file's (its log's without one)
+    for path in [*folder.glob("*.jsonl"), *folder.glob("*.log")]:
+        runs.setdefault(path.stem, []).append(path)
+    newest = sorted(runs.values(), key=lambda files: _mtime(files[0]), reverse=True)
+    for files in newest[keep:]:
+        if files[0].suffix == ".jsonl" and in_progress(files[0]):
+            continue
+        if files[0].suffix == ".log" and _mtime(files[0]) > time.time() - LOG_ONLY_GRACE:
+            continue  # a launched run's console, its run not begun yet (parsing)
+        for path in files:
             path.unlink(missing_ok=True)
+
+
+def keep_count(project_root: Path) -> int:
+    """braid.yml's ``runs: {keep: N}``, else KEEP. braid.yml was checked as the run began
+    (its executor setting); a file that has become unreadable since leaves the default."""
+    from dbt_braid.errors import BraidUserError
+    from dbt_braid.schedules.config import read
+
+    try:
+        runs = read(project_root).get("runs") or {}
+    except BraidUserError:
+        return KEEP
+    return int(runs.get("keep", KEEP))
 
 
 @hookimpl
@@ -64,12 +131,12 @@ def start_run(run_id: str, command: str, plan: Plan, project: DbtProject, report
               ) -> None:
     path = progress_path(project.target_dir, run_id)
     path.parent.mkdir(parents=True, exist_ok=True)
-    _prune(path.parent)
+    _prune(path.parent, keep_count(project.project_root))
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
     with _lock:
         _files[run_id] = fd
     graph = report.graph
-    _emit(run_id, {"event": "start", "run_id": run_id, "command": command,
+    _emit(run_id, {"event": "start", "run_id": run_id, "command": command, "pid": os.getpid(),
                    "nodes": [{"unique_id": u, "name": graph.nodes[u]["name"],
                               "kind": graph.nodes[u]["resource_type"]} for u in plan.order]})
 

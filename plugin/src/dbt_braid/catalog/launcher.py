@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import signal
 import subprocess
 import sys
 import threading
@@ -25,6 +26,8 @@ from typing import Any
 from dbt_braid.builtins.progress import progress_path
 
 COMMANDS = ("run", "build")
+#: seconds a process whose run has ended may take to exit before the server stops waiting
+SETTLE = 60.0
 #: terminal colour codes in the console output, left out of the log a page shows
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
@@ -83,6 +86,8 @@ class Launched:
     exit_code: int | None = None
     started: float = 0.0
     extra: dict[str, Any] = field(default_factory=dict)
+    #: set once the process has exited and the server has taken note (exit_code set)
+    _ended: threading.Event = field(default_factory=threading.Event, repr=False)
 
     def events(self) -> list[dict[str, Any]]:
         try:
@@ -97,13 +102,29 @@ class Launched:
                 break
         return out
 
+    def finished(self) -> bool:
+        """The run's end is recorded (its history and artifacts are written), though the
+        process may still be tidying up."""
+        return any(e.get("event") == "finish" for e in self.events())
+
+    def _ended_without_finish(self) -> str:
+        """The status of a process that ended before its run recorded an end: cancelled
+        when asked to, nothing to do when it exited 0 (``braid retry`` with nothing failed
+        or skipped says so and exits 0), else an error (refused, invalid, crashed)."""
+        if self.extra.get("cancelled"):
+            return "cancelled"
+        if self.exit_code == 0:
+            return "nothing to retry" if self.extra.get("retry_of") else "nothing to run"
+        return "error"
+
     def state(self, log_lines: int = 200) -> dict[str, Any]:
         """Status (queued, running, then the run's end) and each planned node's state."""
         if self.extra.get("tick"):
             # braid run --due: as many runs as were due, each with an id of its own; this
             # process is followed by its exit code and console alone
             status = ("running" if self.exit_code is None
-                      else "success" if self.exit_code == 0 else "error")
+                      else "success" if self.exit_code == 0
+                      else "cancelled" if self.extra.get("cancelled") else "error")
             return {"run_id": self.run_id, "status": status, "argv": ["braid", *self.argv],
                     "exit_code": self.exit_code, "nodes": [], "log": self._log(log_lines),
                     **self.extra}
@@ -119,15 +140,15 @@ class Launched:
             elif e["event"] == "node_end" and e["unique_id"] in nodes:
                 nodes[e["unique_id"]].update(status=e["status"], message=e.get("message"),
                                              rows=e.get("rows"))
-        if finish is not None and self.exit_code is not None:
-            # final once the process is gone too: its history is written and the warehouse
-            # (a DuckDB file) is free to read
+        if finish is not None:
+            # final as soon as the end is recorded: the run wrote its history and artifacts
+            # before it; the process may take seconds more to exit (dbt's teardown)
             status = finish["status"]
             for r in finish.get("results", []):
                 if r["unique_id"] in nodes:
                     nodes[r["unique_id"]].update(status=r["status"], message=r.get("message"))
-        elif finish is None and self.exit_code is not None:
-            status = "error"  # ended before its run began (refused, invalid, crashed)
+        elif self.exit_code is not None:
+            status = self._ended_without_finish()
         else:
             status = "running" if start is not None else "queued"
         log = self._log(log_lines)
@@ -144,6 +165,23 @@ class Launched:
     @property
     def active(self) -> bool:
         return self.exit_code is None
+
+    def cancel(self) -> None:
+        """SIGTERM, as CI runners send it: braid stops scheduling, skips what has not
+        started, records the run as cancelled and exits 143."""
+        self.extra["cancelled"] = True
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+
+    def settle(self, timeout: float) -> None:
+        """Wait (at most ``timeout`` seconds) for a process whose run's end is recorded
+        to exit, so the warehouse it held is free to read."""
+        if self.process is not None and self.active and self.finished():
+            try:
+                self.process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                return
+            self._ended.wait(timeout)
 
 
 class Launcher:
@@ -166,6 +204,15 @@ class Launcher:
     def active(self) -> Launched | None:
         with self._lock:
             return next((r for r in self.runs.values() if r.active), None)
+
+    def busy(self, settle: float = SETTLE) -> Launched | None:
+        """The run started here that still holds the target: one whose end is recorded is
+        first given ``settle`` seconds to exit (its end shows at once; what comes next, a
+        read of the warehouse or another launch, waits for the process)."""
+        run = self.active()
+        if run is not None:
+            run.settle(settle)
+        return self.active()
 
     def launch(self, argv: Sequence[str], **extra: Any) -> Launched:
         run_id = str(uuid.uuid4())
@@ -195,3 +242,4 @@ class Launcher:
         code = run.process.wait()
         self.on_end(run)  # first: whoever sees the run ended reads the history it wrote
         run.exit_code = code
+        run._ended.set()

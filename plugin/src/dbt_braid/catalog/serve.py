@@ -14,7 +14,8 @@ names, and nothing runs but braid's own ``run``, ``build`` and ``retry``.
 
 API (docs in README): ``GET /api/assets``, ``GET /api/assets/<unique_id>``, ``GET
 /api/runs``, ``GET /api/runs/<run_id>``, ``POST /api/runs``, ``POST
-/api/runs/<run_id>/retry``; ``GET /`` is the page, ``GET /api/catalog`` its data.
+/api/runs/<run_id>/retry``, ``POST /api/runs/<run_id>/cancel``; ``GET /`` is the page, ``GET
+/api/catalog`` its data. A browser that goes away mid-answer costs one debug line.
 """
 
 from __future__ import annotations
@@ -30,8 +31,15 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
+from dbt_braid import console
 from dbt_braid.catalog import page
 from dbt_braid.catalog.launcher import BadRequest, Launched, Launcher, run_argv
+from dbt_braid.retry import LastRun
+
+#: what ``braid retry`` says (and exits 0) when the last run left nothing to retry
+NOTHING_TO_RETRY = "Nothing to retry: the last run had no failed or skipped nodes"
+#: a client that closed its connection before the answer was written
+GONE = (BrokenPipeError, ConnectionResetError, ConnectionAbortedError)
 
 #: seconds the catalog's data is reused before the warehouse is read again
 FRESH_FOR = 3.0
@@ -41,11 +49,14 @@ SUMMARY = ("unique_id", "name", "resource_type", "package_name", "relation", "ta
 
 
 class Catalog:
-    """The catalog's data, read again when it is older than FRESH_FOR or a run ended."""
+    """The catalog's data, read again when it is older than FRESH_FOR, a run ended or the
+    project's files changed (``changed``: the next read parses the project again)."""
 
     def __init__(self, read: Callable[[], dict[str, Any]],
-                 busy: Callable[[], bool] = lambda: False) -> None:
+                 busy: Callable[[], bool] = lambda: False,
+                 changed: Callable[[], bool] = lambda: False) -> None:
         self.read = read
+        self.changed = changed
         #: while a launched run goes, the warehouse is left alone: reading a DuckDB file
         #: at the moment the run opens it would make the run fail
         self.busy = busy
@@ -54,20 +65,24 @@ class Catalog:
         self._lock = threading.Lock()
 
     def invalidate(self) -> None:
-        with self._lock:
-            self._at = 0.0
+        # no lock: a read that waits for a launched run to exit (busy) holds it, and the
+        # run's end is what calls this (one assignment is atomic)
+        self._at = 0.0
 
     def data(self) -> dict[str, Any]:
         with self._lock:
-            if self._data is not None and (time.monotonic() - self._at < FRESH_FOR
-                                           or self.busy()):
+            if self._data is not None and self.busy():
+                return self._data
+            if (self._data is not None and time.monotonic() - self._at < FRESH_FOR
+                    and not self.changed()):
                 return self._data
             try:
                 self._data = {**self.read(), "live": True}
             except Exception as exc:  # noqa: BLE001 - e.g. a run holds the DuckDB file
                 if self._data is None:
                     raise
-                self._data = {**self._data, "note": f"history not read now: {exc}"}
+                self._data = {**self._data, "note": f"history not read now: "
+                              f"{' '.join(str(exc).split())}"}
             self._at = time.monotonic()
             return self._data
 
@@ -76,20 +91,36 @@ class Server(ThreadingHTTPServer):
     daemon_threads = True
 
     def __init__(self, address: tuple[str, int], catalog: Catalog, launcher: Launcher,
-                 token: str, last_run_id: Callable[[], str | None],
+                 token: str, last_run: Callable[[], LastRun | None],
                  lock_holder: Callable[[], str | None]) -> None:
         super().__init__(address, Handler)
         self.catalog = catalog
         self.launcher = launcher
         self.token = token
-        self.last_run_id = last_run_id
+        self.last_run = last_run
         self.lock_holder = lock_holder
         self.launch_lock = threading.Lock()
+        #: braid serve --debug: the server's own debug lines on stderr
+        self.debug = False
 
     @property
     def origin(self) -> str:
         host, port = self.server_address[:2]
         return f"http://{host!s}:{port}"
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A browser that went away (a closed tab, a reload) is no error of the server's:
+        one debug line instead of the standard library's traceback."""
+        import sys
+
+        exc = sys.exc_info()[1]
+        if isinstance(exc, GONE):
+            line = (f"braid serve: {client_address[0]} closed the connection before the "
+                    f"answer was sent ({type(exc).__name__})")
+            if self.debug:
+                console.say(line, err=True)
+            return
+        super().handle_error(request, client_address)
 
     def hosts(self) -> set[str]:
         host, port = str(self.server_address[0]), self.server_address[1]
@@ -158,6 +189,8 @@ class Handler(BaseHTTPRequestHandler):
                 self._run(path[len("/api/runs/"):])
             else:
                 self._error(HTTPStatus.NOT_FOUND, "not found")
+        except GONE:
+            raise  # nobody to answer: handle_error makes it one debug line
         except Exception as exc:  # noqa: BLE001 - one line to the client, not a traceback
             self._error(HTTPStatus.SERVICE_UNAVAILABLE, " ".join(str(exc).split()))
 
@@ -176,14 +209,22 @@ class Handler(BaseHTTPRequestHandler):
                            "status": state["status"]})
         return out
 
+    def _mine(self, run_id: str) -> Launched | None:
+        return next((r for r in self.server.launcher.started() if r.run_id == run_id), None)
+
     def _run(self, run_id: str) -> None:
-        mine = next((r for r in self.server.launcher.started() if r.run_id == run_id), None)
+        mine = self._mine(run_id)
+        if mine is not None and mine.active:
+            # from its progress file alone: the catalog waits for the process to exit
+            self._json(HTTPStatus.OK, mine.state())
+            return
         history = next((r for r in self.server.catalog.data().get("runs", [])
                         if r["run_id"] == run_id), None)
-        if mine is not None and (mine.active or history is None):
+        if mine is not None and history is None:
             self._json(HTTPStatus.OK, mine.state())
         elif history is not None:
-            extra = {"log": mine.state()["log"]} if mine is not None else {}
+            extra = ({"log": mine.state()["log"], "exit_code": mine.exit_code}
+                     if mine is not None else {})
             self._json(HTTPStatus.OK, {**history, **extra})
         else:
             self._error(HTTPStatus.NOT_FOUND, f"no run {run_id!r}")
@@ -237,24 +278,51 @@ class Handler(BaseHTTPRequestHandler):
             if path == "/api/runs":
                 self._launch(run_argv(body))
             elif path.startswith("/api/runs/") and path.endswith("/retry"):
-                run_id = path[len("/api/runs/"):-len("/retry")]
                 if body:
                     raise BadRequest("a retry takes no fields: it repeats the run's own")
-                last = self.server.last_run_id()
-                if run_id != last:
-                    self._error(HTTPStatus.CONFLICT,
-                                f"only the last run can be retried (the last run is {last}); "
-                                "braid retry repeats what the last run left failed or skipped")
-                    return
-                self._launch(["retry"], retry_of=run_id)
+                self._retry(path[len("/api/runs/"):-len("/retry")])
+            elif path.startswith("/api/runs/") and path.endswith("/cancel"):
+                if body:
+                    raise BadRequest("a cancel takes no fields")
+                self._cancel(path[len("/api/runs/"):-len("/cancel")])
             else:
                 self._error(HTTPStatus.NOT_FOUND, "not found")
         except BadRequest as exc:
             self._error(HTTPStatus.BAD_REQUEST, str(exc))
 
+    def _retry(self, run_id: str) -> None:
+        """``braid retry`` of the last run, decided as the command decides: with nothing
+        failed or skipped in target/braid/run_results.json it says so (200, as the command
+        exits 0) and launches nothing."""
+        last = self.server.last_run()
+        if last is None or run_id != last.run_id:
+            self._error(HTTPStatus.CONFLICT,
+                        f"only the last run can be retried (the last run is "
+                        f"{last.run_id if last else None}); braid retry repeats what the "
+                        "last run left failed or skipped")
+            return
+        if not last.again:
+            self._json(HTTPStatus.OK, {"status": "nothing to retry", "run_id": None,
+                                       "message": NOTHING_TO_RETRY})
+            return
+        self._launch(["retry"], retry_of=run_id)
+
+    def _cancel(self, run_id: str) -> None:
+        """SIGTERM to a run launched here; it ends ``cancelled`` (braid exits 143)."""
+        mine = self._mine(run_id)
+        if mine is None:
+            self._error(HTTPStatus.NOT_FOUND, f"no run {run_id!r} was launched here; a run "
+                        "from a terminal is stopped there (Ctrl-C)")
+        elif not mine.active or mine.finished():
+            self._error(HTTPStatus.CONFLICT, f"run {run_id} has already ended "
+                        f"({mine.state(0)['status']})")
+        else:
+            mine.cancel()
+            self._json(HTTPStatus.ACCEPTED, {"run_id": run_id, "status": "cancelling"})
+
     def _launch(self, argv: list[str], **extra: Any) -> None:
         with self.server.launch_lock:
-            busy = self.server.launcher.active()
+            busy = self.server.launcher.busy()
             holder = None if busy else self.server.lock_holder()
             if busy is not None or holder is not None:
                 why = (f"run {busy.run_id} started here is still going" if busy is not None
@@ -274,7 +342,7 @@ def tick(server: Server, schedules: list[Any], every: float, holder: Callable[[]
 
     while not stop.wait(every):
         launcher = server.launcher
-        if launcher.active() is not None:
+        if launcher.busy() is not None:
             continue
         try:
             runs = server.catalog.data().get("runs", [])

@@ -16,6 +16,7 @@ def cmd_serve(argv: Sequence[str]) -> int:
     from dbt_braid import retry, session
     from dbt_braid.catalog.collect import collect
     from dbt_braid.catalog.launcher import Launcher
+    from dbt_braid.catalog.reload import Reloading
     from dbt_braid.catalog.serve import Catalog, Server, new_token, run_ended, tick
     from dbt_braid.execution.run_lock import holder_of
 
@@ -23,9 +24,12 @@ def cmd_serve(argv: Sequence[str]) -> int:
     parser.add_argument("--host", default="127.0.0.1",
                         help="address to bind (default 127.0.0.1: this machine only)")
     parser.add_argument("--port", type=int, default=8580, help="0 picks a free port")
+    parser.add_argument("--debug", action="store_true",
+                        help="the server's debug lines (e.g. a browser that went away)")
     add_project_flags(parser)
     args = parser.parse_args(list(argv))
-    loaded = session.load(project_options(args), "ls")
+    options = project_options(args)
+    loaded = session.load(options, "ls")
     project = loaded.project
     from dbt_braid.schedules import config
 
@@ -39,12 +43,15 @@ def cmd_serve(argv: Sequence[str]) -> int:
             project_args += [flag, str(Path(value).resolve()) if flag == "--profiles-dir"
                              else value]
     launcher = Launcher(project_args, project.target_dir, Path.cwd())
-    catalog = Catalog(lambda: collect(loaded), busy=lambda: launcher.active() is not None)
+    # the project is parsed again when its files change (an edit makes a node stale)
+    reloading = Reloading(loaded, lambda: session.load(options, "ls"))
+    catalog = Catalog(lambda: reloading.data(collect),
+                      busy=lambda: launcher.busy() is not None, changed=reloading.changed)
     launcher.on_end = run_ended(catalog)
 
-    def last_run_id() -> str | None:
+    def last_run() -> retry.LastRun | None:
         try:
-            return retry.last_run(project.project_root).run_id
+            return retry.last_run(project.project_root)
         except BraidUserError:
             return None
 
@@ -58,11 +65,12 @@ def cmd_serve(argv: Sequence[str]) -> int:
         raise BraidUserError(f"braid serve: cannot read the catalog: "
                              f"{' '.join(str(exc).split())}") from None
     try:
-        server = Server((args.host, args.port), catalog, launcher, token, last_run_id,
+        server = Server((args.host, args.port), catalog, launcher, token, last_run,
                         lambda: holder_of(project))
     except OSError as exc:
         raise BraidUserError(f"braid serve: cannot listen on {args.host}:{args.port}: "
                              f"{exc.strerror or exc}") from None
+    server.debug = args.debug
     url = server.origin + "/"
     shown = url if given else f"{url}?token={token}"
     console.say(f"braid serve: {shown}  (Ctrl-C stops it)")

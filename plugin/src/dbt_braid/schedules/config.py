@@ -1,6 +1,7 @@
 """``braid.yml``: braid's own project file, beside ``dbt_project.yml`` (dbt ignores it).
 
-It holds ``schedules`` and the ``executor`` setting (:func:`executor_setting`); its JSON
+It holds ``schedules``, the ``executor`` setting (:func:`executor_setting`) and ``runs:
+{keep: N}`` (how many runs' progress files stay, ``builtins.progress``); its JSON
 Schema (``schemas/braid_yml.schema.json``) checks shapes, and the rest is checked here with a
 line per problem naming the file, the schedule, the key and the fix: a cron expression
 croniter cannot read, a time zone the system's database does not know, a selector not in
@@ -79,6 +80,8 @@ SHAPES = {
     "exclude": "selection words, e.g. exclude: tag:slow",
     "command": "run or build",
     "vars": "a mapping, e.g. vars: {horizon_days: 30}",
+    "runs": "a mapping, e.g. runs: {keep: 100}",
+    "keep": "a whole number of runs, at least 1, e.g. runs: {keep: 100}",
 }
 
 
@@ -89,6 +92,7 @@ def _message(err: jsonschema.ValidationError, schema: Mapping[str, Any]) -> str:
         path = list(err.absolute_path)
         known = (set(allowed) if path[:1] == ["schedules"]
                  else {"address"} if path == ["executor", "dask"]
+                 else {"keep"} if path == ["runs"]
                  else set(schema["properties"]))
         extra = sorted(set(err.instance) - known)
         return (f"unknown key {', '.join(map(repr, extra))}; allowed: "

@@ -1,6 +1,7 @@
 // braid serve: the catalog page's actions, present only when the page is served live.
 // Launch run/build for a selection (typed, or picked by clicking nodes), retry the last
-// run, and watch a launched run as it goes (#/live/<run_id>: node states and the console).
+// run, and watch a launched run as it goes (#/live/<run_id>: node states and the console),
+// with a button that cancels it.
 // Every request that changes anything carries the session token from the page's URL.
 "use strict";
 
@@ -44,8 +45,9 @@
   async function launch(path, body) {
     say("");
     try {
-      const { run_id } = await post(path, body);
-      location.hash = "#/live/" + encodeURIComponent(run_id);
+      const reply = await post(path, body);
+      if (!reply.run_id) { say(reply.message || reply.status); return; }  // nothing to retry
+      location.hash = "#/live/" + encodeURIComponent(reply.run_id);
     } catch (err) {
       say(String(err.message || err), true);
     }
@@ -114,15 +116,26 @@
         return;
       }
       const done = !["queued", "running"].includes(state.status);
+      const cancel = done ? null : el("button", { id: "cancel-run", text: "Cancel" });
       page.replaceChildren(
         el("h1", { id: "live-title" }, (state.argv || []).join(" ") || `${state.command || "run"} ${state.selection || ""}`, chip(state.status)),
-        el("p", { class: "muted", text: done ? "Finished." : "Updates every second." }),
+        el("p", { class: "muted" }, done ? "Finished." : "Updates every second. ", cancel),
         el("table", { id: "live-nodes" },
           el("tr", {}, ["node", "kind", "status", "message"].map((h) => el("th", { text: h }))),
           (state.nodes || []).map((n) => el("tr", { "data-id": n.unique_id },
             el("td", {}, el("a", { href: "#/asset/" + encodeURIComponent(n.unique_id), text: n.name })),
             el("td", { text: n.kind }), el("td", {}, chip(n.status)), el("td", { text: n.message || "" })))),
         el("h2", { text: "Console" }), el("pre", { id: "live-log", text: (state.log || []).join("\n") }));
+      if (cancel) {
+        cancel.addEventListener("click", async () => {
+          cancel.disabled = true;
+          try {
+            await post(`/api/runs/${encodeURIComponent(runId)}/cancel`, {});
+          } catch (err) {
+            say(String(err.message || err), true);
+          }
+        });
+      }
       if (done) {
         page.append(el("p", {}, el("a", { id: "live-reload", href: "#/run/" + encodeURIComponent(runId),
           text: "open the run with its history" })));
