@@ -174,3 +174,13 @@ def test_python_selects_the_tests_of_an_assets_table_only(built: Project,
         "source_not_null_py_scored_id": ("test", "pass", None)}
     missing = project.braid("test", "-s", "python:nope")
     assert missing.returncode == 2 and "python:nope" in missing.stderr
+
+
+def test_without_braids_package_braid_seed_still_reads_as_dbt_seed(make_project,
+                                                                     tmp_path) -> None:
+    project = make_project({"seeds/s.csv": "id\n1\n"})  # no packages.yml: nothing recorded
+    plain = _plain_copy(project, tmp_path)
+    mine, theirs = project.braid("seed"), plain.dbt("seed")
+    assert mine.returncode == theirs.returncode == 0, mine.stdout + mine.stderr
+    assert sorted(_lines(mine.stdout)) == sorted(_lines(theirs.stdout))
+    assert mine.stderr == ""
