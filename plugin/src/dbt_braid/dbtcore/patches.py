@@ -235,7 +235,9 @@ def _install_seed_end(quieted: Callable[..., Any]) -> None:
         if invocation is None:
             return seed_end(self, results)
         if getattr(self.args, "show", False):
-            invocation.stream_state.end_messages.append(lambda: self.show_tables(results))
+            # the seeds' own results: on-run-end's (braid's hooks plan) hold no table
+            seeds = [r for r in results if getattr(r, "agate_table", None) is not None]
+            invocation.stream_state.end_messages.append(lambda: self.show_tables(seeds))
         return summary(self, results)
 
     SeedTask.task_end_messages = seed_end_messages  # type: ignore[method-assign]
