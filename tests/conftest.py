@@ -47,6 +47,7 @@ def copy_integration_project(dest: Path) -> Path:
     (dest / "packages.yml").write_text(f"packages:\n  - local: {REPO}\n")
     return dest
 BRAID = str(Path(sys.executable).with_name("braid"))
+DBT = str(Path(sys.executable).with_name("dbt"))
 
 
 @dataclass
@@ -67,15 +68,21 @@ class Project:
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(textwrap.dedent(text).lstrip())
 
-    def braid(self, *args: str, timeout: int = 300, env: Mapping[str, str] | None = None
-              ) -> subprocess.CompletedProcess[str]:
+    def braid(self, *args: str, timeout: int = 300, env: Mapping[str, str] | None = None,
+              command: str = BRAID) -> subprocess.CompletedProcess[str]:
         """Run the real ``braid`` command in this project; output captured as text."""
         full_env = {**os.environ, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false", **self.env,
                     **(env or {})}
         return subprocess.run(
-            [BRAID, *args, "--profiles-dir", str(self.root), "--project-dir", str(self.root)],
+            [command, *args, "--profiles-dir", str(self.root), "--project-dir", str(self.root)],
             cwd=self.root, capture_output=True, text=True, timeout=timeout, env=full_env,
         )
+
+    def dbt(self, *args: str, env: Mapping[str, str] | None = None
+            ) -> subprocess.CompletedProcess[str]:
+        """Plain ``dbt`` (the same installation's) in this project, as :meth:`braid` runs
+        braid: the side braid is compared with."""
+        return self.braid(*args, env=env, command=DBT)
 
     def tables(self) -> set[str]:
         """Names of the tables and views in the DuckDB file; empty when it was never created."""

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import BRAID, REPO, copy_integration_project
+from conftest import BRAID, DBT, REPO, copy_integration_project
 from dbt_braid.catalog import model, page
 from dbt_braid.catalog.layout import layout
 
@@ -234,15 +234,16 @@ def it_catalog(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = copy_integration_project(tmp_path_factory.mktemp("catalog") / "it")
     env = {**os.environ, "BRAID_DUCKDB_PATH": str(root / "db.duckdb")}
 
-    def braid(*args: str, code: int = 0, more: dict[str, str] | None = None) -> str:
-        done = subprocess.run([BRAID, *args, "--profiles-dir", str(root)], cwd=root,
+    def braid(*args: str, code: int = 0, more: dict[str, str] | None = None,
+              command: str = BRAID) -> str:
+        done = subprocess.run([command, *args, "--profiles-dir", str(root)], cwd=root,
                               env={**env, **(more or {})}, capture_output=True, text=True,
                               timeout=600)
         assert done.returncode == code, done.stdout + done.stderr
         return done.stdout + done.stderr
 
     braid("deps")
-    braid("seed")
+    braid("seed", command=DBT)  # plain dbt: the project's on-run-end recorder keeps it
     braid("run")
     # horizon_days 0 makes predict fail; the retry runs it and what it skipped
     braid("run", "--vars", "{forecast_horizon_days: 0}", code=1)

@@ -68,9 +68,13 @@ ON_RUN_END = """
 
 @pytest.fixture(scope="module")
 def seeded_shop(tmp_path_factory) -> Project:
-    """The shop after ``braid deps`` and ``braid seed``, once for the module."""
-    return template_project(tmp_path_factory, {**SHOP, "dbt_project.yml": ON_RUN_END},
-                            ("deps",), ("seed",))
+    """The shop after ``braid deps`` and a plain ``dbt seed`` (which the on-run-end hook
+    records), once for the module."""
+    project = template_project(tmp_path_factory, {**SHOP, "dbt_project.yml": ON_RUN_END},
+                               ("deps",))
+    seeded = project.dbt("seed")
+    assert seeded.returncode == 0, seeded.stdout + seeded.stderr
+    return project
 
 
 @pytest.fixture
@@ -223,7 +227,7 @@ def test_history_lists_materializations_newest_first(shop) -> None:
 def test_seeds_loaded_without_the_recorder_are_unknown_not_stale(make_project) -> None:
     project = make_project(SHOP)  # no on-run-end hook
     assert project.braid("deps").returncode == 0
-    assert project.braid("seed").returncode == 0
+    assert project.dbt("seed").returncode == 0  # plain dbt: braid seed records it
     assert project.braid("run").returncode == 0
     now = status(project)
     assert now["raw"]["state"] == "unknown"

@@ -55,6 +55,8 @@ DEFAULT_TYPES = frozenset(
     }
 )
 ALL_TYPES = DEFAULT_TYPES | {"analysis"}
+#: what ``dbt test`` runs (its ``--resource-type`` chooses among these)
+TEST_TYPES = frozenset({"test", "unit_test"})
 
 _PREFIXED = {
     "exposure": "exposure",

@@ -55,8 +55,9 @@ def last_run(project_dir: Path) -> LastRun:
 
 
 def plan_retry(loaded: object, last: LastRun, command: str) -> Plan:
-    from dbt_braid.session import Loaded, runnable_types
+    from dbt_braid.session import RUNS_PYTHON, Loaded, runnable_types
 
     assert isinstance(loaded, Loaded)
     present = {u for u in last.again if u in loaded.graph}
-    return make_plan(loaded.graph, present, runnable_types(command))
+    return make_plan(loaded.graph, present, runnable_types(command),
+                     include_python=command in RUNS_PYTHON)

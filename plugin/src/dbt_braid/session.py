@@ -41,15 +41,23 @@ from dbt_braid.selection import (
 
 
 def runnable_types(command: str, resource_types: Sequence[str] = ()) -> frozenset[str]:
-    """The dbt resource types a braid command runs (as ``dbt run`` / ``dbt build`` do)."""
+    """The dbt resource types a braid command runs, as the dbt command of that name does
+    (``seed``, ``snapshot`` and ``test`` run no Python asset: :data:`RUNS_PYTHON`)."""
+    from dbt_braid.listing import TEST_TYPES
+
     if command == "build":
         from dbt.task.build import BuildTask
 
         types = {str(t.value) for t in BuildTask.ALL_RESOURCE_VALUES}
-        if resource_types:
-            types &= set(resource_types)
-        return frozenset(types)
-    return frozenset({"model"})
+    elif command == "test":
+        types = set(TEST_TYPES)
+    elif command in ("seed", "snapshot"):
+        return frozenset({command})
+    else:
+        return frozenset({"model"})
+    if resource_types:
+        types &= set(resource_types)
+    return frozenset(types)
 
 
 @dataclass
@@ -313,7 +321,8 @@ def plan_run(loaded: Loaded, request: RunRequest) -> tuple[Plan, list[str]]:
     selected, unmatched = select_nodes(loaded, request.selection, judged)
     wanted = request.selection.resource_types
     types = runnable_types(request.command, wanted)
-    plan = make_plan(loaded.graph, selected, types, include_python=not wanted or "python" in wanted)
+    python = request.command in RUNS_PYTHON and (not wanted or "python" in wanted)
+    plan = make_plan(loaded.graph, selected, types, include_python=python)
     stale_windows(plan, request, judged)
     check_shared_tables(loaded, plan, request)
     empty_columns(loaded, plan)

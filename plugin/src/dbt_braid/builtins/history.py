@@ -19,6 +19,10 @@ from dbt_braid.history import records, store
 from dbt_braid.history.journal import Journal
 from dbt_braid.hookspecs import hookimpl
 
+#: dbt's own commands that braid records (``braid seed``...): in a project without braid's
+#: package there is nowhere to record them, and plain dbt would print nothing about it
+DBT_COMMANDS = frozenset({"seed", "snapshot", "test"})
+
 #: the journal of each run under way in this process, by run_id
 _journals: dict[str, Journal] = {}
 
@@ -88,6 +92,10 @@ def record_run(report: RunReport, project: DbtProject, warehouse: Any) -> None:
     status = run_status(report)
     completed = now_iso()
     journal = _journals.pop(report.run_id, None)
+    if journal is None and report.command in DBT_COMMANDS and (
+            "braid" not in project.package_roots()):
+        console.debug("braid: the braid dbt package is not installed; the run is not recorded")
+        return
     if journal is not None:
         try:
             journal.finish(report.results, status, completed)

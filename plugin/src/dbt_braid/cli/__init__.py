@@ -1,8 +1,10 @@
 """The ``braid`` command: ``braid <dbt command> [dbt flags]``.
 
 ``run``, ``build``, ``ls``, ``retry``, ``lineage``, ``history``, ``status`` and ``plugins``
-are braid's own (:mod:`.commands`, flags read in :mod:`.flags`); any other command passes
-straight to dbt, in-process. Exit codes follow dbt: 0 all succeeded, 1 a node failed, 2 the
+are braid's own (:mod:`.commands`, flags read in :mod:`.flags`). ``seed``, ``snapshot`` and
+``test`` build or test nodes, so they take braid's run path (one dbt invocation, recorded in
+history as ``build`` records them, no Python asset run); any other command passes straight
+to dbt, in-process. Exit codes follow dbt: 0 all succeeded, 1 a node failed, 2 the
 invocation or a declaration is invalid (reported before anything runs, one line per
 problem, no traceback).
 """
@@ -51,9 +53,11 @@ usage: braid <command> [dbt flags]
   serve    the catalog live, with a JSON API and runs launched from the page
            (--host 127.0.0.1 --port 8580; prints its URL with a session token)
   plugins  the braid plugins installed and loaded (--all adds the built-ins)
-  <other>  any other dbt command (deps, seed, test, parse, ...) passes straight to dbt
+  seed, snapshot, test  dbt's commands, recorded in braid's history as build records them
+           (no Python asset runs; braid test -s python:NAME tests an asset's table)
+  <other>  any other dbt command (deps, compile, run-operation, ...) passes straight to dbt
 
-braid <command> -h lists the flags of run, build and ls.
+braid <command> -h lists the flags of run, build, seed, snapshot, test and ls.
 """
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
@@ -77,7 +81,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             from dbt_braid.cli.schedules import cmd_due
 
             return cmd_due([a for a in rest if a != "--due"])
-        if command in ("run", "build"):
+        if command in ("run", "build", "seed", "snapshot"):
             return cmd_run(command, rest)
         if command in ("ls", "list"):
             return cmd_ls(rest)

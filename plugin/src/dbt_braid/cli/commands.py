@@ -1,5 +1,5 @@
-"""braid's own commands: run/build, retry, ls, lineage, history/status, plugins; any other
-command passes to dbt."""
+"""braid's own commands: run/build (and seed, snapshot, test on the same path), retry, ls,
+lineage, history/status, plugins; any other command passes to dbt."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from dbt_braid import console, listing
 from dbt_braid.cli.flags import (
@@ -43,8 +44,11 @@ def cmd_run(command: str, argv: Sequence[str], schedule: str | None = None) -> i
 
     options, request = run_request(command, argv)
     request.schedule = schedule
-    warm_up(request, options.project_dir)  # worker processes start while dbt parses
+    if command in session.RUNS_PYTHON:
+        warm_up(request, options.project_dir)  # worker processes start while dbt parses
     loaded = session.load(options, command)
+    if command == "test":
+        _check_python_names(loaded, request.selection)
     console.use_dbt_events(command, argv)
     plan, unmatched = session.plan_run(loaded, request)
     console.debug(f"braid plan:\n{plan.describe()}")
@@ -289,34 +293,23 @@ def cmd_docs_generate(argv: Sequence[str]) -> int:
 
 
 def cmd_test(argv: Sequence[str]) -> int:
-    """``dbt test``, where ``python:NAME`` selects the tests on an asset's table (dbt knows
-    the asset as its declaring source or exposure); other arguments go to dbt unchanged."""
+    """``dbt test`` on braid's run path (recorded in history; no Python asset runs), where
+    ``python:NAME`` selects the tests on an asset's table (dbt knows the asset as its
+    declaring source or exposure)."""
+    return cmd_run("test", argv)
+
+
+def _check_python_names(loaded: Any, selection: SelectionRequest) -> None:
+    """``python:NAME`` naming no asset is a mistake in the command (exit 2), not an empty
+    selection: ``braid test`` has no other way to say which asset's tests it means."""
     import re
     from fnmatch import fnmatch
 
-    from dbt_braid import session
-
-    if not any("python:" in a for a in argv):
-        return passthrough(["test", *argv])
-    loaded = session.load(_project_options("test", argv), "ls")
-    manifest = loaded.project.manifest
-
-    def dbt_name(match: re.Match[str]) -> str:
-        found = [a for a in loaded.assets.values() if fnmatch(a.name, match.group(1))]
-        if not found:
-            raise BraidUserError(f"braid test: no Python asset matches python:{match.group(1)}")
-        names = []
-        for asset in found:
-            node = manifest.sources.get(asset.declared_by) or manifest.exposures.get(
-                asset.declared_by)
-            names.append(listing.selector_of(node))
-        return " ".join(names)
-
-    rewritten: list[str] = []
-    for arg in argv:
-        rewritten += re.sub(r"(?<![\w.])python:([\w*?\[\]-]+)", dbt_name, arg).split(" ") \
-            if "python:" in arg else [arg]
-    return passthrough(["test", *rewritten])
+    names = [a.name for a in loaded.assets.values()]
+    for arg in [*selection.select, *selection.exclude]:
+        for pattern in re.findall(r"(?<![\w.])python:([\w*?\[\]-]+)", arg):
+            if not any(fnmatch(name, pattern) for name in names):
+                raise BraidUserError(f"braid test: no Python asset matches python:{pattern}")
 
 
 def passthrough(argv: Sequence[str]) -> int:

@@ -21,7 +21,15 @@ DESCRIPTIONS = {
     "run": "Run dbt models and Python assets together, in dependency order.",
     "build": "Build seeds, snapshots, models, tests and Python assets, as dbt build.",
     "ls": "List the selected dbt nodes and Python assets, in dependency order.",
+    "seed": "Load the selected seeds, as dbt seed, recorded in braid's history.",
+    "snapshot": "Run the selected snapshots, as dbt snapshot, recorded in braid's history.",
+    "test": "Run the selected data and unit tests, as dbt test, recorded in braid's history "
+            "(python:NAME selects the tests on an asset's table).",
 }
+
+#: dbt's commands that braid runs on its own path without Python assets; only the flags
+#: dbt's command has are read here, so any other is dbt's to refuse, as dbt refuses it
+DBT_ONLY = frozenset({"seed", "snapshot", "test"})
 
 
 class Parser(argparse.ArgumentParser):
@@ -88,7 +96,7 @@ def command_parser(command: str) -> Parser:
     p.add_argument("--profile", help="the profile of profiles.yml to use (dbt's --profile)")
     p.add_argument("--project-dir")
     p.add_argument("--vars")
-    if command in ("build", "ls"):
+    if command in ("build", "ls", "test"):
         for flag in ("--resource-type", "--resource-types"):
             p.add_argument(flag, dest="resource_types", nargs="+", action="extend", default=[])
         for flag in ("--exclude-resource-type", "--exclude-resource-types"):
@@ -99,9 +107,18 @@ def command_parser(command: str) -> Parser:
         p.add_argument("-o", "--output", choices=listing.OUTPUTS, default="selector")
         p.add_argument("--output-keys", nargs="+", action="extend", default=[])
     else:
-        p.add_argument("--threads", type=int, help="dbt threads; Python assets in parallel too")
+        _add_run_flags(p, command)
+    return p
+
+
+def _add_run_flags(p: Parser, command: str) -> None:
+    """The flags of a command that runs nodes: dbt's that braid reads, then (for ``run``
+    and ``build``) braid's own for Python assets."""
+    p.add_argument("--threads", type=int, help="dbt threads; Python assets in parallel too")
+    if command != "snapshot" and command != "test":
         p.add_argument("-f", "--full-refresh", action="store_true")
-        p.add_argument("-x", "--fail-fast", action="store_true")
+    p.add_argument("-x", "--fail-fast", action="store_true")
+    if command not in DBT_ONLY:
         p.add_argument("--allow-shared-tables", action="store_true",
                        help="let a non-default target write the source tables the default "
                        "target uses (refused otherwise)")
@@ -118,7 +135,6 @@ def command_parser(command: str) -> Parser:
         p.add_argument("--dask-address", metavar="ADDRESS",
                        help="with --executor dask: the scheduler, e.g. tcp://host:8786 "
                        "(default: braid.yml executor.dask.address, else a LocalCluster)")
-    return p
 
 
 def _moment(text: str) -> Any:
@@ -134,7 +150,7 @@ def _moment(text: str) -> Any:
 
 def _event_times(args: argparse.Namespace) -> tuple[Any, Any]:
     """dbt's rule: both or neither, and the start before the end."""
-    start, end = args.event_time_start, args.event_time_end
+    start, end = getattr(args, "event_time_start", None), getattr(args, "event_time_end", None)
     if (start is None) != (end is None):
         given, missing = ("start", "end") if end is None else ("end", "start")
         raise BraidUserError(f"--event-time-{given} was given without --event-time-{missing}; "
@@ -193,6 +209,8 @@ def options_and_selection(
         types = _resource_types(args, listing.DEFAULT_TYPES)
     elif command == "build" and (args.resource_types or args.exclude_resource_types):
         types = _resource_types(args, listing.ALL_TYPES)
+    elif command == "test" and (args.resource_types or args.exclude_resource_types):
+        types = _resource_types(args, listing.TEST_TYPES)
     selection = SelectionRequest(
         args.select, args.exclude, args.selector, args.state, types, args.indirect_selection
     )
@@ -208,12 +226,13 @@ def run_request(command: str, argv: Sequence[str]) -> tuple[DbtOptions, Any]:
         command=command,
         selection=selection,
         threads=args.threads,
-        full_refresh=args.full_refresh,
+        full_refresh=getattr(args, "full_refresh", False),
         fail_fast=args.fail_fast,
         argv=list(argv),
-        executor=args.executor,
-        executor_options=({"address": args.dask_address} if args.dask_address else {}),
-        allow_shared_tables=args.allow_shared_tables,
+        executor=getattr(args, "executor", None),
+        executor_options=({"address": address}
+                          if (address := getattr(args, "dask_address", None)) else {}),
+        allow_shared_tables=getattr(args, "allow_shared_tables", False),
     )
     request.event_time_start, request.event_time_end = _event_times(args)
     return options, request

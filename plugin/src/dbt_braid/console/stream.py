@@ -175,7 +175,8 @@ class RunStream:
                 ours.append(events.shown(node, r.status, message))
             elif r.unique_id not in by_dbt and r.unique_id in manifest.nodes:
                 ours.append(events.shown(manifest.nodes[r.unique_id], r.status, None))
-        events.fire_summary(reported, ours, elapsed, interrupted)
+        events.fire_summary(reported, ours, elapsed, interrupted,
+                            self.stream_state.end_messages)
 
 
 def _line(message: str, status: str, index: int | None, total: int,

@@ -9,7 +9,7 @@ after everything ran, over the dbt nodes and the Python assets together.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -105,9 +105,10 @@ def shown(node: Any, status: str, message: str | None) -> Shown:
 
 
 def fire_summary(dbt_results: Iterable[Any], braid_results: Sequence[Shown], elapsed: float,
-                 interrupted: bool) -> None:
-    """dbt's end of run, once for the whole braid run: "Finished running ...", the
-    "Completed with N errors" block (failures of both kinds) and ``Done. PASS=..``."""
+                 interrupted: bool, between: Sequence[Callable[[], None]] = ()) -> None:
+    """dbt's end of run, once for the whole braid run: "Finished running ...", what a
+    command prints next (``between``: ``dbt seed --show``'s tables), the "Completed with N
+    errors" block (failures of both kinds) and ``Done. PASS=..``."""
     from dbt import utils
     from dbt.adapters.events.types import FinishedRunningStats
     from dbt.task.printer import get_counts, print_run_end_messages
@@ -122,4 +123,6 @@ def fire_summary(dbt_results: Iterable[Any], braid_results: Sequence[Shown], ela
         # dbt's annotation says int; dbt itself hands it the float of seconds, as here
         execution=utils.humanize_execution_time(elapsed),  # type: ignore[arg-type]
         execution_time=elapsed))
+    for show in between:
+        show()
     print_run_end_messages(results, keyboard_interrupt=interrupted)

@@ -65,6 +65,9 @@ class StreamState:
     next_index: Callable[[], int]
     total: int
     stopping: Callable[[], bool] = lambda: False
+    #: what dbt prints between "Finished running" and the results (``dbt seed --show``'s
+    #: tables), kept by the invocations for the run's one summary
+    end_messages: list[Callable[[], None]] = field(default_factory=list)
 
 
 class _Invocation:
@@ -213,8 +216,31 @@ def _install_stream() -> None:
         for name in ("print_results_line", "task_end_messages"):
             if name in vars(cls):
                 setattr(cls, name, quieted(vars(cls)[name]))
+    _install_seed_end(quieted)
     GraphRunnableTask.get_runner = numbered_runner  # type: ignore[method-assign]
     EventManager.fire_event = fire_or_quiet  # type: ignore[method-assign]
+
+
+def _install_seed_end(quieted: Callable[..., Any]) -> None:
+    """``dbt seed``'s end: its summary is quieted as every invocation's is; the tables
+    ``--show`` asks for are kept for the run's one summary, where dbt prints them."""
+    from dbt.task.runnable import GraphRunnableTask
+    from dbt.task.seed import SeedTask
+
+    seed_end = SeedTask.task_end_messages
+    summary = quieted(GraphRunnableTask.task_end_messages)
+
+    def seed_end_messages(self: Any, results: Any) -> None:
+        invocation = _STREAM.get()
+        if invocation is None:
+            return seed_end(self, results)
+        if getattr(self.args, "show", False):
+            # the seeds' own results: on-run-end's (braid's hooks plan) hold no table
+            seeds = [r for r in results if getattr(r, "agate_table", None) is not None]
+            invocation.stream_state.end_messages.append(lambda: self.show_tables(seeds))
+        return summary(self, results)
+
+    SeedTask.task_end_messages = seed_end_messages  # type: ignore[method-assign]
 
 
 @contextmanager
