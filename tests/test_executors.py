@@ -189,6 +189,17 @@ def test_remote_executor_runs_assets_in_parallel_worker_processes(project: Proje
     assert found["dies"]["status"] == "error"
     assert found["dies"]["message"].startswith(lost), found
     assert found["cpu2"]["status"] == "success", found
+    # issue 25 item 8: the console keeps the asset's one ERROR line (and the summary); what
+    # Dask itself logged of the dead worker is in logs/dbt.log, not raw on the console
+    console = done.stdout + done.stderr
+    assert console.count("ERROR python asset dies ") == 1, console
+    raw = [line for line in console.splitlines()  # Dask's KilledWorker text links its docs
+           if "distributed." in line.replace("distributed.dask.org", "") or "INFO:" in line]
+    assert not raw, console
+    if executor == "dask":
+        log = (project.root / "logs/dbt.log").read_text()
+        assert "distributed.scheduler: Task python.proj.dies" in log, log[-3000:]
+        assert "distributed.nanny: " in log, log[-3000:]
 
 
 def test_dask_scheduler_from_braid_yml_and_its_usage_errors(project: Project) -> None:
