@@ -212,3 +212,94 @@ def test_the_quieted_lines_stay_in_dbt_log(project: Project) -> None:
     log = (project.root / "logs" / "dbt.log").read_text()
     assert log.count("Concurrency: ") >= 3  # braid's line and each invocation's, as debug
     assert Path(project.root / "target/braid/run_results.json").exists()
+
+
+def node_lines(output: str) -> dict[str, dict[str, dict]]:
+    """unique_id -> event name -> that event's data, for the JSON lines with a node_info."""
+    found: dict[str, dict[str, dict]] = {}
+    for line in output.splitlines():
+        event = json.loads(line)
+        info = event["data"].get("node_info")
+        if info and info.get("unique_id"):
+            found.setdefault(info["unique_id"], {})[event["info"]["name"]] = event["data"]
+    return found
+
+
+def test_json_logs_give_python_assets_the_node_lines_of_models(project: Project) -> None:
+    """Issue 25 item 5: a log shipper reading dbt's JSON finds a Python asset's start and
+    result lines as a model's (the same events, the same node_info keys), with the asset's
+    unique_id and its result in node_info; the text lines are as before."""
+    done = project.braid("run", "--log-format", "json")
+    assert done.returncode == 0, done.stdout + done.stderr
+    nodes = node_lines(done.stdout)
+    model, asset = nodes["model.proj.a"], nodes["python.proj.p"]
+    for name in ("LogStartLine", "LogModelResult"):
+        assert name in model and name in asset, (name, sorted(model), sorted(asset))
+        assert set(asset[name]) == set(model[name]), (name, asset[name], model[name])
+        assert set(asset[name]["node_info"]) == set(model[name]["node_info"])
+    start, end = asset["LogStartLine"], asset["LogModelResult"]
+    assert start["node_info"]["node_status"] == "started"
+    assert end["node_info"]["node_status"] == "success"
+    assert end["node_info"]["resource_type"] == "python"
+    assert end["node_info"]["node_started_at"] and end["node_info"]["node_finished_at"]
+    assert end["node_info"]["node_relation"]["alias"] == "p"
+    assert end["status"].startswith("wrote 1 rows to ") and end["execution_time"] > 0
+    assert (start["index"], start["total"]) == (end["index"], end["total"])
+    # the text inside the JSON is braid's line, as the text console prints it
+    text = {json.loads(line)["info"]["msg"] for line in done.stdout.splitlines()}
+    assert any(re.match(r"\d of 5 OK python asset p \.+ \[.*wrote 1 rows to ", ANSI.sub("", t))
+               for t in text), text
+
+    failed = project.braid("run", "--log-format", "json", env={"P_FAILS": "1"})
+    assert failed.returncode == 1, failed.stdout + failed.stderr
+    nodes = node_lines(failed.stdout)
+    end = nodes["python.proj.p"]["LogModelResult"]
+    assert end["status"] == "error" and end["node_info"]["node_status"] == "error"
+    # a skipped asset is dbt's SkippingDetails, as the dbt nodes behind it are
+    skipped, behind = nodes["python.proj.q"], nodes["model.proj.b"]
+    assert "SkippingDetails" in skipped and "SkippingDetails" in behind, (skipped, behind)
+    assert skipped["SkippingDetails"]["node_info"]["node_status"] == "skipped"
+    assert set(skipped["SkippingDetails"]["node_info"]) == set(
+        behind["SkippingDetails"]["node_info"])
+
+
+def test_python_asset_events_use_what_this_dbt_accepts() -> None:
+    """The events and node_info of node_events against the installed dbt (scripts/test.sh
+    runs this on each supported release): the same node_info keys as dbt's own nodes, and
+    every field dbt's proto for each event has."""
+    from dataclasses import dataclass, field
+
+    from dbt.contracts.graph.nodes import NodeInfoMixin
+    from dbt.events import core_types_pb2
+    from dbt_braid.assets import PythonAsset, Relation
+    from dbt_braid.dbtcore import node_events
+    from dbt_braid.loader import FunctionRef
+
+    @dataclass
+    class Node(NodeInfoMixin):
+        config: dict = field(default_factory=dict)
+
+    asset = PythonAsset(name="p", unique_id="python.proj.p", package_name="proj",
+                        kind="source", declared_by="source.proj.py.p",
+                        yaml_file="models/sources.yml", python="p.make",
+                        module_file="python_assets/p.py",
+                        function_ref=FunctionRef("proj", None, "p", "make"),
+                        relation=Relation("wh", "main_py", "p"), code_version="abc")
+    info = node_events.node_info(asset, "success", node_events.now(), node_events.now())
+    assert set(info) == set(Node().node_info)
+    assert set(info["node_relation"]) == set(Node().node_info["node_relation"])
+    made = {
+        "LogStartLine": node_events.start_event(asset, 1, 2, info),
+        "LogModelResult": node_events.result_event(asset, "success", "wrote 1 rows", 1, 2,
+                                                   0.5, info),
+        "SkippingDetails": node_events.skip_event(asset, 1, 2, info),
+    }
+    for name, event in made.items():
+        assert type(event).__name__ == name
+        fields = {f.name for f in getattr(core_types_pb2, name).DESCRIPTOR.fields}
+        data = event.to_dict()
+        assert set(data) <= fields, (name, set(data) - fields)
+        assert data["node_info"]["unique_id"] == "python.proj.p"
+        assert data["node_info"]["node_checksum"] == "abc"
+    assert made["LogModelResult"].to_dict()["status"] == "wrote 1 rows"
+    assert "OK python asset p " in ANSI.sub("", made["LogModelResult"].message())

@@ -191,6 +191,26 @@ def test_remote_executor_runs_assets_in_parallel_worker_processes(project: Proje
     assert found["cpu2"]["status"] == "success", found
 
 
+def test_a_killed_dask_worker_stays_off_the_console(project: Project) -> None:
+    """Issue 25 item 8: the console keeps the asset's one ERROR line (and the summary); what
+    Dask itself logs of the dead worker (its scheduler and nanny live in braid's process) is
+    in logs/dbt.log, and the worker started in its place prints nothing."""
+    done = braid(project, "run", "--executor", "dask", "--threads", "2",
+                 "-s", "source:py.dies", "+source:py.cpu2")
+    assert done.returncode == 1, done.stdout + done.stderr
+    found = results(project)
+    assert found["dies"]["message"].startswith("the Dask worker running it was lost"), found
+    assert found["cpu2"]["status"] == "success", found
+    console = done.stdout + done.stderr
+    assert console.count("ERROR python asset dies ") == 1, console
+    raw = [line for line in console.splitlines()  # Dask's KilledWorker text links its docs
+           if "distributed." in line.replace("distributed.dask.org", "") or "INFO:" in line]
+    assert not raw, console
+    log = (project.root / "logs/dbt.log").read_text()
+    assert "distributed.scheduler: Task python.proj.dies" in log, log[-3000:]
+    assert "distributed.nanny: " in log, log[-3000:]
+
+
 def test_dask_scheduler_from_braid_yml_and_its_usage_errors(project: Project) -> None:
     from distributed import Client, LocalCluster
 

@@ -10,6 +10,7 @@ The clock is ``BRAID_NOW`` (braid's; dbt's microbatch models get explicit
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 
 import jsonschema
@@ -61,7 +62,7 @@ FILES = {
 
         def daily(orders, rates, start, end, context):
             key = context.partition.key
-            if os.environ.get("FAIL_DAY") == key:
+            if key in os.environ.get("FAIL_DAY", "").split(","):
                 raise RuntimeError(f"no data for {key}")
             time.sleep(float(os.environ.get("WINDOW_SLEEP", "0")))
             assert (start, end) == (context.partition.start, context.partition.end)
@@ -143,7 +144,10 @@ def test_first_run_from_begin_then_from_the_last_window_done(first_run, make_pro
     schema = json.loads((REPO / "plugin/src/dbt_braid/schemas/run_results.schema.json"
                          ).read_text())
     jsonschema.validate(results, schema)
-    assert "Batch 1 of 4 START batch 2026-01-01 of python asset daily" in done.stdout
+    # each window's own lines are debug lines (issue 25 item 7): in dbt.log, not the console
+    window_line = "Batch 1 of 4 START batch 2026-01-01 of python asset daily"
+    assert window_line in (first_run[0].root / "logs/dbt.log").read_text()
+    assert window_line not in done.stdout
     # the input with an event_time came filtered to the window, the one without came whole
     history = project.sql("select partition_key, status, metadata from braid_node_runs "
                           f"where unique_id = '{UID}' order by partition_key")
@@ -163,6 +167,47 @@ def test_first_run_from_begin_then_from_the_last_window_done(first_run, make_pro
     assert project.sql("select order_date::varchar, version from py.daily order by 1") == [
         ("2026-01-01", "1"), ("2026-01-02", "1"), ("2026-01-03", "1"), ("2026-01-04", "2"),
         ("2026-01-05", "2")]
+
+
+def test_a_long_first_run_prints_one_asset_not_each_window(project: Project) -> None:
+    """Issue 25 item 7: 69 daily windows from begin are one asset on the console: its START
+    line, "k of N windows" progress now and then, each failed window named, its result
+    line. Each window's own lines are in logs/dbt.log, and on the console with --debug."""
+    done, results = run(project, "run", "-s", "orders", "rates", "python:daily",
+                        now="2026-03-10T12:00:00Z", FAIL_DAY="2026-02-01,2026-02-20",
+                        BRAID_STILL_RUNNING_AFTER="0.5")
+    assert done.returncode == 1, done.stdout + done.stderr  # two windows failed
+    assert len(asset(results)["windows"]) == 69
+    console = [line for line in (done.stdout + done.stderr).splitlines() if line.strip()]
+    progress = [line for line in console if "python asset daily still running" in line]
+    rest = [line for line in console if line not in progress]
+    ours = [line for line in rest if "python asset daily" in line]
+    assert len(ours) == 4, "\n".join(ours)
+    assert "START python asset daily" in ours[0]
+    assert "ERROR creating batch 2026-02-01 of python asset daily" in ours[1]
+    assert "ERROR creating batch 2026-02-20 of python asset daily" in ours[2]
+    assert "PARTIAL SUCCESS python asset daily" in ours[3]
+    # the first failed window with the user's traceback, the next one with its error
+    text = "\n".join(rest)
+    assert text.count('raise RuntimeError(f"no data for {key}")') == 1, text
+    assert "RuntimeError: no data for 2026-02-01" in text
+    assert "RuntimeError: no data for 2026-02-20" in text
+    assert not [line for line in rest if "Batch" in line and "ERROR" not in line]
+    # the header, two models, the asset, the failed windows and the summary: a screenful
+    assert len(rest) < 45, text
+    counts = [re.search(r"still running \(\d+s\): (\d+) of 69 windows done", line)
+              for line in progress]
+    assert progress and all(counts), progress
+    done_k = [int(m[1]) for m in counts if m]
+    assert done_k == sorted(done_k) and done_k[-1] <= 69, progress
+    log = (project.root / "logs/dbt.log").read_text()
+    assert log.count("START batch ") == 69 and log.count("OK created batch ") == 67
+    assert log.count('raise RuntimeError(f"no data for {key}")') == 2  # both tracebacks
+    debugged, _ = run(project, "run", "-s", "python:daily", "--debug", "--event-time-start",
+                      "2026-01-01", "--event-time-end", "2026-01-03")
+    assert debugged.returncode == 0, debugged.stdout + debugged.stderr
+    assert "Batch 2 of 2 START batch 2026-01-02 of python asset daily" in debugged.stdout
+    assert "Batch 2 of 2 OK created batch 2026-01-02 of python asset daily" in debugged.stdout
 
 
 def test_backfill_three_days_then_rerun_one_with_dbt_microbatch(project: Project) -> None:

@@ -16,7 +16,10 @@ compute (:mod:`dbt_braid.execution.compute`): inputs and results travel as Arrow
 process reads and writes the warehouse. The local cluster's scheduler gives up on a task at
 its first lost worker (``allowed-failures: 0``), so a killed worker fails that asset at once
 with a clear message instead of running the task again elsewhere; a scheduler given by
-address keeps its own setting.
+address keeps its own setting. What Dask logs in this process (the scheduler, the nannies,
+the client) goes to logs/dbt.log as debug lines, never raw onto the console; the worker a
+nanny starts in place of a dead one starts as the first ones did (braid's script is not run
+again in it, so nothing there writes to the console either).
 """
 
 from __future__ import annotations
@@ -31,8 +34,9 @@ from collections.abc import Callable
 from concurrent.futures import Executor, Future
 from typing import Any
 
+from dbt_braid import console
 from dbt_braid.errors import BraidUserError
-from dbt_braid.execution.compute import main_not_rerun, warm
+from dbt_braid.execution.compute import hide_main, show_main, warm
 from dbt_braid.hookspecs import hookimpl
 
 NAME = "dask"
@@ -51,13 +55,33 @@ def _local_cluster(workers: int) -> Any:
     import dask
     from distributed import LocalCluster
 
-    # the scheduler runs in this process: its chatter stays out of braid's console (which
-    # may not be set up yet while dbt parses); workers and scheduler listen on 127.0.0.1
-    logging.getLogger("distributed").setLevel(logging.ERROR)
-    with dask.config.set({"distributed.scheduler.allowed-failures": 0}), main_not_rerun():
-        return LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                            dashboard_address=None, silence_logs=logging.ERROR,
-                            preload=["dbt_braid.execution.compute"])
+    # the scheduler and the nannies run in this process: their records (a worker that died,
+    # a task given up) are debug lines, in logs/dbt.log and not raw on the console; workers
+    # and scheduler listen on 127.0.0.1
+    _records_to_dbt_log()
+    # while the cluster lives, a worker started later (the nanny restarts one that died,
+    # scale() adds some) does not run the braid script again either, so dbt's logging is
+    # not set up there and the worker's own start-up lines do not reach the console
+    hide_main()
+    try:
+        with dask.config.set({"distributed.scheduler.allowed-failures": 0}):
+            return LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                                dashboard_address=None, silence_logs=logging.ERROR,
+                                preload=["dbt_braid.execution.compute"])
+    except BaseException:
+        show_main()
+        raise
+
+
+def _records_to_dbt_log() -> None:
+    console.records_as_debug("distributed", "tornado", level=logging.INFO)
+
+
+def _close_cluster(cluster: Any) -> None:
+    try:
+        cluster.close()
+    finally:
+        show_main()
 
 
 def prestart(address: str | None = None) -> None:
@@ -87,7 +111,7 @@ def prestart(address: str | None = None) -> None:
 def _close_unclaimed() -> None:
     cluster = _WARM.pop("cluster", None)
     if cluster is not None:
-        cluster.close()
+        _close_cluster(cluster)
 
 
 def _claim_warm(workers: int) -> Any:
@@ -127,6 +151,7 @@ class DaskExecutor(Executor):
         try:
             from distributed import Client
 
+            _records_to_dbt_log()
             if self.address:
                 try:
                     self._client = Client(self.address, timeout=CONNECT_TIMEOUT)
@@ -173,7 +198,7 @@ class DaskExecutor(Executor):
         if self._client is not None:
             self._client.close()
         if self._cluster is not None:
-            self._cluster.close()
+            _close_cluster(self._cluster)
 
 
 @hookimpl

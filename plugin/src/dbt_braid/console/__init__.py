@@ -4,10 +4,13 @@
 from dbt_braid.console.lines import (
     asset_logging,
     debug,
+    event,
+    records_as_debug,
     restore_dbt_events,
     say,
     use_dbt_events,
     warn,
 )
 
-__all__ = ["asset_logging", "debug", "restore_dbt_events", "say", "use_dbt_events", "warn"]
+__all__ = ["asset_logging", "debug", "event", "records_as_debug", "restore_dbt_events", "say",
+           "use_dbt_events", "warn"]

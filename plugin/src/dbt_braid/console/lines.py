@@ -56,6 +56,31 @@ def debug(message: str) -> None:
         _fire(message, logging.DEBUG)
 
 
+def event(dbt_event: Any, err: bool = False) -> None:
+    """One of dbt's own events (a Python asset's START, result or SKIP line, so that JSON
+    logs carry it as dbt's node lines); before dbt's loggers are set up, its text as a
+    plain line."""
+    if not _FLAGS:
+        say(dbt_event.message(), err=err)
+        return
+    from dbt_common.events.base_types import EventLevel
+    from dbt_common.events.functions import fire_event
+
+    fire_event(dbt_event, level=EventLevel.ERROR if err else EventLevel.INFO)
+
+
+def records_as_debug(*names: str, level: int = logging.WARNING) -> None:
+    """A library's loggers (Dask's scheduler, nanny and event loop, which live in braid's
+    process) as debug lines: in logs/dbt.log and with ``--debug``, never in their own format
+    on the console. Their handlers are replaced and nothing propagates to the root logger's
+    (dbt's tracker puts a plain stderr handler there)."""
+    for name in names:
+        logger = logging.getLogger(name)
+        logger.handlers[:] = [_DebugLines()]
+        logger.propagate = False
+        logger.setLevel(level)
+
+
 def _fire(message: str, level: int) -> None:
     from dbt_common.events.base_types import EventLevel
     from dbt_common.events.functions import fire_event
@@ -149,5 +174,15 @@ class _AssetRecords(logging.Handler):
             return
         try:
             _fire(f"{name}: {record.getMessage()}", record.levelno)
+        except Exception:
+            self.handleError(record)
+
+
+class _DebugLines(logging.Handler):
+    """Log records as braid's debug lines (dropped before dbt's loggers are set up)."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            debug(f"{record.name}: {record.getMessage()}")
         except Exception:
             self.handleError(record)

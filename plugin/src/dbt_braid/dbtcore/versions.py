@@ -18,6 +18,11 @@ Known differences, oldest first:
 * 1.12 requires ``dbt-core-experimental-parser`` for its opt-in ``--use-v2-parser``; braid
   does not use that parser (see tests/dbt_parser_standin).
 
+Alike on all three (checked against 1.10.23, 1.11.16 and 1.12.6, whose event protos come
+from ``dbt-protos``): ``LogStartLine``, ``LogModelResult`` and ``SkippingDetails`` take the
+same fields, and a node's ``node_info`` has the same eleven keys (``node_checksum``
+included). :mod:`.node_events` gives Python assets those events with only those fields.
+
 This module imports nothing from dbt at import time: planning and graph code may use it.
 """
 

@@ -231,7 +231,9 @@ def worker_context(context: Any, executor: str, relations: Relations) -> Any:
                                _metadata={})
 
 
-_STARTING = threading.Lock()
+_MAIN_LOCK = threading.Lock()
+#: how many hold the main module's file hidden (:func:`hide_main`), and the path hidden
+_MAIN_HIDDEN: dict[str, Any] = {"count": 0, "path": None}
 
 
 @contextmanager
@@ -245,17 +247,37 @@ def main_not_rerun() -> Iterator[None]:
     start, the main module does not say where its file is, as for ``python -c``. A main module
     run with ``-m`` (pytest's) is left alone: it is imported by name, cheaply.
     """
-    with _STARTING:  # one start at a time: each sees the module as it really is
+    hide_main()
+    try:
+        yield
+    finally:
+        show_main()
+
+
+def hide_main() -> None:
+    """:func:`main_not_rerun` until :func:`show_main`: for a pool that starts workers of its
+    own later (a Dask nanny restarts a worker that died), held as long as the pool lives.
+    Holders are counted: the file comes back when the last one lets go."""
+    with _MAIN_LOCK:
+        _MAIN_HIDDEN["count"] += 1
+        if _MAIN_HIDDEN["count"] > 1:
+            return
         main = sys.modules.get("__main__")
         path = getattr(main, "__file__", None)
         if main is None or path is None or getattr(main, "__spec__", None) is not None:
-            yield
             return
         del main.__file__
-        try:
-            yield
-        finally:
+        _MAIN_HIDDEN["path"] = path
+
+
+def show_main() -> None:
+    with _MAIN_LOCK:
+        _MAIN_HIDDEN["count"] = max(0, _MAIN_HIDDEN["count"] - 1)
+        path = _MAIN_HIDDEN["path"]
+        main = sys.modules.get("__main__")
+        if _MAIN_HIDDEN["count"] == 0 and path is not None and main is not None:
             main.__file__ = path
+            _MAIN_HIDDEN["path"] = None
 
 
 def warm() -> None:

@@ -16,6 +16,7 @@ from typing import Any
 
 from dbt_braid import console
 from dbt_braid.console.stream import RunStream
+from dbt_braid.dbtcore.node_events import relation_names
 from dbt_braid.dbtcore.patches import HookPlan
 from dbt_braid.dbtcore.project import DbtProject
 from dbt_braid.errors import BraidUserError
@@ -140,7 +141,8 @@ def _execute(loaded: Loaded, plan: Plan, request: RunRequest, run_id: str) -> Ru
         close_io(io)
         raise
     stop = StopFlag()
-    stream = RunStream(len(plan.order), stopping=stop.is_set)
+    stream = RunStream(len(plan.order), loaded.assets, stopping=stop.is_set,
+                       relation_names=relation_names(project.manifest, loaded.assets))
     threads = request.threads or int(project.config.threads or 1)
     try:
         plan = _timed(project, plan, io.get("table"))
