@@ -71,11 +71,13 @@ FILES = {
           - name: every_minute
             cron: "* * * * *"
             select: a
+            catch_up: true
           - name: nightly
             cron: "0 3 * * *"
             timezone: Europe/Berlin
             selector: nightly
             command: build
+            catch_up: true
         """,
 }
 
@@ -184,8 +186,8 @@ def test_bad_schedules_are_one_line_each_and_nothing_runs(project: Project) -> N
     shape = project.braid("schedules")
     assert shape.returncode == 2
     assert [line for line in shape.stderr.splitlines() if line.strip()] == [
-        "braid.yml: schedule x: schedule: unknown key 'when'; allowed: command, cron, exclude, "
-        "name, select, selector, timezone, vars",
+        "braid.yml: schedule x: schedule: unknown key 'when'; allowed: catch_up, command, cron, "
+        "exclude, name, select, selector, timezone, vars",
         "braid.yml: schedule y: command: must be run or build; got 'seed'",
         "braid.yml: schedule #3: schedule: missing 'name'; every schedule needs a name and a "
         "cron line",

@@ -53,7 +53,9 @@ usage: braid <command> [dbt flags]
   plugins  the braid plugins installed and loaded (--all adds the built-ins)
   <other>  any other dbt command (deps, seed, test, parse, ...) passes straight to dbt
 
-braid <command> -h lists the flags of run, build and ls.
+braid <command> -h lists the flags of each command. Every command also takes dbt's global
+flags (-q/--quiet, --no-use-colors, --log-format, --log-path, --debug, --warn-error, ...),
+before or after the command, with dbt's meaning.
 """
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
@@ -72,6 +74,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             if argv[0] == "version":
                 return passthrough(["--version"])
             return 0
+        if argv[0].startswith("-"):
+            from dbt_braid.cli.flags import command_first
+
+            argv = command_first(argv)  # dbt's global flags may come before the command
         command, rest = argv[0], argv[1:]
         if command == "run" and "--due" in rest:
             from dbt_braid.cli.schedules import cmd_due

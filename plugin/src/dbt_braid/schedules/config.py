@@ -36,6 +36,9 @@ class Schedule:
     exclude: tuple[str, ...] = ()
     command: str = "run"
     vars: Mapping[str, Any] = field(default_factory=dict)
+    #: a schedule with no recorded run is due at once, for the tick before it was added;
+    #: without it, it waits for its first tick after braid first saw it (schedules.seen)
+    catch_up: bool = False
 
     def argv(self) -> list[str]:
         """The ``braid <command>`` flags this schedule runs with."""
@@ -79,6 +82,7 @@ SHAPES = {
     "exclude": "selection words, e.g. exclude: tag:slow",
     "command": "run or build",
     "vars": "a mapping, e.g. vars: {horizon_days: 30}",
+    "catch_up": "true or false (true: a new schedule runs at once, for the tick it missed)",
 }
 
 
@@ -188,7 +192,7 @@ def load(project_root: Path, selectors: Collection[str] = ()) -> list[Schedule]:
                                     "select/exclude, not both (as on the command line)"))
         found.append(Schedule(name, cron, zone, selector, _words(entry.get("select")),
                               _words(entry.get("exclude")), entry.get("command", "run"),
-                              dict(entry.get("vars") or {})))
+                              dict(entry.get("vars") or {}), bool(entry.get("catch_up", False))))
     if problems:
         raise BraidUserError(problems)
     return found
