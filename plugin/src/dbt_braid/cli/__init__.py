@@ -47,7 +47,7 @@ usage: braid <command> [dbt flags]
   catalog  write target/braid/catalog.html: every node with its history, code and
            columns, and the recent runs, in one offline page
   schedules  the schedules of braid.yml: cron, next due, last run and result
-           (braid run --due runs each schedule that is due, once)
+           (braid run --due runs each schedule that is due, once; --dry-run prints it)
   serve    the catalog live, with a JSON API and runs launched from the page
            (--host 127.0.0.1 --port 8580; prints its URL with a session token)
   plugins  the braid plugins installed and loaded (--all adds the built-ins)
