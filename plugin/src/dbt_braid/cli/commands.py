@@ -84,6 +84,7 @@ def cmd_retry(argv: Sequence[str]) -> int:
     request.retry_of = last.run_id
     request.windows = last.windows
     if not last.again:
+        use_dbt_flags(mine)
         console.say("Nothing to retry: the last run had no failed or skipped nodes")
         return 0
     warm_up(request, options.project_dir)

@@ -121,7 +121,9 @@ def use_dbt_flags(args: argparse.Namespace) -> None:
     ``--log-format``, ``--log-path``...), as ``dbt ls`` would log with them."""
     from dbt_braid import console
 
-    console.use_dbt_events("list", getattr(args, "dbt_flags", []))
+    where = getattr(args, "project_dir", None)  # dbt.log goes to the project's logs/
+    console.use_dbt_events("list", [*getattr(args, "dbt_flags", []),
+                                    *(["--project-dir", where] if where else [])])
 
 
 #: the flags that say which project, profiles and target (and dbt vars) a command reads
