@@ -290,26 +290,34 @@ def test_a_new_schedule_waits_for_its_first_tick_unless_it_catches_up(project: P
             cron: "0 {(now.hour + 12) % 24} * * *"
             select: b
             catch_up: true
+          - name: external
+            cron: "0 {(now.hour + 12) % 24} * * *"
+            select: a
         """})
     clock = {"BRAID_NOW": now.isoformat()}
     dry = project.braid("run", "--due", "--dry-run", env=clock)
     assert dry.returncode == 0, dry.stdout + dry.stderr
     assert "schedule eager would run: braid run --select b (1 node: b)" in dry.stdout
-    assert "schedule hourly" not in dry.stdout and "nothing was run" in dry.stdout
+    assert "schedule hourly" not in dry.stdout and "schedule external" not in dry.stdout
+    assert "nothing was run" in dry.stdout
     assert runs(project) == [] and not {"a", "b"} & project.tables()
     seen = json.loads((project.root / "target/braid/schedules-dev.json").read_text())
-    assert set(seen) == {"hourly", "eager"}
+    assert set(seen) == {"hourly", "eager", "external"}
     listed = project.braid("schedules", "--output", "json", env=clock)
     rows = {r["name"]: r for r in map(json.loads, listed.stdout.splitlines())}
     assert (rows["hourly"]["due"], rows["eager"]["due"]) == (False, True)
     first = project.braid("run", "--due", env=clock)
     assert first.returncode == 0, first.stdout + first.stderr
-    assert [r[0] for r in runs(project)] == ["eager"]  # hourly waits for its first tick
+    assert [r[0] for r in runs(project)] == ["eager"]  # the others wait for their first tick
+    # named, as cron or a CronJob calls it at its own tick (the exports): its caller's clock
+    named = project.braid("run", "--due", "--schedule", "external", env=clock)
+    assert named.returncode == 0, named.stdout + named.stderr
+    assert [r[0] for r in runs(project)] == ["eager", "external"]
     # past the next full hour: hourly's first tick since braid saw it
     later = project.braid("run", "--due", env={"BRAID_NOW": (now + timedelta(minutes=61))
                                                 .isoformat()})
     assert later.returncode == 0, later.stdout + later.stderr
-    assert [r[0] for r in runs(project)] == ["eager", "hourly"]
+    assert [r[0] for r in runs(project)] == ["eager", "external", "hourly"]
 
 
 # ---- freshness policies ---------------------------------------------------------------------

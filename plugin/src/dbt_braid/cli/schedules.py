@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 from dbt_braid import console
@@ -22,7 +23,8 @@ def _where(prog: str, argv: Sequence[str], parser: Any = None) -> tuple[Any, lis
         parser = Parser(prog=prog)
         parser.add_argument("-o", "--output", choices=["table", "json"], default="table")
         if prog == "braid run --due":
-            parser.add_argument("--schedule", help="only this schedule (when it is due)")
+            parser.add_argument("--schedule", help="only this schedule, when it is due (one "
+                                "that never ran is: the caller, e.g. cron, keeps its clock)")
             parser.add_argument("--dry-run", action="store_true",
                                 help="print what is due and what each run would select; "
                                 "run nothing")
@@ -87,15 +89,18 @@ def cmd_due(argv: Sequence[str]) -> int:
         raise BraidUserError("braid run --due: the braid dbt package is not installed, so "
                              "no run is recorded and every schedule would always be due; "
                              "add it to packages.yml and run braid deps")
+    now = clock.now()
+    first_seen = seen.of_project(loaded.project, schedules, now)  # all: the rest forgotten
     if args.schedule is not None:
         named = [s for s in schedules if s.name == args.schedule]
         if not named:
             known = ", ".join(s.name for s in schedules) or "none"
             raise BraidUserError(f"braid run --due --schedule: no schedule {args.schedule!r} "
                                  f"in braid.yml (defined: {known})")
-        schedules = named
-    now = clock.now()
-    found = due(schedules, runs, now, seen.of_project(loaded.project, schedules, now))
+        # the caller keeps the clock (crontab, a CronJob, Airflow call it at its tick, as
+        # the exports do): a schedule that never ran has no first tick to wait for
+        schedules = [replace(s, catch_up=True) for s in named]
+    found = due(schedules, runs, now, first_seen)
     late = _overdue(loaded) if args.schedule is None else []
     if not found and not late:
         upcoming = min(((clock.next_tick(s.cron, s.timezone, now), s.name) for s in schedules),
