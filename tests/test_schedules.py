@@ -1,6 +1,8 @@
-"""Schedules (issue 16, points 1-3 and 7): braid.yml validated, what is due on a clock the
-tests choose (time zones, DST, catch-up), and ``braid run --due`` on a real project: one run
-per due schedule, recorded with its name, idempotent, and polite to a run holding the target.
+"""Schedules (issue 16, points 1-3 and 7; issue 25, item 4): braid.yml validated, what is
+due on a clock the tests choose (time zones, DST, catch-up), and ``braid run --due`` on a real
+project: one run per due schedule, recorded with its name, idempotent, and polite to a run
+holding the target; a new schedule waits for its first tick unless ``catch_up: true`` (the
+module's project opts in, so its schedules run on the first call); ``--dry-run`` runs nothing.
 """
 
 from __future__ import annotations
@@ -71,11 +73,13 @@ FILES = {
           - name: every_minute
             cron: "* * * * *"
             select: a
+            catch_up: true
           - name: nightly
             cron: "0 3 * * *"
             timezone: Europe/Berlin
             selector: nightly
             command: build
+            catch_up: true
         """,
 }
 
@@ -184,8 +188,8 @@ def test_bad_schedules_are_one_line_each_and_nothing_runs(project: Project) -> N
     shape = project.braid("schedules")
     assert shape.returncode == 2
     assert [line for line in shape.stderr.splitlines() if line.strip()] == [
-        "braid.yml: schedule x: schedule: unknown key 'when'; allowed: command, cron, exclude, "
-        "name, select, selector, timezone, vars",
+        "braid.yml: schedule x: schedule: unknown key 'when'; allowed: catch_up, command, cron, "
+        "exclude, name, select, selector, timezone, vars",
         "braid.yml: schedule y: command: must be run or build; got 'seed'",
         "braid.yml: schedule #3: schedule: missing 'name'; every schedule needs a name and a "
         "cron line",
@@ -272,6 +276,50 @@ def test_due_for_one_named_schedule(project: Project) -> None:
                                       "braid.yml (defined: every_minute, nightly)")
 
 
+def test_a_new_schedule_waits_for_its_first_tick_unless_it_catches_up(project: Project) -> None:
+    """Added today, no run recorded: due once a tick has passed since braid first saw it;
+    ``catch_up: true`` runs it on the first call. ``--dry-run`` says so and runs nothing."""
+    now = datetime.now(UTC)
+    # eager ticks daily, half a day from now: not again within this test
+    project.write({"braid.yml": f"""
+        schedules:
+          - name: hourly
+            cron: "0 * * * *"
+            select: a
+          - name: eager
+            cron: "0 {(now.hour + 12) % 24} * * *"
+            select: b
+            catch_up: true
+          - name: external
+            cron: "0 {(now.hour + 12) % 24} * * *"
+            select: a
+        """})
+    clock = {"BRAID_NOW": now.isoformat()}
+    dry = project.braid("run", "--due", "--dry-run", env=clock)
+    assert dry.returncode == 0, dry.stdout + dry.stderr
+    assert "schedule eager would run: braid run --select b (1 node: b)" in dry.stdout
+    assert "schedule hourly" not in dry.stdout and "schedule external" not in dry.stdout
+    assert "nothing was run" in dry.stdout
+    assert runs(project) == [] and not {"a", "b"} & project.tables()
+    seen = json.loads((project.root / "target/braid/schedules-dev.json").read_text())
+    assert set(seen) == {"hourly", "eager", "external"}
+    listed = project.braid("schedules", "--output", "json", env=clock)
+    rows = {r["name"]: r for r in map(json.loads, listed.stdout.splitlines())}
+    assert (rows["hourly"]["due"], rows["eager"]["due"]) == (False, True)
+    first = project.braid("run", "--due", env=clock)
+    assert first.returncode == 0, first.stdout + first.stderr
+    assert [r[0] for r in runs(project)] == ["eager"]  # the others wait for their first tick
+    # named, as cron or a CronJob calls it at its own tick (the exports): its caller's clock
+    named = project.braid("run", "--due", "--schedule", "external", env=clock)
+    assert named.returncode == 0, named.stdout + named.stderr
+    assert [r[0] for r in runs(project)] == ["eager", "external"]
+    # past the next full hour: hourly's first tick since braid saw it
+    later = project.braid("run", "--due", env={"BRAID_NOW": (now + timedelta(minutes=61))
+                                                .isoformat()})
+    assert later.returncode == 0, later.stdout + later.stderr
+    assert [r[0] for r in runs(project)] == ["eager", "external", "hourly"]
+
+
 # ---- freshness policies ---------------------------------------------------------------------
 
 
@@ -343,9 +391,17 @@ def test_freshness_policies_make_assets_overdue_and_due(make_project) -> None:
     assert {line.split(".")[-1].removeprefix("python:") for line in listed.stdout.split()
             if line.strip()} == {"hourly", "report"}, listed.stdout
     # braid run --due runs what is overdue (no braid.yml needed), recorded as such
-    due = project.braid("run", "--due", env={"BRAID_NOW": (now + timedelta(hours=4)).isoformat()})
+    four_hours = {"BRAID_NOW": (now + timedelta(hours=4)).isoformat()}
+    dry = project.braid("run", "--due", "--dry-run", env=four_hours)
+    assert dry.returncode == 0, dry.stdout + dry.stderr
+    assert ("overdue would run: braid run --select status:overdue (overdue: hourly, report)"
+            in dry.stdout)
+    assert project.sql("select count(*) from main.braid_runs") == [(1,)]  # nothing ran
+    due = project.braid("run", "--due", env=four_hours)
     assert due.returncode == 0, due.stdout + due.stderr
     assert "overdue: hourly, report" in due.stdout
+    # nothing upstream is stale: no criterion for it, so no warning that it matched nothing
+    assert "does not match any enabled nodes" not in due.stdout
     recorded = project.sql("select schedule, status from main.braid_runs where schedule is not "
                            "null")
     assert recorded == [("(overdue)", "success")]

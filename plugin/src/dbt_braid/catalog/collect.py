@@ -219,7 +219,7 @@ def _schedules(loaded: Loaded, runs: list[dict[str, Any]]) -> list[dict[str, Any
     """braid.yml's schedules with their next and last runs (none when braid.yml has none;
     a braid.yml with problems is reported by the commands that use it, not here)."""
     from dbt_braid.errors import BraidUserError
-    from dbt_braid.schedules import clock, config
+    from dbt_braid.schedules import clock, config, seen
     from dbt_braid.schedules.status import schedule_rows
 
     selectors = getattr(loaded.project.config, "selectors", None) or {}
@@ -228,4 +228,5 @@ def _schedules(loaded: Loaded, runs: list[dict[str, Any]]) -> list[dict[str, Any
     except BraidUserError as exc:
         console.debug(f"braid catalog: schedules not shown: {exc}")
         return []
-    return schedule_rows(schedules, runs, clock.now())
+    now = clock.now()
+    return schedule_rows(schedules, runs, now, seen.of_project(loaded.project, schedules, now))

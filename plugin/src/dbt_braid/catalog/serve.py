@@ -334,9 +334,10 @@ class Handler(BaseHTTPRequestHandler):
 
 
 def tick(server: Server, schedules: list[Any], every: float, holder: Callable[[], str | None],
-         stop: threading.Event) -> None:
+         stop: threading.Event, seen: Callable[[Any], Any] = lambda now: {}) -> None:
     """braid.yml's schedules, checked once a minute (``every`` seconds): when one is due and
-    nothing runs, ``braid run --due`` is launched, as cron would call it."""
+    nothing runs, ``braid run --due`` is launched, as cron would call it. ``seen(now)``:
+    when braid first saw each schedule (schedules.seen)."""
     from dbt_braid.schedules import clock
     from dbt_braid.schedules.status import due
 
@@ -348,7 +349,8 @@ def tick(server: Server, schedules: list[Any], every: float, holder: Callable[[]
             runs = server.catalog.data().get("runs", [])
         except Exception:  # noqa: BLE001 - the next tick tries again
             continue
-        if not due(schedules, runs, clock.now()) or holder() is not None:
+        now = clock.now()
+        if not due(schedules, runs, now, seen(now)) or holder() is not None:
             continue
         with server.launch_lock:
             if launcher.active() is None:

@@ -49,7 +49,7 @@ usage: braid <command> [dbt flags]
   catalog  write target/braid/catalog.html: every node with its history, code and
            columns, and the recent runs, in one offline page
   schedules  the schedules of braid.yml: cron, next due, last run and result
-           (braid run --due runs each schedule that is due, once)
+           (braid run --due runs each schedule that is due, once; --dry-run prints it)
   serve    the catalog live, with a JSON API and runs launched from the page
            (--host 127.0.0.1 --port 8580; prints its URL with a session token)
   plugins  the braid plugins installed and loaded (--all adds the built-ins)
@@ -57,7 +57,9 @@ usage: braid <command> [dbt flags]
            (no Python asset runs; braid test -s python:NAME tests an asset's table)
   <other>  any other dbt command (deps, compile, run-operation, ...) passes straight to dbt
 
-braid <command> -h lists the flags of run, build, seed, snapshot, test and ls.
+braid <command> -h lists the flags of each command. Every command also takes dbt's global
+flags (-q/--quiet, --no-use-colors, --log-format, --log-path, --debug, --warn-error, ...),
+before or after the command, with dbt's meaning.
 """
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
@@ -76,6 +78,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             if argv[0] == "version":
                 return passthrough(["--version"])
             return 0
+        if argv[0].startswith("-"):
+            from dbt_braid.cli.flags import command_first
+
+            argv = command_first(argv)  # dbt's global flags may come before the command
         command, rest = argv[0], argv[1:]
         if command == "run" and "--due" in rest:
             from dbt_braid.cli.schedules import cmd_due

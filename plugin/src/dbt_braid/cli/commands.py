@@ -17,6 +17,7 @@ from dbt_braid.cli.flags import (
     options_and_selection,
     project_options,
     run_request,
+    use_dbt_flags,
     warn_error_applies,
 )
 from dbt_braid.dbtcore.project import DbtOptions
@@ -81,11 +82,13 @@ def cmd_retry(argv: Sequence[str]) -> int:
             old_argv += [flag, value]  # a repeated flag: the last one wins
     if mine.fail_fast:
         old_argv.append("--fail-fast")
+    old_argv += mine.dbt_flags  # dbt's global flags (-q, --no-use-colors...) for this run
     options, request = run_request(command, old_argv)
     request.label = "retry"
     request.retry_of = last.run_id
     request.windows = last.windows
     if not last.again:
+        use_dbt_flags(mine)
         console.say("Nothing to retry: the last run had no failed or skipped nodes")
         return 0
     warm_up(request, options.project_dir)
@@ -126,12 +129,13 @@ def cmd_lineage(argv: Sequence[str]) -> int:
     add_project_flags(parser)
     args = parser.parse_args(list(argv))
     loaded = session.load(project_options(args), "ls")
+    use_dbt_flags(args)
     payload = lineage_payload(loaded.graph)
     if args.select or args.exclude or args.selector:
         chosen, unmatched = session.select_nodes(
             loaded, SelectionRequest(args.select, args.exclude, args.selector)
         )
-        _report_unmatched(unmatched)
+        _report_unmatched(unmatched, args.dbt_flags)
         payload = lineage_views.restrict(payload, chosen)
     if args.format == "openlineage":
         from dbt_braid.builtins import openlineage
@@ -186,6 +190,7 @@ def cmd_catalog(argv: Sequence[str]) -> int:
     add_project_flags(parser)
     args = parser.parse_args(list(argv))
     loaded = session.load(project_options(args), "ls")
+    use_dbt_flags(args)
     data = collect(loaded)
     out = Path(args.output) if args.output else loaded.project.target_dir / "braid" / (
         "catalog.html")
@@ -209,6 +214,7 @@ def cmd_history(command: str, argv: Sequence[str]) -> int:
     add_project_flags(parser)
     args = parser.parse_args(list(argv))
     loaded = session.load(project_options(args), "ls")
+    use_dbt_flags(args)
     if "braid" not in loaded.project.package_roots():
         raise BraidUserError(
             f"braid {command}: the braid dbt package is not installed, so no "
@@ -218,7 +224,7 @@ def cmd_history(command: str, argv: Sequence[str]) -> int:
     if args.select or args.exclude or args.selector:
         selection = SelectionRequest(args.select, args.exclude, args.selector)
         chosen, unmatched = session.select_nodes(loaded, selection)
-        _report_unmatched(unmatched)
+        _report_unmatched(unmatched, args.dbt_flags)
     rows = session.read_history(loaded)
     runs = session.read_runs(loaded)
     if command == "history":
@@ -236,11 +242,12 @@ def cmd_ls(argv: Sequence[str]) -> int:
 
     args, options, selection = options_and_selection("ls", argv)
     loaded = session.load(options, "ls")
+    console.use_dbt_events("list", argv)  # -q, --no-use-colors, --log-format... as dbt ls
     selected, unmatched = session.select_nodes(loaded, selection)
     graph = loaded.graph
     wanted = set(selection.resource_types)
     chosen = {u for u in selected if graph.nodes[u]["resource_type"] in wanted}
-    _report_unmatched(unmatched)
+    _report_unmatched(unmatched, options.extra)
     if not chosen:
         console.say("No nodes selected!")
         return 0

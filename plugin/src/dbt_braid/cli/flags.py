@@ -9,6 +9,7 @@ read from dbt's click command so the help cannot drift.
 from __future__ import annotations
 
 import argparse
+import functools
 from collections.abc import Sequence
 from typing import Any
 
@@ -44,11 +45,93 @@ class Parser(argparse.ArgumentParser):
 
     def format_help(self) -> str:
         mine = super().format_help()
-        return mine + "\n" + dbt_flags_help(self.dbt_command) if self.dbt_command else mine
+        if self.dbt_command:
+            return mine + "\n" + dbt_flags_help(self.dbt_command)
+        return mine + "\n" + GLOBAL_FLAGS_HELP
+
+    def parse_args(  # type: ignore[override]
+        self, args: Any = None, namespace: Any = None
+    ) -> argparse.Namespace:
+        """braid's own flags, and dbt's global flags (``args.dbt_flags``, in their order);
+        anything else is refused."""
+        known, extra = self.parse_known_args(args, namespace)
+        found, rest = split_global_flags(extra) if extra else ([], [])
+        if rest:
+            self.error(f"unrecognized arguments: {' '.join(rest)}")
+        known.dbt_flags = found
+        return known
 
     def error(self, message: str) -> None:  # type: ignore[override]
-        name = self.prog.split()[-1]
+        name = self.prog.removeprefix("braid ")
         raise BraidUserError(f"braid {name}: {message}; see braid {name} -h")
+
+
+GLOBAL_FLAGS_HELP = (
+    "dbt's global flags (--quiet/-q, --no-use-colors, --log-format, --log-path, --log-level, "
+    "--debug/-d, --printer-width, --warn-error, --no-partial-parse, ...) are taken as every dbt "
+    "command takes them, with dbt's meaning (see dbt --help)."
+)
+
+#: dbt's top-level options that are not flags of a command (braid --version answers)
+_NOT_GLOBAL = frozenset({"--version", "-V", "-v"})
+
+
+@functools.cache
+def dbt_global_flags() -> dict[str, bool]:
+    """Each spelling of dbt's global flags -> whether it takes a value. They are the options
+    of dbt's top-level command that every dbt command takes too (``dbt parse`` stands for
+    them all), read from the installed dbt's click so the set follows its release."""
+    from dbt.cli.main import cli
+
+    parse = {o for p in cli.commands["parse"].params for o in (*p.opts, *p.secondary_opts)}
+    found: dict[str, bool] = {}
+    for param in cli.params:
+        takes_value = not getattr(param, "is_flag", False) and param.nargs != 0
+        for opt in (*param.opts, *param.secondary_opts):
+            if opt in parse and opt not in _NOT_GLOBAL:
+                found[opt] = takes_value
+    return found
+
+
+def split_global_flags(tokens: Sequence[str]) -> tuple[list[str], list[str]]:
+    """``tokens`` split into dbt's global flags (each with its value) and the rest."""
+    known = dbt_global_flags()
+    mine: list[str] = []
+    rest: list[str] = []
+    i = 0
+    while i < len(tokens):
+        token = tokens[i]
+        takes_value = known.get(token.split("=", 1)[0])
+        if takes_value is None:
+            rest.append(token)
+            i += 1
+            continue
+        step = 2 if takes_value and "=" not in token else 1
+        mine += tokens[i : i + step]
+        i += step
+    return mine, rest
+
+
+def command_first(argv: Sequence[str]) -> list[str]:
+    """``braid -q status`` as ``braid status -q``: dbt takes its global flags before the
+    command as well as after it; braid's commands read them after."""
+    leading, rest = [], list(argv)
+    known = dbt_global_flags()
+    while rest and rest[0].split("=", 1)[0] in known:
+        step = 2 if known[rest[0].split("=", 1)[0]] and "=" not in rest[0] else 1
+        leading += rest[:step]
+        rest = rest[step:]
+    return [*rest[:1], *leading, *rest[1:]]
+
+
+def use_dbt_flags(args: argparse.Namespace) -> None:
+    """braid's lines from here on follow dbt's global flags among ``args`` (``-q``, colours,
+    ``--log-format``, ``--log-path``...), as ``dbt ls`` would log with them."""
+    from dbt_braid import console
+
+    where = getattr(args, "project_dir", None)  # dbt.log goes to the project's logs/
+    console.use_dbt_events("list", [*getattr(args, "dbt_flags", []),
+                                    *(["--project-dir", where] if where else [])])
 
 
 #: the flags that say which project, profiles and target (and dbt vars) a command reads
@@ -67,7 +150,8 @@ def add_project_flags(parser: argparse.ArgumentParser, with_vars: bool = True) -
 def project_options(args: argparse.Namespace) -> DbtOptions:
     """The project, profiles and target the flags of :func:`add_project_flags` name."""
     return DbtOptions(args.project_dir, args.profiles_dir, args.target,
-                      getattr(args, "vars", None), profile=args.profile)
+                      getattr(args, "vars", None), profile=args.profile,
+                      extra=tuple(getattr(args, "dbt_flags", ())))
 
 
 def command_parser(command: str) -> Parser:

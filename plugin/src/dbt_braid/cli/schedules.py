@@ -6,10 +6,11 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 from dbt_braid import console
-from dbt_braid.cli.flags import Parser, add_project_flags, project_options
+from dbt_braid.cli.flags import Parser, add_project_flags, project_options, use_dbt_flags
 from dbt_braid.errors import BraidUserError
 from dbt_braid.schedules.status import due, schedule_rows
 
@@ -22,7 +23,11 @@ def _where(prog: str, argv: Sequence[str], parser: Any = None) -> tuple[Any, lis
         parser = Parser(prog=prog)
         parser.add_argument("-o", "--output", choices=["table", "json"], default="table")
         if prog == "braid run --due":
-            parser.add_argument("--schedule", help="only this schedule (when it is due)")
+            parser.add_argument("--schedule", help="only this schedule, when it is due (one "
+                                "that never ran is: the caller, e.g. cron, keeps its clock)")
+            parser.add_argument("--dry-run", action="store_true",
+                                help="print what is due and what each run would select; "
+                                "run nothing")
     add_project_flags(parser, with_vars=False)
     args = parser.parse_args(list(argv))
     passed = []
@@ -30,7 +35,7 @@ def _where(prog: str, argv: Sequence[str], parser: Any = None) -> tuple[Any, lis
         value = getattr(args, flag[2:].replace("-", "_"))
         if value is not None:
             passed += [flag, value]
-    return args, passed
+    return args, passed + args.dbt_flags  # dbt's global flags reach each due run too
 
 
 def _load(args: Any, history: bool = True) -> tuple[Any, list[Any], list[dict[str, Any]]]:
@@ -39,6 +44,7 @@ def _load(args: Any, history: bool = True) -> tuple[Any, list[Any], list[dict[st
     from dbt_braid.schedules import config
 
     loaded = session.load(project_options(args), "ls")
+    use_dbt_flags(args)
     selectors = getattr(loaded.project.config, "selectors", None) or {}
     schedules = config.load(loaded.project.project_root, list(selectors))
     runs: list[dict[str, Any]] = []
@@ -49,16 +55,17 @@ def _load(args: Any, history: bool = True) -> tuple[Any, list[Any], list[dict[st
 
 def cmd_schedules(argv: Sequence[str]) -> int:
     from dbt_braid.history.views import table
-    from dbt_braid.schedules import clock
+    from dbt_braid.schedules import clock, seen
 
     if argv[:1] == ["export"]:
         return cmd_export(argv[1:])
     args, _ = _where("braid schedules", argv)
-    _, schedules, runs = _load(args)
+    loaded, schedules, runs = _load(args)
     if not schedules:
         console.say("No schedules: add them to braid.yml (see README: Schedules)")
         return 0
-    rows = schedule_rows(schedules, runs, clock.now())
+    now = clock.now()
+    rows = schedule_rows(schedules, runs, now, seen.of_project(loaded.project, schedules, now))
     if args.output == "json":
         for row in rows:
             print(json.dumps(row))
@@ -74,7 +81,7 @@ def cmd_schedules(argv: Sequence[str]) -> int:
 def cmd_due(argv: Sequence[str]) -> int:
     """One run of each due schedule, in braid.yml's order; exit 1 when one failed."""
     from dbt_braid.cli.commands import cmd_run
-    from dbt_braid.schedules import clock
+    from dbt_braid.schedules import clock, seen
 
     args, passed = _where("braid run --due", argv)
     loaded, schedules, runs = _load(args)
@@ -82,15 +89,18 @@ def cmd_due(argv: Sequence[str]) -> int:
         raise BraidUserError("braid run --due: the braid dbt package is not installed, so "
                              "no run is recorded and every schedule would always be due; "
                              "add it to packages.yml and run braid deps")
+    now = clock.now()
+    first_seen = seen.of_project(loaded.project, schedules, now)  # all: the rest forgotten
     if args.schedule is not None:
         named = [s for s in schedules if s.name == args.schedule]
         if not named:
             known = ", ".join(s.name for s in schedules) or "none"
             raise BraidUserError(f"braid run --due --schedule: no schedule {args.schedule!r} "
                                  f"in braid.yml (defined: {known})")
-        schedules = named
-    now = clock.now()
-    found = due(schedules, runs, now)
+        # the caller keeps the clock (crontab, a CronJob, Airflow call it at its tick, as
+        # the exports do): a schedule that never ran has no first tick to wait for
+        schedules = [replace(s, catch_up=True) for s in named]
+    found = due(schedules, runs, now, first_seen)
     late = _overdue(loaded) if args.schedule is None else []
     if not found and not late:
         upcoming = min(((clock.next_tick(s.cron, s.timezone, now), s.name) for s in schedules),
@@ -100,6 +110,9 @@ def cmd_due(argv: Sequence[str]) -> int:
         console.say(f"Nothing due ({len(schedules)} schedule"
                     f"{'' if len(schedules) == 1 else 's'}, no overdue asset{after})")
         return 0
+    overdue_select = _overdue_selection(loaded) if late else []
+    if args.dry_run:
+        return _dry_run(loaded, found, late, overdue_select)
     # each run gets its own id (braid serve names only the process it launches)
     os.environ.pop("BRAID_RUN_ID", None)
     code = 0
@@ -118,8 +131,7 @@ def cmd_due(argv: Sequence[str]) -> int:
         # overdue by their freshness policies: them, and what upstream of them is stale
         console.say(f"braid run --due: overdue: {', '.join(late)}")
         try:
-            code = max(code, cmd_run("run", ["--select", "status:overdue",
-                                             "+status:overdue,status:stale", *passed],
+            code = max(code, cmd_run("run", ["--select", *overdue_select, *passed],
                                      schedule=OVERDUE))
         except BraidUserError as exc:
             if "braid runs one run at a time" not in str(exc):
@@ -130,6 +142,42 @@ def cmd_due(argv: Sequence[str]) -> int:
 
 #: the schedule name history records for runs of overdue assets (not a valid braid.yml name)
 OVERDUE = "(overdue)"
+
+
+def _overdue_selection(loaded: Any) -> list[str]:
+    """The overdue nodes and what upstream of them is stale, as a selection; the second
+    criterion only when it matches something (dbt would warn that it matches nothing)."""
+    from dbt_braid import session
+    from dbt_braid.selection import SelectionRequest
+
+    upstream = "+status:overdue,status:stale"
+    chosen, _ = session.select_nodes(loaded, SelectionRequest([upstream]))
+    return ["status:overdue", upstream] if chosen else ["status:overdue"]
+
+
+def _dry_run(loaded: Any, found: Sequence[Any], late: Sequence[str],
+             overdue_select: Sequence[str]) -> int:
+    """What ``braid run --due`` would run now, and nothing run (exit 0)."""
+    from dbt_braid import session
+    from dbt_braid.planning.batches import make_plan
+    from dbt_braid.selection import SelectionRequest
+
+    for s in found:
+        request = SelectionRequest(list(s.select), list(s.exclude), s.selector)
+        chosen, _ = session.select_nodes(loaded, request)
+        plan = make_plan(loaded.graph, chosen, session.runnable_types(s.command))
+        names = [loaded.graph.nodes[u].get("name", u) for u in plan.order]
+        console.say(f"braid run --due --dry-run: schedule {s.name} would run: braid "
+                    f"{s.describe()} ({_count(names)}: {', '.join(names) or 'nothing'})")
+    if late:
+        console.say(f"braid run --due --dry-run: overdue would run: braid run --select "
+                    f"{' '.join(overdue_select)} (overdue: {', '.join(late)})")
+    console.say("braid run --due --dry-run: nothing was run")
+    return 0
+
+
+def _count(names: Sequence[str]) -> str:
+    return f"{len(names)} node{'' if len(names) == 1 else 's'}"
 
 
 def _overdue(loaded: Any) -> list[str]:

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from dbt_braid import console
-from dbt_braid.cli.flags import Parser, add_project_flags, project_options
+from dbt_braid.cli.flags import Parser, add_project_flags, project_options, use_dbt_flags
 from dbt_braid.errors import BraidUserError
 
 
@@ -30,6 +30,7 @@ def cmd_serve(argv: Sequence[str]) -> int:
     args = parser.parse_args(list(argv))
     options = project_options(args)
     loaded = session.load(options, "ls")
+    use_dbt_flags(args)
     project = loaded.project
     from dbt_braid.schedules import config
 
@@ -73,15 +74,20 @@ def cmd_serve(argv: Sequence[str]) -> int:
     server.debug = args.debug
     url = server.origin + "/"
     shown = url if given else f"{url}?token={token}"
-    console.say(f"braid serve: {shown}  (Ctrl-C stops it)")
+    # what the command gives you, as ls's lines: shown with -q too
+    print(f"braid serve: {shown}  (Ctrl-C stops it)", flush=True)
     if args.host not in ("127.0.0.1", "localhost", "::1"):
         console.warn(f"braid serve: listening on {args.host}: other machines can reach the "
                      "page; launching still needs the token")
     stop = threading.Event()
     if schedules:
         every = float(os.environ.get("BRAID_SERVE_TICK", "60"))
+        from dbt_braid.schedules import seen
+
         threading.Thread(target=tick, args=(server, schedules, every, lambda: holder_of(project),
-                                            stop), name="braid-serve-tick", daemon=True).start()
+                                            stop, lambda now: seen.of_project(project, schedules,
+                                                                              now)),
+                         name="braid-serve-tick", daemon=True).start()
         console.say(f"braid serve: {len(schedules)} schedule{'s' if len(schedules) > 1 else ''}"
                     f" of braid.yml, checked every {every:g} s")
     try:

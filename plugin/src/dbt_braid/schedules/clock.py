@@ -16,8 +16,9 @@ from croniter import croniter
 
 
 def now() -> datetime:
-    """The current time (UTC); ``BRAID_NOW`` (ISO 8601 with an offset) sets it for a test
-    or a dry run."""
+    """The current time (UTC), or ``BRAID_NOW`` (ISO 8601 with an offset): braid's clock,
+    for schedules, freshness and windows; what runs with it runs for real (``braid run
+    --due --dry-run`` only prints)."""
     given = os.environ.get("BRAID_NOW")
     if given:
         moment = datetime.fromisoformat(given)
@@ -59,7 +60,8 @@ def next_tick(cron: str, zone: str, at: datetime) -> datetime:
 
 
 def is_due(cron: str, zone: str, last_start: datetime | None, at: datetime) -> bool:
-    """Whether a tick has passed since the last recorded start (never run: due)."""
+    """Whether a tick has passed since ``last_start`` (None: due). For a schedule that never
+    ran, status.since gives when braid first saw it instead."""
     if last_start is None:
         return True
     if last_start.tzinfo is None:  # history keeps naive UTC

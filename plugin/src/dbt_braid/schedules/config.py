@@ -37,6 +37,9 @@ class Schedule:
     exclude: tuple[str, ...] = ()
     command: str = "run"
     vars: Mapping[str, Any] = field(default_factory=dict)
+    #: a schedule with no recorded run is due at once, for the tick before it was added;
+    #: without it, it waits for its first tick after braid first saw it (schedules.seen)
+    catch_up: bool = False
 
     def argv(self) -> list[str]:
         """The ``braid <command>`` flags this schedule runs with."""
@@ -82,6 +85,7 @@ SHAPES = {
     "vars": "a mapping, e.g. vars: {horizon_days: 30}",
     "runs": "a mapping, e.g. runs: {keep: 100}",
     "keep": "a whole number of runs, at least 1, e.g. runs: {keep: 100}",
+    "catch_up": "true or false (true: a new schedule runs at once, for the tick it missed)",
 }
 
 
@@ -192,7 +196,7 @@ def load(project_root: Path, selectors: Collection[str] = ()) -> list[Schedule]:
                                     "select/exclude, not both (as on the command line)"))
         found.append(Schedule(name, cron, zone, selector, _words(entry.get("select")),
                               _words(entry.get("exclude")), entry.get("command", "run"),
-                              dict(entry.get("vars") or {})))
+                              dict(entry.get("vars") or {}), bool(entry.get("catch_up", False))))
     if problems:
         raise BraidUserError(problems)
     return found
