@@ -10,7 +10,7 @@ from datetime import datetime, timezone
 import networkx as nx
 from dbt_braid.declare.code_version import vars_read, with_vars
 from dbt_braid.history.status import node_statuses
-from dbt_braid.history.window_status import due
+from dbt_braid.history.window_status import due, due_windows
 from dbt_braid.partitions.windows import PartitionSpec
 from graphs import add_dbt, add_py
 
@@ -55,6 +55,8 @@ def test_an_upstream_rebuilt_after_old_windows_makes_exactly_those_stale() -> No
     assert status.reason == ("4 of 5 windows stale (2026-01-01..2026-01-04): upstream orders "
                              "was materialized after the window was computed")
     assert due(status.window_states) == KEYS[:4]
+    # a run selected by status: computes those for the asset, and leaves the model as it is
+    assert due_windows([orders, daily], {daily: status}) == {daily: KEYS[:4]}
     # recomputing exactly those makes it fresh
     rows += windows_run(daily, "2026-01-05 12:00:00", KEYS[:4])
     status = node_statuses(graph, rows, now=NOW, partitions={daily: DAILY})[daily]

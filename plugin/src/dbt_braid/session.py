@@ -21,6 +21,7 @@ from dbt_braid.dbtcore.patches import python_edges
 from dbt_braid.dbtcore.project import DbtOptions, DbtProject
 from dbt_braid.dbtcore.targets import check_target_owns_tables
 from dbt_braid.declarations import misplaced_declarations, read_declarations
+from dbt_braid.declare.code_version import asset_with_vars
 from dbt_braid.declare.names import DEPENDABLE_TYPES, DbtName, ProjectIndex
 from dbt_braid.declare.resolve import import_problems, resolve_assets
 from dbt_braid.errors import BraidUserError
@@ -121,7 +122,7 @@ def load(options: DbtOptions, command: str = "run") -> Loaded:
     declarations = read_declarations(manifest.sources.values(), manifest.exposures.values())
     misplaced = misplaced_declarations(manifest.nodes.values())
     assets = resolve_assets(declarations, index, misplaced, import_on_error=command in RUNS_PYTHON)
-    assets = [_with_vars(project, a) for a in assets]
+    assets = [asset_with_vars(a, project.asset_vars(a.package_name)) for a in assets]
     stamp_code_versions(manifest, assets)
     build = command == "build"
     unified = build_graph(
@@ -133,21 +134,6 @@ def load(options: DbtOptions, command: str = "run") -> Loaded:
     check_acyclic(unified.graph, assets)
     python_edges(_dbt_edges(unified, assets))
     return Loaded(project, {a.unique_id: a for a in assets}, unified, registry, index)
-
-
-def _with_vars(project: DbtProject, asset: PythonAsset) -> PythonAsset:
-    """The asset with the values of the vars it reads (as its package sees them, ``--vars``
-    over the project's) in its code version: a change of them makes it stale, and
-    ``state:modified``, as dbt counts the vars a config renders."""
-    import dataclasses
-
-    from dbt_braid.declare.code_version import with_vars
-
-    if asset.vars_read is not None and not asset.vars_read:
-        return asset
-    version = with_vars(asset.code_version, asset.vars_read,
-                        project.asset_vars(asset.package_name))
-    return dataclasses.replace(asset, code_version=version)
 
 
 def check_imports(loaded: Loaded, plan: Plan) -> None:
@@ -331,24 +317,14 @@ def plan_run(loaded: Loaded, request: RunRequest) -> tuple[Plan, list[str]]:
 
 def stale_windows(plan: Plan, request: RunRequest, judged: dict[str, NodeStatus]) -> None:
     """A run selected by ``status:`` recomputes exactly the stale and failed windows of the
-    partitioned assets it runs (``status:stale+`` after an upstream change: every window
-    computed from the old upstream), with the missing ones (``history.window_status.due``);
-    an asset with none such goes on as a plain run does, from its latest window less its
-    lookback. Windows named by flags (``--event-time-start/-end``, ``--full-refresh``, a
-    retry's) are left as they are."""
-    from dbt_braid.history.window_status import due
+    partitioned assets it runs, with the missing ones (``history.window_status.due``); the
+    windows that flags name (``--event-time-start/-end``, ``--full-refresh``, a retry's)
+    are left as they are."""
+    from dbt_braid.history.window_status import due_windows
 
-    if not judged or request.windows is not None or request.full_refresh \
-            or request.event_time_start is not None or request.event_time_end is not None:
-        return
-    chosen = {}
-    for step in plan.python:
-        status = judged.get(step.unique_id)
-        keys = due(status.window_states) if status is not None else []
-        if keys:
-            chosen[step.unique_id] = keys
-    if chosen:
-        request.windows = chosen
+    if judged and request.windows is None and not request.full_refresh \
+            and request.event_time_start is None and request.event_time_end is None:
+        request.windows = due_windows((s.unique_id for s in plan.python), judged) or None
 
 
 def flag_on(flags: Sequence[str], name: str) -> bool:

@@ -18,6 +18,7 @@ imported function was defined in, as before.
 from __future__ import annotations
 
 import ast
+import dataclasses
 import hashlib
 import inspect
 import json
@@ -25,6 +26,7 @@ from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+from dbt_braid.assets import PythonAsset
 from dbt_braid.declare.source import ModuleSource, source_text
 
 
@@ -166,3 +168,13 @@ def module_version(
     except (OSError, TypeError, SyntaxError):
         source = getattr(function, "__qualname__", repr(function))
     return _digest(python, source, params)
+
+
+def asset_with_vars(asset: PythonAsset, values: Mapping[str, Any]) -> PythonAsset:
+    """The asset with the values of the vars it reads (``values``: as its package sees them,
+    ``--vars`` over the project's) in its code version: a change of them makes it stale and
+    ``state:modified``, as dbt counts the vars a config renders."""
+    if asset.vars_read is not None and not asset.vars_read:
+        return asset
+    return dataclasses.replace(asset, code_version=with_vars(asset.code_version,
+                                                             asset.vars_read, values))

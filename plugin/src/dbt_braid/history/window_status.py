@@ -15,7 +15,7 @@ from bisect import bisect_right
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from dbt_braid.partitions.windows import PartitionSpec, Window, covering, floor, step
 
@@ -179,3 +179,24 @@ def node_reason(states: Sequence[WindowState]) -> str:
     more = f" (+{len(shown) - 3} more)" if len(shown) > 3 else ""
     return (f"{len(stale)} of {len(states)} windows stale ({', '.join(shown[:3])}{more}): "
             f"{stale[0].reason}")
+
+
+class Judged(Protocol):
+    """What :func:`due_windows` reads of a node's status (history.status.NodeStatus)."""
+
+    @property
+    def window_states(self) -> Sequence[WindowState]: ...
+
+
+def due_windows(planned: Iterable[str], judged: Mapping[str, Judged]) -> dict[str, list[str]]:
+    """unique_id -> the windows a run selected by ``status:`` computes, for each planned
+    partitioned asset with stale or failed windows (``status:stale+`` after an upstream
+    change: every window computed from the old upstream); the others go on as a plain run
+    does, from their latest window less their lookback."""
+    chosen = {}
+    for uid in planned:
+        status = judged.get(uid)
+        keys = due(status.window_states) if status is not None else []
+        if keys:
+            chosen[uid] = keys
+    return chosen
