@@ -34,10 +34,15 @@ FILES = {
                 config: {meta: {braid: {python: work.cpu, depends_on: [a], params: {n: 2}}}}
               - name: talks
                 config: {meta: {braid: {python: work.talks, depends_on: [a]}}}
+              # after both cpu assets: a hang holding one of the two slots from the start
+              # would leave them one slot, one after the other, on a machine where each
+              # takes under the hang's timeout
               - name: fails
-                config: {meta: {braid: {python: work.fails, retries: 1}}}
+                config: {meta: {braid: {python: work.fails, retries: 1,
+                                        depends_on: [py.cpu1, py.cpu2]}}}
               - name: hangs
-                config: {meta: {braid: {python: work.hangs, timeout: 1s}}}
+                config: {meta: {braid: {python: work.hangs, timeout: 1s,
+                                        depends_on: [py.cpu1, py.cpu2]}}}
               - name: dies
                 config: {meta: {braid: {python: work.dies}}}
         exposures:
@@ -81,11 +86,11 @@ FILES = {
             return pd.DataFrame({"a_relation": [context.ref("a")], "refused": [refused]})
 
 
-        def fails():
+        def fails(cpu1, cpu2):
             raise ValueError("bad input")
 
 
-        def hangs():
+        def hangs(cpu1, cpu2):
             while True:
                 time.sleep(0.05)
 
