@@ -29,7 +29,7 @@ from dbt_braid.graph import UnifiedGraph, build_graph, check_acyclic
 from dbt_braid.history import store as history_store
 from dbt_braid.history.overdue import Policy, policy_of
 from dbt_braid.history.status import NodeStatus, node_statuses
-from dbt_braid.io.base import IOEnv, collect_io_managers
+from dbt_braid.io.base import Closable, IOEnv, collect_io_managers, supports
 from dbt_braid.planning.batches import Plan, make_plan
 from dbt_braid.plugin_host import get_plugin_manager
 from dbt_braid.selection import (
@@ -198,9 +198,8 @@ def open_io(loaded: Loaded, run_id: str = "") -> dict[str, Any]:
 
 def close_io(io: dict[str, Any]) -> None:
     for manager in io.values():
-        close = getattr(manager, "close", None)
-        if close:
-            close()
+        if supports(manager, Closable):
+            manager.close()
 
 
 def read_history(loaded: Loaded) -> list[dict[str, Any]]:

@@ -24,6 +24,7 @@ from dbt_braid.builtins.lineage import SKIPPED_TYPES
 from dbt_braid.catalog.model import catalog_data
 from dbt_braid.declare.source import source_text
 from dbt_braid.history.status import NodeStatus
+from dbt_braid.io.base import Queries, supports
 from dbt_braid.session import Loaded, close_io, open_io
 
 
@@ -63,7 +64,7 @@ def compiled_sql(target_dir: Path) -> dict[str, str]:
 
 def warehouse_columns(warehouse: Any, schemas: set[str]) -> dict[tuple[str, str], list[dict]]:
     """(schema, table), lower-cased -> its columns with types, from information_schema."""
-    if warehouse is None or not hasattr(warehouse, "query") or not schemas:
+    if not supports(warehouse, Queries) or not schemas:
         return {}
     quoted = ", ".join("'" + s.replace("'", "''") + "'" for s in sorted(schemas))
     try:

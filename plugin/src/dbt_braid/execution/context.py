@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from dbt_braid.io.base import QueryRunner
+from dbt_braid.io.base import Queries
 from dbt_braid.partitions.windows import Window
 
 
@@ -48,7 +48,7 @@ class AssetContext:
     #: a partitioned asset's window (``start``, ``end``: aware UTC datetimes, ``[start,
     #: end)``; ``key``: ``2026-01-31``); None for an asset without partitions
     partition: Window | None = None
-    _warehouse: QueryRunner | None = field(default=None, repr=False)
+    _warehouse: Queries | None = field(default=None, repr=False)
     #: ("ref", name) or ("source", "src.table") -> the relation as the target quotes it
     _relations: Callable[[str, str], str | None] = field(
         default=lambda kind, name: None, repr=False

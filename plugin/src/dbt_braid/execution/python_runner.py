@@ -24,7 +24,7 @@ from dbt_braid.execution.context import AssetContext
 from dbt_braid.execution.remote import RemoteCalls, RemoteFailure, WorkerLost
 from dbt_braid.execution.results import NodeResult
 from dbt_braid.execution.timeouts import TimedOut, is_transient, within
-from dbt_braid.io.base import IOManager, QueryRunner, StoredRef
+from dbt_braid.io.base import ArrowQueries, IOManager, Queries, StoredRef, WindowReads, supports
 from dbt_braid.io.frames import columns_of
 from dbt_braid.partitions.runner import run_windows, summary
 from dbt_braid.partitions.store import store_window
@@ -97,7 +97,7 @@ class PythonRunner:
         #: this process still loads and stores (execution.remote)
         self.remote = remote
         warehouse = io.get("table")
-        self.warehouse: QueryRunner | None = warehouse if hasattr(warehouse, "query") else None  # type: ignore[assignment]
+        self.warehouse: Queries | None = warehouse if supports(warehouse, Queries) else None
         #: set when the run is stopped: no store starts after it (see :meth:`stop`)
         self.stopping = False
         self._writes = threading.Condition()
@@ -134,7 +134,7 @@ class PythonRunner:
         annotation = asset.annotations.get(arg)
         manager = self.io[io_name]
         column = self.event_times.get(uid) if window is not None else None
-        if column and hasattr(manager, "load_window"):
+        if column and supports(manager, WindowReads):
             assert window is not None
             low, high = window.naive_utc
 
@@ -358,9 +358,8 @@ class PythonRunner:
         """The zero rows of ``sql`` with their warehouse types: as Arrow where the table IO
         manager can (a DataFrame with no rows cannot tell a date or a string from any
         object), else a DataFrame whose untyped columns are taken as text."""
-        as_arrow = getattr(self.warehouse, "query_arrow", None)
-        if as_arrow is not None:
-            return as_arrow(sql)
+        if supports(self.warehouse, ArrowQueries):
+            return self.warehouse.query_arrow(sql)
         assert self.warehouse is not None
         frame = self.warehouse.query(sql)
         for name in frame.select_dtypes(include="object").columns:

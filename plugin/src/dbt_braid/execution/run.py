@@ -39,7 +39,13 @@ from dbt_braid.execution.signals import StopFlag, stop_on_signals
 from dbt_braid.execution.windows import planned_windows
 from dbt_braid.graph import PYTHON
 from dbt_braid.history.durations import node_durations
-from dbt_braid.io.base import StoredRef
+from dbt_braid.io.base import (
+    ChecksAvailability,
+    ChecksTarget,
+    StoredRef,
+    WindowWrites,
+    supports,
+)
 from dbt_braid.partitions.plan import event_time_columns
 from dbt_braid.planning.batches import Plan
 from dbt_braid.planning.timing import batch_cost, refine
@@ -69,15 +75,15 @@ def _check_io(
     adapter = loaded.project.config.credentials.type
     for step in plan.python:
         asset = loaded.assets[step.unique_id]
-        if asset.partitions is not None and not hasattr(io.get(asset.io), "replace_window"):
+        if asset.partitions is not None and not supports(io.get(asset.io), WindowWrites):
             raise BraidUserError(
                 f"{asset.yaml_file}: {asset.label}: meta.braid.partitions: IO manager "
                 f"{asset.io!r} cannot replace one window of a table on target type "
                 f"{adapter!r}; use io: table, or remove partitions")
-    available = getattr(io.get("table"), "check_available", None)
-    if available is not None:  # the warehouse itself, whatever the plan runs
+    table = io.get("table")
+    if supports(table, ChecksAvailability):  # the warehouse itself, whatever the plan runs
         try:
-            available()
+            table.check_available()
         except ValueError as exc:
             raise BraidUserError(
                 f"profiles.yml: target {loaded.project.config.target_name}: {exc}") from None
@@ -85,10 +91,9 @@ def _check_io(
         manager = io.get(name)
         if manager is None:
             raise BraidUserError(f"no IO manager {name!r} serves target type {adapter!r}")
-        check = getattr(manager, "check", None)
-        if check is not None:
+        if supports(manager, ChecksTarget):
             try:
-                check()
+                manager.check()
             except ValueError as exc:
                 raise BraidUserError(
                     f"profiles.yml: target {loaded.project.config.target_name}: {exc}"

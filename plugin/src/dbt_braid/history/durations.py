@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from dbt_braid.history import store
+from dbt_braid.io.base import Queries, supports
 
 #: the latest runs of the target whose rows are read
 RECENT_RUNS = 20
@@ -30,7 +31,7 @@ def _moment(value: Any) -> datetime | None:
 
 def node_durations(project: Any, warehouse: Any, uids: Iterable[str]) -> dict[str, float]:
     """unique_id -> seconds, for the nodes history has a successful run of."""
-    if warehouse is None or not hasattr(warehouse, "query"):
+    if not supports(warehouse, Queries):
         return {}  # read through a dbt invocation it would cost more than it saves
     per_run: dict[tuple[str, str], float] = {}
     for row in store.node_rows(project, warehouse, uids, "status = 'success'", RECENT_RUNS):

@@ -24,6 +24,7 @@ from dbt_braid.dbtcore.project import DbtProject
 from dbt_braid.execution.results import NodeResult
 from dbt_braid.history import store
 from dbt_braid.history.records import NodeRows, attempts_of, sql_time
+from dbt_braid.io.base import Queries, Transactional, supports
 
 RUN_COLUMNS = ("run_id", "command", "selection", "target_name", "started_at", "completed_at",
                "status", "braid_version", "dbt_version", "retry_of", "schedule")
@@ -78,7 +79,7 @@ class Journal:
     def start(cls, project: DbtProject, warehouse: Any, run: dict[str, Any],
               nodes: NodeRows) -> Journal | None:
         """Write the run's ``running`` row; None when history cannot be written this way."""
-        if getattr(warehouse, "transaction", None) is None or not hasattr(warehouse, "query"):
+        if not supports(warehouse, Queries) or not supports(warehouse, Transactional):
             return None  # a third-party table IO manager: the whole run is recorded at its end
         if not tables_ready(project, warehouse):
             result = project.run_operation("braid.ensure_history", {})

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from dbt_braid.dbtcore.project import DbtProject
-from dbt_braid.io.base import is_missing_relation
+from dbt_braid.io.base import Queries, is_missing_relation, supports
 
 RUNS = "braid_runs"
 NODE_RUNS = "braid_node_runs"
@@ -91,7 +91,7 @@ def read(
         )
     sql = f"select * from {quoted(project, table)} {where}"
     try:
-        if warehouse is not None and hasattr(warehouse, "query"):
+        if supports(warehouse, Queries):
             rows: list[dict[str, Any]] = warehouse.query(sql).to_dict("records")
         else:
             rows = project.show(sql)

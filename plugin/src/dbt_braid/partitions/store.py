@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from dbt_braid.assets import PythonAsset
-from dbt_braid.io.base import StoredRef
+from dbt_braid.io.base import StoredRef, WindowReads, supports
 from dbt_braid.io.frames import columns_of
 from dbt_braid.partitions.frames import window_rows
 from dbt_braid.partitions.windows import Window
@@ -44,7 +44,7 @@ def typed_as_table(manager: Any, asset: PythonAsset, value: Any, window: Window)
     import pyarrow as pa
 
     assert asset.partitions is not None
-    if not hasattr(manager, "load_window"):
+    if not supports(manager, WindowReads):
         return value
     low = window.naive_utc[0]
     ref = StoredRef(asset.unique_id, asset.name, asset.package_name, asset.relation)
