@@ -4,7 +4,7 @@ the error message) when its result is known, the braid run's own START before an
 and its end last. A backend watching a long run sees what is running now, not a burst of
 events when it is over.
 
-The events themselves are built by :mod:`dbt_braid.builtins.openlineage` (datasets and job
+The events themselves are built by :mod:`dbt_braid.openlineage_events` (datasets and job
 names shared with the static lineage); this module keeps one run's stream. Hooks run on
 several threads (dbt's workers, the asset executor), so sending is serialised by a lock; a
 backend that fails is warned about once and never fails the run.
@@ -18,6 +18,7 @@ from typing import Any
 import networkx as nx
 
 from dbt_braid import console
+from dbt_braid import openlineage_events as ol
 from dbt_braid.assets import PythonAsset
 from dbt_braid.dbtcore.project import DbtProject
 from dbt_braid.execution.results import NodeResult, RunReport
@@ -30,13 +31,11 @@ class LiveStream:
 
     def __init__(self, client: Any, run_id: str, command: str, project: DbtProject,
                  graph: nx.DiGraph) -> None:
-        from dbt_braid.builtins import openlineage as ol
-
         self.client = client
         self.run_id = run_id
         self.graph = graph
         self.namer = ol.Namer(graph, project)
-        self.parent_job, self.parent = ol._parent(run_id, command, project, self.namer)
+        self.parent_job, self.parent = ol.parent_facet(run_id, command, project, self.namer)
         self.lock = threading.Lock()
         self.started: set[str] = set()
         self.ended: set[str] = set()
@@ -57,23 +56,17 @@ class LiveStream:
                                 f"{type(exc).__name__}: {exc}")
 
     def begin(self, moment: str) -> None:
-        from dbt_braid.builtins import openlineage as ol
-
-        self.send(ol._run_event("START", moment, self.run_id, self.namer, self.parent_job))
+        self.send(ol.run_event("START", moment, self.run_id, self.namer, self.parent_job))
 
     def start(self, uid: str, moment: str | None = None) -> None:
-        from dbt_braid.builtins import openlineage as ol
-
         with self.lock:
             if uid in self.started or not self.is_job(uid):
                 return
             self.started.add(uid)
-        self.send(ol._node_event(uid, "START", moment, self.graph, self.namer, self.parent,
-                                 self.run_id))
+        self.send(ol.node_event(uid, "START", moment, self.graph, self.namer, self.parent,
+                                self.run_id))
 
     def result(self, result: NodeResult) -> None:
-        from dbt_braid.builtins import openlineage as ol
-
         if result.status not in ol.RAN or not self.is_job(result.unique_id):
             return
         with self.lock:
@@ -81,16 +74,14 @@ class LiveStream:
                 return
             self.ended.add(result.unique_id)
         self.start(result.unique_id, result.started_at)  # dbt may not have said it started
-        self.send(ol._end_event(result, self.graph, self.namer, self.parent, self.run_id))
+        self.send(ol.end_event(result, self.graph, self.namer, self.parent, self.run_id))
 
     def end(self, report: RunReport) -> None:
         """Whatever finished without an event (an interrupted batch), then the run's end."""
-        from dbt_braid.builtins import openlineage as ol
-
         for result in report.results:
             self.result(result)
-        self.send(ol._run_event(ol._run_end(report), ol._last_time(report), self.run_id,
-                                self.namer, self.parent_job))
+        self.send(ol.run_event(ol.run_end(report), ol.last_time(report), self.run_id,
+                               self.namer, self.parent_job))
 
 
 _STREAMS: dict[str, LiveStream] = {}
@@ -108,8 +99,6 @@ def finish(run_id: str) -> LiveStream | None:
 @hookimpl
 def start_run(run_id: str, command: str, plan: Plan, project: DbtProject,
               graph: nx.DiGraph) -> None:
-    from dbt_braid.builtins import openlineage as ol
-
     if not ol.configured():
         return
     try:
@@ -121,7 +110,7 @@ def start_run(run_id: str, command: str, plan: Plan, project: DbtProject,
         return
     _STREAMS[run_id] = stream
     _CURRENT.append(stream)
-    stream.begin(ol._now())
+    stream.begin(ol.now())
 
 
 @hookimpl

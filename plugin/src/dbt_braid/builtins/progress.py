@@ -4,7 +4,8 @@ Who watches a run from outside its process (``braid serve``, a CI dashboard) can
 read the warehouse meanwhile: a DuckDB file is held by the process writing it. So the run
 also says what it is doing in a file of its own: the plan when it starts, each node as it
 starts and finishes (dbt and Python alike), the end. Each event is one ``write`` of one line
-to a file opened for appending, so a reader never sees half an event.
+to a file opened for appending, so a reader never sees half an event. The file's place
+and its reading back are :mod:`dbt_braid.progress_file`'s (``braid serve`` reads it too).
 """
 
 from __future__ import annotations
@@ -22,23 +23,17 @@ from dbt_braid.dbtcore.project import DbtProject
 from dbt_braid.execution.results import NodeResult, RunReport
 from dbt_braid.hookspecs import hookimpl
 from dbt_braid.planning.batches import Plan
+from dbt_braid.progress_file import in_progress, progress_path
 
 #: runs whose progress files are kept (with braid serve's console logs beside them) unless
 #: braid.yml says ``runs: {keep: N}``; older ones go, never one of a run still going
 KEEP = 100
-#: bytes read from the end of a progress file to find its end record
-TAIL = 65536
 #: seconds a console log without a progress file is taken for a run still parsing
 LOG_ONLY_GRACE = 3600
 
 #: run_id -> the open progress file of each run under way in this process
 _files: dict[str, int] = {}
 _lock = threading.Lock()
-
-
-def progress_path(target_dir: Path, run_id: str) -> Path:
-    """Where a run's progress goes (``target_dir``: the project's target/)."""
-    return target_dir / "braid" / "runs" / f"{run_id}.jsonl"
 
 
 def _emit(run_id: str, event: dict[str, Any]) -> None:
@@ -55,37 +50,6 @@ def _result(result: NodeResult) -> dict[str, Any]:
             "kind": result.resource_type, "status": result.status,
             "message": result.message, "rows": result.rows_written,
             "attempt": result.attempt}
-
-
-def _alive(pid: Any) -> bool:
-    if not isinstance(pid, int) or pid <= 0:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except OSError:  # someone else's process: alive
-        return True
-    return True
-
-
-def in_progress(path: Path) -> bool:
-    """A run still going: its progress file has no end record and the process that began
-    it (the start record's pid) is alive. A run that crashed (no end, no process) is over."""
-    try:
-        with path.open("rb") as f:
-            first = f.readline()
-            f.seek(max(0, path.stat().st_size - TAIL))
-            tail = f.read()
-    except OSError:
-        return False
-    if b'"event": "finish"' in tail:
-        return False
-    try:
-        pid = json.loads(first).get("pid")
-    except (ValueError, AttributeError):
-        pid = None
-    return _alive(pid)
 
 
 def _mtime(path: Path) -> float:

@@ -20,11 +20,11 @@ from typing import Any
 import yaml
 
 from dbt_braid import console
-from dbt_braid.builtins.lineage import SKIPPED_TYPES
 from dbt_braid.catalog.model import catalog_data
 from dbt_braid.declare.source import source_text
 from dbt_braid.history.status import NodeStatus
 from dbt_braid.io.base import Queries, supports
+from dbt_braid.lineage import SKIPPED_TYPES
 from dbt_braid.session import Loaded, close_io, open_io
 
 

@@ -4,7 +4,7 @@ A launched run is exactly what the command line does (same parse, plan, results,
 artifacts, lineage, run lock), because it *is* the command line: ``python -m dbt_braid run
 ...`` with the server's project, profiles and target. The server names the run
 (``BRAID_RUN_ID``), keeps its console output in ``target/braid/runs/<run_id>.log`` and
-follows it through the progress file the run writes (``builtins.progress``), which stays
+follows it through the progress file the run writes (``progress_file``), which stays
 readable while the run holds a DuckDB file that the server cannot open.
 """
 
@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from dbt_braid.builtins.progress import progress_path
+from dbt_braid.progress_file import progress_path, read_events
 
 COMMANDS = ("run", "build")
 #: seconds a process whose run has ended may take to exit before the server stops waiting
@@ -90,17 +90,7 @@ class Launched:
     _ended: threading.Event = field(default_factory=threading.Event, repr=False)
 
     def events(self) -> list[dict[str, Any]]:
-        try:
-            lines = self.progress.read_text().splitlines()
-        except OSError:
-            return []
-        out = []
-        for line in lines:
-            try:
-                out.append(json.loads(line))
-            except ValueError:  # a line being written
-                break
-        return out
+        return read_events(self.progress)
 
     def finished(self) -> bool:
         """The run's end is recorded (its history and artifacts are written), though the
