@@ -1,8 +1,8 @@
 """The plugin boundary, read from the source (ast; nothing imported, no dbt).
 
 Built-in plugins import the core, never the other way: no module outside ``builtins/``
-imports ``dbt_braid.builtins`` (what both need lives in a core module: ``lineage``,
-``openlineage_events``, ``progress_file``), and no built-in plugin (``builtins/*`` and the
+imports ``dbt_braid.builtins`` (what both need lives in a core module: ``emit.lineage``,
+``emit.openlineage``, ``emit.progress``), and no built-in plugin (``builtins/*`` and the
 IO managers, as ``plugin_host.DEFAULT_PLUGINS`` lists them) imports ``cli`` or ``session``.
 Imports inside functions count. The built-in IO managers' optional methods have the
 signatures of ``io/base.py``'s protocols, which docs/plugins.md documents.
@@ -62,10 +62,10 @@ def default_plugins() -> list[str]:
 def test_the_reader_sees_imports_inside_functions_and_from_imports() -> None:
     """The checks below could fail: the reader finds what they look for."""
     commands = {m for _, m in imports(PACKAGE / "cli" / "commands.py")}
-    assert "dbt_braid.openlineage_events" in commands  # imported inside cmd_lineage
-    assert "dbt_braid.lineage.lineage_payload" in commands
+    assert "dbt_braid.emit.openlineage" in commands  # imported inside cmd_lineage
+    assert "dbt_braid.emit.lineage.lineage_payload" in commands
     lineage = {m for _, m in imports(PACKAGE / "builtins" / "lineage.py")}
-    assert "dbt_braid.lineage" in lineage and within("dbt_braid.builtins.artifacts",
+    assert "dbt_braid.emit.lineage" in lineage and within("dbt_braid.builtins.artifacts",
                                                      "dbt_braid.builtins")
     assert not within("dbt_braid.builtinsx", "dbt_braid.builtins")
 

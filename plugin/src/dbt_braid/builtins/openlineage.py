@@ -4,7 +4,7 @@ Configured the standard ways (``OPENLINEAGE_URL``, ``OPENLINEAGE_CONFIG``, ``ope
 in the working directory or ``~/.openlineage``, ``OPENLINEAGE__TRANSPORT__*``); nothing is
 sent otherwise, and ``OPENLINEAGE_DISABLED=true`` turns it off. The events (datasets named as
 OpenLineage's dbt integration names them, each node's run with the braid run as its parent)
-are built by :mod:`dbt_braid.openlineage_events`; this plugin sends them all at the run's end
+are built by :mod:`dbt_braid.emit.openlineage`; this plugin sends them all at the run's end
 when no live stream (``builtins.openlineage_live``) sent them as they happened. Sending never
 fails a run: an unreachable backend is a warning.
 """
@@ -14,9 +14,9 @@ from __future__ import annotations
 from dbt_braid import console
 from dbt_braid.builtins import openlineage_live as live_stream
 from dbt_braid.dbtcore.project import DbtProject
+from dbt_braid.emit.openlineage import configured, run_events
 from dbt_braid.execution.results import RunReport
 from dbt_braid.hookspecs import hookimpl
-from dbt_braid.openlineage_events import configured, run_events
 
 
 @hookimpl

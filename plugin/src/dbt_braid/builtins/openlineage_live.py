@@ -4,7 +4,7 @@ the error message) when its result is known, the braid run's own START before an
 and its end last. A backend watching a long run sees what is running now, not a burst of
 events when it is over.
 
-The events themselves are built by :mod:`dbt_braid.openlineage_events` (datasets and job
+The events themselves are built by :mod:`dbt_braid.emit.openlineage` (datasets and job
 names shared with the static lineage); this module keeps one run's stream. Hooks run on
 several threads (dbt's workers, the asset executor), so sending is serialised by a lock; a
 backend that fails is warned about once and never fails the run.
@@ -18,9 +18,9 @@ from typing import Any
 import networkx as nx
 
 from dbt_braid import console
-from dbt_braid import openlineage_events as ol
 from dbt_braid.assets import PythonAsset
 from dbt_braid.dbtcore.project import DbtProject
+from dbt_braid.emit import openlineage as ol
 from dbt_braid.execution.results import NodeResult, RunReport
 from dbt_braid.hookspecs import hookimpl
 from dbt_braid.planning.batches import Plan

@@ -5,7 +5,7 @@ read the warehouse meanwhile: a DuckDB file is held by the process writing it. S
 also says what it is doing in a file of its own: the plan when it starts, each node as it
 starts and finishes (dbt and Python alike), the end. Each event is one ``write`` of one line
 to a file opened for appending, so a reader never sees half an event. The file's place
-and its reading back are :mod:`dbt_braid.progress_file`'s (``braid serve`` reads it too).
+and its reading back are :mod:`dbt_braid.emit.progress`'s (``braid serve`` reads it too).
 """
 
 from __future__ import annotations
@@ -20,10 +20,10 @@ from typing import Any
 
 from dbt_braid.assets import PythonAsset
 from dbt_braid.dbtcore.project import DbtProject
+from dbt_braid.emit.progress import in_progress, progress_path
 from dbt_braid.execution.results import NodeResult, RunReport
 from dbt_braid.hookspecs import hookimpl
 from dbt_braid.planning.batches import Plan
-from dbt_braid.progress_file import in_progress, progress_path
 
 #: runs whose progress files are kept (with braid serve's console logs beside them) unless
 #: braid.yml says ``runs: {keep: N}``; older ones go, never one of a run still going

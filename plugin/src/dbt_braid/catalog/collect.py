@@ -22,9 +22,9 @@ import yaml
 from dbt_braid import console
 from dbt_braid.catalog.model import catalog_data
 from dbt_braid.declare.source import source_text
+from dbt_braid.emit.lineage import SKIPPED_TYPES
 from dbt_braid.history.status import NodeStatus
 from dbt_braid.io.base import Queries, supports
-from dbt_braid.lineage import SKIPPED_TYPES
 from dbt_braid.session import Loaded, close_io, open_io
 
 

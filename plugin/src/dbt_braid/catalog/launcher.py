@@ -4,7 +4,7 @@ A launched run is exactly what the command line does (same parse, plan, results,
 artifacts, lineage, run lock), because it *is* the command line: ``python -m dbt_braid run
 ...`` with the server's project, profiles and target. The server names the run
 (``BRAID_RUN_ID``), keeps its console output in ``target/braid/runs/<run_id>.log`` and
-follows it through the progress file the run writes (``progress_file``), which stays
+follows it through the progress file the run writes (``emit.progress``), which stays
 readable while the run holds a DuckDB file that the server cannot open.
 """
 
@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from dbt_braid.progress_file import progress_path, read_events
+from dbt_braid.emit.progress import progress_path, read_events
 
 COMMANDS = ("run", "build")
 #: seconds a process whose run has ended may take to exit before the server stops waiting

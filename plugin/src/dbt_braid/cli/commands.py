@@ -114,7 +114,7 @@ def cmd_lineage(argv: Sequence[str]) -> int:
     import json
 
     from dbt_braid import lineage_views, session
-    from dbt_braid.lineage import lineage_payload
+    from dbt_braid.emit.lineage import lineage_payload
 
     parser = Parser(
         prog="braid lineage", description="Write the graph of dbt nodes and Python assets."
@@ -138,7 +138,7 @@ def cmd_lineage(argv: Sequence[str]) -> int:
         _report_unmatched(unmatched, args.dbt_flags)
         payload = lineage_views.restrict(payload, chosen)
     if args.format == "openlineage":
-        from dbt_braid import openlineage_events
+        from dbt_braid.emit import openlineage as openlineage_events
 
         kept = {n["unique_id"] for n in payload["nodes"]}
         text = openlineage_events.to_json_lines(
