@@ -2,7 +2,7 @@
 windows a run chooses, inputs read by window, writes that replace exactly a window, a
 failed window that loses no other, ``braid retry`` of the failed windows only, dbt's
 microbatch models in the same run, status (the integration project's monthly asset is
-tested in tests/test_integration_project.py).
+tested in tests/e2e/test_integration_project.py).
 
 The clock is ``BRAID_NOW`` (braid's; dbt's microbatch models get explicit
 ``--event-time-start/-end`` where the test depends on their windows)."""

@@ -1,5 +1,5 @@
-"""Every hook of dbt_braid.hookspecs, each with a test of its own (tests/test_plugin_docs.py
-checks that none is missing).
+"""Every hook of dbt_braid.hookspecs, each with a test of its own
+(tests/unit/plugins/test_plugin_docs.py checks that none is missing).
 
 One real run of a small project (model -> Python source -> model, so two dbt batches, plus
 an exposure asset) with a recording plugin registered beside the built-ins; each test reads
