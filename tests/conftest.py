@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from helpers import (  # noqa: F401
     BRAID,
+    BRAID_PACKAGE,
     DBT,
     INTEGRATION,
     REPO,

@@ -17,6 +17,8 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 INTEGRATION = REPO / "integration_tests"
+#: the ``packages.yml`` of a project that installs braid's dbt package from this checkout
+BRAID_PACKAGE = {"packages.yml": f"packages:\n  - local: {REPO}\n"}
 
 
 def source_p_yaml(schema: str | None = None, table: str = "", after: str = "") -> str:
@@ -46,7 +48,7 @@ def copy_integration_project(dest: Path) -> Path:
 
     shutil.copytree(INTEGRATION, dest, ignore=shutil.ignore_patterns(
         "target", "dbt_packages", "logs", ".braid", "*.duckdb", "package-lock.yml"))
-    (dest / "packages.yml").write_text(f"packages:\n  - local: {REPO}\n")
+    (dest / "packages.yml").write_text(BRAID_PACKAGE["packages.yml"])
     return dest
 BRAID = str(Path(sys.executable).with_name("braid"))
 DBT = str(Path(sys.executable).with_name("dbt"))

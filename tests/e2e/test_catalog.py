@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from dbt_braid.catalog import model, page
 from graphs import synthetic_payload
-from helpers import BRAID, DBT, REPO, copy_integration_project
+from helpers import BRAID, BRAID_PACKAGE, DBT, REPO, copy_integration_project
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMEDRIVER = "/usr/bin/chromedriver"
@@ -189,7 +189,7 @@ def test_the_catalog_in_chromium(driver, it_catalog: Path) -> None:
 
 
 PARTITIONED_FILES = {
-    "packages.yml": f"packages:\n  - local: {REPO}\n",
+    **BRAID_PACKAGE,
     "models/orders.sql": """
         {{ config(materialized='table', event_time='order_date') }}
         select cast(d as date) as order_date, 10 as amount

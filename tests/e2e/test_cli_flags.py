@@ -9,7 +9,7 @@ import json
 import subprocess
 
 import duckdb
-from helpers import BRAID, REPO
+from helpers import BRAID, BRAID_PACKAGE
 
 
 def test_run_help_lists_dbt_own_flags_for_the_command() -> None:
@@ -75,7 +75,7 @@ def test_a_selection_matching_nothing_exits_as_dbt_does(make_project) -> None:
 
 
 GLOBAL_FILES = {
-    "packages.yml": f"packages:\n  - local: {REPO}\n",
+    **BRAID_PACKAGE,
     "models/a.sql": "{{ config(materialized='table') }} select 1 as id",
     "models/bad.sql": "select * from no_such_table",
 }

@@ -15,12 +15,12 @@ import sys
 from pathlib import Path
 
 import pytest
-from helpers import REPO, Project, copy_project, template_project
+from helpers import BRAID_PACKAGE, Project, copy_project, template_project
 
 DBT = str(Path(sys.executable).with_name("dbt"))
 
 FILES = {
-    "packages.yml": f"packages:\n  - local: {REPO}\n",
+    **BRAID_PACKAGE,
     "models/a.sql": "{{ config(materialized='table') }} select 1 as id",
     "models/after_first.sql": "select * from {{ source('py', 'first') }}",
     "models/sources.yml": """

@@ -10,12 +10,12 @@ import sys
 from pathlib import Path
 
 import pytest
-from helpers import REPO, Project, copy_project, source_p_yaml, template_project
+from helpers import BRAID_PACKAGE, Project, copy_project, source_p_yaml, template_project
 
 DBT = str(Path(sys.executable).with_name("dbt"))
 
 HOOKED = {
-    "packages.yml": f"packages:\n  - local: {REPO}\n",
+    **BRAID_PACKAGE,
     "dbt_project.yml": """
         name: proj
         version: "1.0"

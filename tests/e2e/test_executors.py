@@ -14,10 +14,10 @@ import signal
 import time
 
 import pytest
-from helpers import REPO, Project, signal_when
+from helpers import BRAID_PACKAGE, Project, signal_when
 
 FILES = {
-    "packages.yml": f"packages:\n  - local: {REPO}\n",
+    **BRAID_PACKAGE,
     "models/a.sql": "{{ config(materialized='table') }} "
                     "select range as id from range(1, 2001)",
     "models/b.sql": "{{ config(materialized='table') }} "

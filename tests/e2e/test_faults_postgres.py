@@ -21,7 +21,7 @@ import pytest
 from dbt_braid.assets import Relation
 from dbt_braid.io.generic_table import GenericTableIO
 from dbt_braid.io.postgres_table import PostgresTableIO
-from helpers import REPO, Project, pg_profile, pg_rows
+from helpers import BRAID_PACKAGE, Project, pg_profile, pg_rows
 from test_table_io import asset, env_for, pg_credentials, ref
 
 PROFILE = pg_profile(threads=1)
@@ -106,7 +106,7 @@ STREAM = """
 def pg_project(make_project, pg_server, pg_database) -> tuple[Project, dict[str, str]]:
     project = make_project({
         "profiles.yml": PROFILE,
-        "packages.yml": f"packages:\n  - local: {REPO}\n",
+        **BRAID_PACKAGE,
         "models/sources.yml": SOURCES,
         "python_assets/stream.py": STREAM,
     })

@@ -9,10 +9,10 @@ import json
 import signal
 
 import pytest
-from helpers import REPO, Project, copy_project, signal_when, template_project
+from helpers import BRAID_PACKAGE, Project, copy_project, signal_when, template_project
 
 SHOP = {
-    "packages.yml": f"packages:\n  - local: {REPO}\n",
+    **BRAID_PACKAGE,
     "seeds/raw.csv": "id,amount\n1,10\n2,20\n3,30\n",
     "models/base.sql": "{{ config(materialized='table') }} select id, amount from {{ ref('raw') }}",
     "models/report.sql": "{{ config(materialized='table') }} "

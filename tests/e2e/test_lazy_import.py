@@ -14,10 +14,10 @@ from pathlib import Path
 
 from dbt_braid import session
 from dbt_braid.dbtcore.project import DbtOptions
-from helpers import REPO, Project
+from helpers import BRAID_PACKAGE, Project
 
 FILES = {
-    "packages.yml": f"packages:\n  - local: {REPO}\n",
+    **BRAID_PACKAGE,
     "models/a.sql": "{{ config(materialized='table') }} select 1 as id",
     "models/sources.yml": """
         version: 2
@@ -100,7 +100,7 @@ def test_commands_that_run_no_python_import_none(make_project, tmp_path) -> None
 def test_ready_made_assets_are_not_imported_to_validate(make_project) -> None:
     """The package's ``braid.loaders.load_file`` goes through the same path: read, not run."""
     project = make_project({
-        "packages.yml": f"packages:\n  - local: {REPO}\n",
+        **BRAID_PACKAGE,
         "models/sources.yml": """
             version: 2
             sources:

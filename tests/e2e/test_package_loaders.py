@@ -5,12 +5,12 @@ from __future__ import annotations
 import json
 
 import pandas as pd
-from helpers import REPO
+from helpers import BRAID_PACKAGE
 
 
 def test_load_file_reads_every_format_from_yaml_alone(make_project) -> None:
     project = make_project({
-        "packages.yml": f"packages:\n  - local: {REPO}\n",
+        **BRAID_PACKAGE,
         "models/sources.yml": """
             version: 2
             sources:

@@ -15,12 +15,20 @@ import subprocess
 
 import jsonschema
 import pytest
-from helpers import REPO, Project, copy_project, pg_profile, pg_rows, template_project
+from helpers import (
+    BRAID_PACKAGE,
+    REPO,
+    Project,
+    copy_project,
+    pg_profile,
+    pg_rows,
+    template_project,
+)
 
 UID = "python.proj.daily"
 
 FILES = {
-    "packages.yml": f"packages:\n  - local: {REPO}\n",
+    **BRAID_PACKAGE,
     # three orders a day from 2026-01-01 to 2026-01-07; dbt's event_time says which day
     "models/orders.sql": """
         {{ config(materialized='table', event_time='order_date') }}

@@ -11,10 +11,10 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from helpers import REPO, Project, copy_project, template_project
+from helpers import BRAID_PACKAGE, Project, copy_project, template_project
 
 SHOP = {
-    "packages.yml": f"packages:\n  - local: {REPO}\n",
+    **BRAID_PACKAGE,
     # plain dbt's recorder: braid's own invocations must not be recorded twice by it
     "dbt_project.yml": """
         name: proj

@@ -15,11 +15,19 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from helpers import BRAID, REPO, Project, copy_project, pg_profile, pg_rows, template_project
+from helpers import (
+    BRAID,
+    BRAID_PACKAGE,
+    Project,
+    copy_project,
+    pg_profile,
+    pg_rows,
+    template_project,
+)
 
 #: a -> p (Python, writes py.p) -> hold (Python, waits until told to finish); other reads a
 FILES = {
-    "packages.yml": f"packages:\n  - local: {REPO}\n",
+    **BRAID_PACKAGE,
     "models/a.sql": "{{ config(materialized='table') }} select 1 as id",
     "models/other.sql": "{{ config(materialized='table') }} select 2 as id",
     "models/sources.yml": """

@@ -11,7 +11,7 @@ import json
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from helpers import REPO, Project, copy_project, template_project
+from helpers import BRAID_PACKAGE, Project, copy_project, template_project
 
 UTC = timezone.utc
 
@@ -26,7 +26,7 @@ def at(text: str) -> datetime:
 # ---- braid.yml and braid run --due, on a real project -------------------------------------
 
 FILES = {
-    "packages.yml": f"packages:\n  - local: {REPO}\n",
+    **BRAID_PACKAGE,
     "models/a.sql": "{{ config(materialized='table') }} select 1 as id",
     "models/b.sql": "{{ config(materialized='table', tags=['nightly']) }} select 2 as id",
     "selectors.yml": """
@@ -290,7 +290,7 @@ def test_a_new_schedule_waits_for_its_first_tick_unless_it_catches_up(project: P
 
 
 POLICY_FILES = {
-    "packages.yml": f"packages:\n  - local: {REPO}\n",
+    **BRAID_PACKAGE,
     "models/a.sql": "{{ config(materialized='table') }} select 1 as id",
     "models/hourly.sql": "{{ config(materialized='table', freshness={'build_after': "
                          "{'count': 1, 'period': 'hour'}}) }} select * from {{ ref('a') }}",

@@ -10,12 +10,12 @@ import signal
 from pathlib import Path
 
 import pytest
-from helpers import REPO, Project, signal_when
+from helpers import BRAID_PACKAGE, Project, signal_when
 
 #: p streams its rows to the warehouse slowly: the write is under way for ~2 s after the
 #: marker appears; slow sleeps in its function
 FILES = {
-    "packages.yml": f"packages:\n  - local: {REPO}\n",
+    **BRAID_PACKAGE,
     "models/a.sql": "{{ config(materialized='table') }} select 1 as id",
     "models/after.sql": "{{ config(materialized='table') }} "
                         "select count(*) as n from {{ source('py', 'p') }}",

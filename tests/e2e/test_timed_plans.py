@@ -8,10 +8,10 @@ from __future__ import annotations
 import json
 from datetime import datetime
 
-from helpers import REPO, Project
+from helpers import BRAID_PACKAGE, Project
 
 FILES = {
-    "packages.yml": f"packages:\n  - local: {REPO}\n",
+    **BRAID_PACKAGE,
     "models/m1.sql": "{{ config(materialized='table') }} "
                      "select count(*) as n from {{ source('py', 'loader') }}",
     "models/slow.sql": "{{ config(materialized='table') }} "

@@ -7,10 +7,10 @@ import json
 import time
 
 import pytest
-from helpers import REPO, Project
+from helpers import BRAID_PACKAGE, Project
 
 FILES = {
-    "packages.yml": f"packages:\n  - local: {REPO}\n",
+    **BRAID_PACKAGE,
     "models/a.sql": "{{ config(materialized='table') }} select 1 as id",
     "models/reads_hang.sql": "{{ config(materialized='table') }} "
                              "select * from {{ source('py', 'hang') }}",
