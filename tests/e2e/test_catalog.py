@@ -1,6 +1,7 @@
-"""``braid catalog`` (issue 15, point 1): the page's data model as pure functions, and the one
-offline page in a real headless Chromium (Debian's chromium and chromium-driver, driven by
-Selenium with an explicit chromedriver path: nothing is downloaded).
+"""``braid catalog`` (issue 15, point 1): the one offline page in a real headless Chromium
+(Debian's chromium and chromium-driver, driven by Selenium with an explicit chromedriver path:
+nothing is downloaded). The page's data model as pure functions is in
+tests/unit/catalog/test_catalog_model.py.
 """
 
 from __future__ import annotations

@@ -1,8 +1,9 @@
 """Schedules (issue 16, points 1-3 and 7; issue 25, item 4): braid.yml validated, what is
-due on a clock the tests choose (time zones, DST, catch-up), and ``braid run --due`` on a real
-project: one run per due schedule, recorded with its name, idempotent, and polite to a run
-holding the target; a new schedule waits for its first tick unless ``catch_up: true`` (the
-module's project opts in, so its schedules run on the first call); ``--dry-run`` runs nothing.
+due on a clock the tests choose (catch-up; time zones and DST: tests/unit/schedules/), and
+``braid run --due`` on a real project: one run per due schedule, recorded with its name,
+idempotent, and polite to a run holding the target; a new schedule waits for its first tick
+unless ``catch_up: true`` (the module's project opts in, so its schedules run on the first
+call); ``--dry-run`` runs nothing.
 """
 
 from __future__ import annotations

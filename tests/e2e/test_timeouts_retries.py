@@ -1,5 +1,6 @@
 """``timeout`` and ``retries`` of a Python asset (issue 14, point 5): real braid runs on
-DuckDB, the history tables read back, and the transient-error rule on real driver errors."""
+DuckDB, the history tables read back (the transient-error rule on real driver errors:
+tests/unit/execution/test_transient_errors.py)."""
 
 from __future__ import annotations
 

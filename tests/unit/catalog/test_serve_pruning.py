@@ -5,8 +5,6 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from test_catalog import ARTIFACTS, PREDICTED, _severe, _shown, driver  # noqa: F401
-
 
 def test_old_progress_files_and_logs_are_pruned(tmp_path: Path) -> None:
     """A run every minute must not fill the disk: the newest KEEP runs' progress files (and

@@ -1,4 +1,5 @@
-"""dbt's global flags as braid declares them, checked against dbt's own click options."""
+"""dbt's global flags told from the rest of braid's arguments, and the command put first, as
+dbt reads them (the real commands taking them: tests/e2e/test_cli_flags.py)."""
 
 from __future__ import annotations
 
