@@ -17,7 +17,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
 from common import alternate, describe_machine, median  # noqa: E402
 from dbt_braid.catalog import model, page  # noqa: E402
-from test_catalog import synthetic_payload  # noqa: E402
+from graphs import synthetic_payload  # noqa: E402
 
 
 def write(folder: Path, n: int) -> Path:

@@ -37,23 +37,23 @@ pytest -q -p no:cacheprovider -n "${BRAID_TEST_WORKERS:-auto}" --dist loadscope 
 # selector, parsing and meta, build's test edges, plugin hooks around dbt nodes, freshness
 # policies), on DuckDB (PostgreSQL IO is braid's own code, tested above).
 # BRAID_OLDER_DBT=0 skips them.
-IT=tests/test_integration_project.py
-DBT_FACING=(tests/test_dbt_versions.py
+IT=tests/e2e/test_integration_project.py
+DBT_FACING=(tests/e2e/test_dbt_versions.py tests/unit/dbtcore/test_supported_releases.py
   "$IT::test_seed_scenario_runs_in_two_dbt_invocations[duckdb]"
   "$IT::test_demo_output_is_one_dbt_run[duckdb]"
   "$IT::test_history_records_every_node_of_the_run[duckdb]"
   "$IT::test_plain_dbt_run_records_history_through_on_run_end[duckdb]"
   "$IT::test_partitioned_asset_rerun_of_one_month_keeps_one_copy[duckdb]"
-  tests/test_dbt_artifacts.py::test_run_results_hold_the_whole_run_and_hooks_run_once
-  tests/test_dbt_artifacts.py::test_dbt_retry_reruns_what_a_failing_braid_run_skipped
-  tests/test_console_stream.py::test_a_successful_run_reads_as_one_dbt_run
-  tests/test_console_stream.py::test_a_failure_skips_both_kinds_and_is_listed_once
-  tests/test_console_stream.py::test_json_logs_carry_one_summary_for_the_run
-  tests/test_selection.py::test_ls_agrees_with_dbt_on_a_generated_project
-  tests/test_build.py::test_build_selection_with_indirect_tests
-  tests/test_declaration_errors.py::test_all_problems_reported_together_one_line_each
-  tests/test_plugin_hooks.py::test_hook_after_dbt_node
-  tests/test_schedules.py::test_freshness_policies_make_assets_overdue_and_due)
+  tests/e2e/test_dbt_artifacts.py::test_run_results_hold_the_whole_run_and_hooks_run_once
+  tests/e2e/test_dbt_artifacts.py::test_dbt_retry_reruns_what_a_failing_braid_run_skipped
+  tests/e2e/test_console_stream.py::test_a_successful_run_reads_as_one_dbt_run
+  tests/e2e/test_console_stream.py::test_a_failure_skips_both_kinds_and_is_listed_once
+  tests/e2e/test_console_stream.py::test_json_logs_carry_one_summary_for_the_run
+  tests/e2e/test_selection.py::test_ls_agrees_with_dbt_on_a_generated_project
+  tests/e2e/test_build.py::test_build_selection_with_indirect_tests
+  tests/e2e/test_declaration_errors.py::test_all_problems_reported_together_one_line_each
+  tests/e2e/test_plugin_hooks.py::test_hook_after_dbt_node
+  tests/e2e/test_schedules.py::test_freshness_policies_make_assets_overdue_and_due)
 if [ "${BRAID_OLDER_DBT:-1}" = 1 ]; then
   wait "$venvs" || { cat "$REPO/.venvs-older.log"; exit 1; }
   cat "$REPO/.venvs-older.log"

@@ -5,7 +5,7 @@ braid uses more of dbt than its command line: ``dbtRunner``, the parsed manifest
 Every difference braid depends on is answered here, as a question about the installed dbt
 ("does its selector have the ``selector:`` method?"), so that no other module compares
 versions. The tests run on each supported release (scripts/test.sh), and
-``tests/test_dbt_versions.py`` checks each answer against the dbt it runs on.
+``tests/e2e/test_dbt_versions.py`` checks each answer against the dbt it runs on.
 
 Known differences, oldest first:
 
