@@ -17,9 +17,9 @@ from typing import Protocol
 
 import pytest
 import test_plugin_hooks
-from helpers import REPO
 from dbt_braid import hookspecs
 from dbt_braid.io import base
+from helpers import REPO
 
 DOC = (REPO / "docs" / "plugins.md").read_text()
 HOOKS = sorted(

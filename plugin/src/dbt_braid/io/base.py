@@ -60,7 +60,8 @@ class IOManager(Protocol):
 # ---- what a manager may do besides load and store --------------------------------------
 # One protocol per optional method. braid asks ``supports(manager, Protocol)`` before it
 # calls one, and does without it otherwise (docs/plugins.md, "Optional IO methods", says
-# what each one is for; tests/unit/plugins/test_plugin_docs.py fails when one is not documented there).
+# what each one is for; tests/unit/plugins/test_plugin_docs.py fails when one is not
+# documented there).
 
 
 @runtime_checkable
