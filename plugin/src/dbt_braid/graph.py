@@ -22,6 +22,8 @@ from dbt_braid.errors import BraidUserError, Problem
 #: Graph node kinds: who runs it.
 DBT = "dbt"
 PYTHON = "python"
+#: what ``dbt test`` runs (its ``--resource-type`` chooses among these)
+TEST_TYPES = frozenset({"test", "unit_test"})
 
 
 def _value(resource_type: Any) -> str:

@@ -55,8 +55,6 @@ DEFAULT_TYPES = frozenset(
     }
 )
 ALL_TYPES = DEFAULT_TYPES | {"analysis"}
-#: what ``dbt test`` runs (its ``--resource-type`` chooses among these)
-TEST_TYPES = frozenset({"test", "unit_test"})
 
 _PREFIXED = {
     "exposure": "exposure",

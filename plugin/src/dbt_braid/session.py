@@ -44,7 +44,7 @@ from dbt_braid.selection import (
 def runnable_types(command: str, resource_types: Sequence[str] = ()) -> frozenset[str]:
     """The dbt resource types a braid command runs, as the dbt command of that name does
     (``seed``, ``snapshot`` and ``test`` run no Python asset: :data:`RUNS_PYTHON`)."""
-    from dbt_braid.listing import TEST_TYPES
+    from dbt_braid.graph import TEST_TYPES
 
     if command == "build":
         from dbt.task.build import BuildTask

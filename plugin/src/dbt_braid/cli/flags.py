@@ -16,6 +16,7 @@ from typing import Any
 from dbt_braid import listing
 from dbt_braid.dbtcore.project import DbtOptions
 from dbt_braid.errors import BraidUserError
+from dbt_braid.graph import TEST_TYPES
 from dbt_braid.selection import SelectionRequest
 
 DESCRIPTIONS = {
@@ -294,7 +295,7 @@ def options_and_selection(
     elif command == "build" and (args.resource_types or args.exclude_resource_types):
         types = _resource_types(args, listing.ALL_TYPES)
     elif command == "test" and (args.resource_types or args.exclude_resource_types):
-        types = _resource_types(args, listing.TEST_TYPES)
+        types = _resource_types(args, TEST_TYPES)
     selection = SelectionRequest(
         args.select, args.exclude, args.selector, args.state, types, args.indirect_selection
     )
