@@ -94,22 +94,27 @@ def dbt_global_flags() -> dict[str, bool]:
     return found
 
 
+def _global_width(token: str) -> int:
+    """How many tokens a global flag starting at ``token`` spans (``--log-path x``: 2,
+    ``--log-path=x`` and ``-q``: 1); 0 when ``token`` is not one of dbt's global flags."""
+    takes_value = dbt_global_flags().get(token.split("=", 1)[0])
+    if takes_value is None:
+        return 0
+    return 2 if takes_value and "=" not in token else 1
+
+
 def split_global_flags(tokens: Sequence[str]) -> tuple[list[str], list[str]]:
     """``tokens`` split into dbt's global flags (each with its value) and the rest."""
-    known = dbt_global_flags()
     mine: list[str] = []
     rest: list[str] = []
     i = 0
     while i < len(tokens):
-        token = tokens[i]
-        takes_value = known.get(token.split("=", 1)[0])
-        if takes_value is None:
-            rest.append(token)
-            i += 1
-            continue
-        step = 2 if takes_value and "=" not in token else 1
-        mine += tokens[i : i + step]
-        i += step
+        width = _global_width(tokens[i])
+        if width:
+            mine += tokens[i : i + width]
+        else:
+            rest.append(tokens[i])
+        i += width or 1
     return mine, rest
 
 
@@ -117,11 +122,9 @@ def command_first(argv: Sequence[str]) -> list[str]:
     """``braid -q status`` as ``braid status -q``: dbt takes its global flags before the
     command as well as after it; braid's commands read them after."""
     leading, rest = [], list(argv)
-    known = dbt_global_flags()
-    while rest and rest[0].split("=", 1)[0] in known:
-        step = 2 if known[rest[0].split("=", 1)[0]] and "=" not in rest[0] else 1
-        leading += rest[:step]
-        rest = rest[step:]
+    while rest and (width := _global_width(rest[0])):
+        leading += rest[:width]
+        rest = rest[width:]
     return [*rest[:1], *leading, *rest[1:]]
 
 

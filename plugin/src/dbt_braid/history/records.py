@@ -32,6 +32,11 @@ def sql_time(iso: str | None) -> str | None:
     return moment.strftime("%Y-%m-%d %H:%M:%S.%f")
 
 
+def when(row: Mapping[str, Any]) -> str:
+    """When a history row happened, as its rows sort: completed, else started."""
+    return str(row.get("completed_at") or row.get("started_at") or "")
+
+
 def latest_success(rows: Iterable[Mapping[str, Any]]) -> dict[str, str]:
     """unique_id -> completed_at of its latest successful materialization."""
     latest: dict[str, str] = {}

@@ -18,7 +18,7 @@ from typing import Any
 import networkx as nx
 
 from dbt_braid.history.overdue import Policy, overdue
-from dbt_braid.history.records import SUCCESS, has_version, materializing_parents
+from dbt_braid.history.records import SUCCESS, has_version, materializing_parents, when
 from dbt_braid.history.window_status import (
     Upstream,
     WindowState,
@@ -56,10 +56,6 @@ class NodeStatus:
         return found
 
 
-def _when(row: Mapping[str, Any]) -> str:
-    return str(row.get("completed_at") or row.get("started_at") or "")
-
-
 def node_statuses(
     graph: nx.DiGraph, rows: Iterable[Mapping[str, Any]], only: Iterable[str] | None = None,
     policies: Mapping[str, list[Policy]] | None = None, now: datetime | None = None,
@@ -75,7 +71,7 @@ def node_statuses(
     for row in rows:
         by_node.setdefault(str(row["unique_id"]), []).append(row)
     for attempts in by_node.values():
-        attempts.sort(key=_when)
+        attempts.sort(key=when)
     statuses: dict[str, NodeStatus] = {}
     wanted = set(only) if only is not None else None
     for uid in nx.topological_sort(graph):
@@ -106,17 +102,17 @@ def node_statuses(
                 reason += f" (last attempt {last.get('status')}: {last.get('message') or ''})"
         elif uid in windows and not (
                 last is not None and last.get("status") in FAILED and not last.get("partition_key")
-                and _when(last) > _when(good)):
+                and when(last) > when(good)):
             reason = node_reason(windows[uid])
             state, reason = ("stale", reason) if reason else ("fresh", "up to date")
-        elif last is not None and last.get("status") in FAILED and _when(last) > _when(good):
+        elif last is not None and last.get("status") in FAILED and when(last) > when(good):
             state, reason = "stale", f"last attempt failed: {last.get('message') or last['status']}"
         elif data.get("checksum") and good.get("code_version") != data.get("checksum"):
             state, reason = "stale", f"its {_what(data)} changed since it was last materialized"
         else:
             for parent in materializing_parents(graph, uid):
                 upstream = [r for r in by_node.get(parent, []) if r.get("status") in SUCCESS]
-                if upstream and _when(upstream[-1]) > _when(good):
+                if upstream and when(upstream[-1]) > when(good):
                     state = "stale"
                     reason = f"upstream {graph.nodes[parent]['name']} was materialized after it"
                     break
@@ -130,7 +126,7 @@ def node_statuses(
             uid,
             data["name"],
             data["resource_type"],
-            _when(last) if last else None,
+            when(last) if last else None,
             last.get("status") if last else None,
             state,
             reason,
@@ -158,7 +154,7 @@ def _windows(graph: nx.DiGraph, uid: str, spec: PartitionSpec,
     ones by their overlapping windows, judged before it in topological order)."""
     upstream = []
     for parent in materializing_parents(graph, uid):
-        done = [_when(r) for r in by_node.get(parent, []) if r.get("status") in SUCCESS]
+        done = [when(r) for r in by_node.get(parent, []) if r.get("status") in SUCCESS]
         status = statuses.get(parent)
         upstream.append(Upstream(graph.nodes[parent]["name"], max(done, default=""),
                                  status is not None and status.state == "stale",

@@ -8,8 +8,9 @@ from typing import Any
 
 import networkx as nx
 
+from dbt_braid.history.records import when
 from dbt_braid.history.status import NodeStatus
-from dbt_braid.history.windows import summary_text
+from dbt_braid.history.window_status import summary_text
 
 DESCRIPTIONS = {
     "history": "Materializations of the selected nodes, newest first.",
@@ -65,7 +66,7 @@ def history_lines(
     picked = [r for r in rows if chosen is None or r["unique_id"] in chosen]
     if chosen is None:
         picked += unfinished_runs(runs, rows)
-    picked.sort(key=lambda r: str(r.get("completed_at") or r.get("started_at") or ""), reverse=True)
+    picked.sort(key=when, reverse=True)
     if limit:
         picked = picked[:limit]
     if output == "json":

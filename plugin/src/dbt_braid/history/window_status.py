@@ -17,9 +17,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
+from dbt_braid.history.records import SUCCESS, when
 from dbt_braid.partitions.windows import PartitionSpec, Window, covering, floor, step
 
-SUCCESS = frozenset({"success", "pass"})
 IGNORED = frozenset({"skipped", "no-op", "retried"})
 #: a window's states: ``done`` (fresh), ``stale``, ``failed``, ``missing``
 DONE, STALE, FAILED, MISSING = "done", "stale", "failed", "missing"
@@ -50,16 +50,12 @@ class Upstream:
     windows: Sequence[WindowState] | None = None
 
 
-def _when(row: Mapping[str, Any]) -> str:
-    return str(row.get("completed_at") or row.get("started_at") or "")
-
-
 def _computations(rows: Iterable[Mapping[str, Any]]
                   ) -> tuple[dict[str, Mapping[str, Any]], dict[str, Mapping[str, Any]]]:
     """Per window key: its latest attempt, and its latest successful one."""
     last: dict[str, Mapping[str, Any]] = {}
     good: dict[str, Mapping[str, Any]] = {}
-    for row in sorted(rows, key=_when):
+    for row in sorted(rows, key=when):
         key = row.get("partition_key")
         if not key or row.get("status") in IGNORED:
             continue
@@ -117,7 +113,7 @@ def window_freshness(spec: PartitionSpec, rows: Iterable[Mapping[str, Any]], now
     for window in covering(spec.begin, step(floor(now, spec.batch_size), spec.batch_size),
                            spec.batch_size):
         latest, success = last.get(window.key), good.get(window.key)
-        at = _when(success) if success is not None else ""
+        at = when(success) if success is not None else ""
         if latest is None:
             state, reason = MISSING, ""
         elif latest.get("status") not in SUCCESS:
@@ -166,18 +162,31 @@ def due(states: Sequence[WindowState]) -> list[str]:
     return [s.key for s in states if s.state in (STALE, FAILED, MISSING)]
 
 
+def few(ranges: Sequence[str], shown: int = 3) -> str:
+    """The first ``shown`` ranges, and how many more there are."""
+    more = f" (+{len(ranges) - shown} more)" if len(ranges) > shown else ""
+    return ", ".join(ranges[:shown]) + more
+
+
+def summary_text(summary: Mapping[str, Any]) -> str:
+    """``11/14 done; stale 2026-01-02; failed 2026-01-03; missing 2026-01-13..2026-01-14``."""
+    parts = [f"{summary['done']}/{summary['total']} done"]
+    for state in (STALE, FAILED, MISSING):
+        ranges = list(summary.get(state) or ())
+        if ranges:
+            parts.append(f"{state} {few(ranges)}")
+    return "; ".join(parts)
+
+
 def node_reason(states: Sequence[WindowState]) -> str:
     """The asset's reason when some of its windows are stale or failed; "" when none is."""
     failed = ranges(states, FAILED)
     if failed:
-        more = f" (+{len(failed) - 3} more)" if len(failed) > 3 else ""
-        return f"window(s) failed: {', '.join(failed[:3])}{more}; braid retry reruns them"
+        return f"window(s) failed: {few(failed)}; braid retry reruns them"
     stale = [s for s in states if s.state == STALE]
     if not stale:
         return ""
-    shown = ranges(states, STALE)
-    more = f" (+{len(shown) - 3} more)" if len(shown) > 3 else ""
-    return (f"{len(stale)} of {len(states)} windows stale ({', '.join(shown[:3])}{more}): "
+    return (f"{len(stale)} of {len(states)} windows stale ({few(ranges(states, STALE))}): "
             f"{stale[0].reason}")
 
 

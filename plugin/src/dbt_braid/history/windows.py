@@ -1,5 +1,5 @@
 """What history says of partitioned assets' windows: the latest one done (where a plain run
-goes on from), the summary as ``braid status`` prints it, a run's result over its windows.
+goes on from), a run's result over its windows.
 Rows carry their window's key in ``partition_key``; keys sort as their windows do (ISO
 dates). Each window's state, stale ones included, is :mod:`dbt_braid.history.window_status`."""
 
@@ -9,7 +9,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from dbt_braid.history import store
-from dbt_braid.history.records import SUCCESS
+from dbt_braid.history.records import SUCCESS, when
 
 
 def done_windows(project: Any, warehouse: Any, uids: Iterable[str]) -> dict[str, str]:
@@ -23,24 +23,13 @@ def done_windows(project: Any, warehouse: Any, uids: Iterable[str]) -> dict[str,
     return done
 
 
-def summary_text(summary: Mapping[str, Any]) -> str:
-    """``11/14 done; stale 2026-01-02; failed 2026-01-03; missing 2026-01-13..2026-01-14``."""
-    parts = [f"{summary['done']}/{summary['total']} done"]
-    for state in ("stale", "failed", "missing"):
-        ranges = list(summary.get(state) or ())
-        if ranges:
-            more = f" (+{len(ranges) - 3} more)" if len(ranges) > 3 else ""
-            parts.append(f"{state} {', '.join(ranges[:3])}{more}")
-    return "; ".join(parts)
-
-
 def last_run_status(uid: str, rows: Iterable[Mapping[str, Any]]) -> str | None:
     """A partitioned asset's result in its latest run, over that run's windows: success,
     error, or dbt's ``partial success``."""
     mine = [r for r in rows if r.get("unique_id") == uid and r.get("status") != "retried"]
     if not mine:
         return None
-    last = max(mine, key=lambda r: str(r.get("completed_at") or r.get("started_at") or ""))
+    last = max(mine, key=when)
     statuses = {str(r.get("status")) for r in mine if r.get("run_id") == last.get("run_id")}
     if not any(r.get("partition_key") for r in mine if r.get("run_id") == last.get("run_id")):
         return None

@@ -279,7 +279,7 @@
   }
   // a partitioned asset's windows, oldest first: one cell each, coloured by its state
   function windowsText(summary) {
-    // as braid status says it (history/windows.py summary_text)
+    // as braid status says it (history/window_status.py summary_text)
     const parts = [`${summary.done}/${summary.total} done`];
     for (const state of ["stale", "failed", "missing"]) {
       const ranges = summary[state] || [];
