@@ -19,9 +19,9 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from dbt_braid import session  # noqa: E402
 from dbt_braid.dbtcore.project import DbtOptions, DbtProject  # noqa: E402
-from dbt_braid.selection import SelectionRequest  # noqa: E402
+from dbt_braid.run import session  # noqa: E402
+from dbt_braid.selection.select import SelectionRequest  # noqa: E402
 from generate import write_project  # noqa: E402
 
 SELECTIONS = (

@@ -35,11 +35,11 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests"))
 
 import pgserver  # noqa: E402
-from dbt_braid.assets import PythonAsset, Relation  # noqa: E402
+from dbt_braid.core.assets import PythonAsset, Relation  # noqa: E402
+from dbt_braid.core.loader import FunctionRef  # noqa: E402
 from dbt_braid.io.base import IOEnv  # noqa: E402
 from dbt_braid.io.duckdb_table import DuckDBTableIO  # noqa: E402
 from dbt_braid.io.postgres_table import PostgresTableIO  # noqa: E402
-from dbt_braid.loader import FunctionRef  # noqa: E402
 
 
 def frame(n: int) -> pd.DataFrame:

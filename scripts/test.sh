@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The test command: lint, types, the whole suite against real dbt (the newest supported
+# The test command: lint, types, the import layers, the whole suite against real dbt (the newest supported
 # release, 1.12) on real DuckDB files and PostgreSQL, then the dbt-facing tests again on
 # dbt-core 1.11 and 1.10 (dbt_braid/dbtcore/versions.py lists what differs between them).
 set -euo pipefail
@@ -18,6 +18,8 @@ make_venv "${BRAID_VENV:-$REPO/.venv}"
 cd "$REPO"
 ruff check plugin tests python_assets integration_tests bench examples
 mypy --config-file plugin/pyproject.toml plugin/src/dbt_braid
+# the layers of ARCHITECTURE.md, as plugin/pyproject.toml's import-linter contracts
+lint-imports --config plugin/pyproject.toml
 # the older releases' venvs are made while the main pass runs (pip waits on the network)
 if [ "${BRAID_OLDER_DBT:-1}" = 1 ]; then
   (for minor in 11 10; do

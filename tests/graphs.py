@@ -17,7 +17,7 @@ def add_dbt(
     folder: tuple[str, ...] = (),
     uid: str | None = None,
 ) -> str:
-    """Add a dbt node with the attributes :func:`dbt_braid.graph.build_graph` gives it."""
+    """Add a dbt node with the attributes :func:`dbt_braid.graph.unified.build_graph` gives it."""
     uid = uid or f"{resource_type}.{package}.{name}"
     graph.add_node(
         uid,

@@ -18,7 +18,7 @@ from typing import Any
 
 import pyarrow as pa
 import pytest
-from dbt_braid.assets import Relation
+from dbt_braid.core.assets import Relation
 from dbt_braid.io.generic_table import GenericTableIO
 from dbt_braid.io.postgres_table import PostgresTableIO
 from helpers import BRAID_PACKAGE, Project, pg_profile, pg_rows

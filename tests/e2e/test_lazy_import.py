@@ -12,8 +12,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from dbt_braid import session
 from dbt_braid.dbtcore.project import DbtOptions
+from dbt_braid.run import session
 from helpers import BRAID_PACKAGE, Project
 
 FILES = {

@@ -16,8 +16,8 @@ def at(text: str) -> datetime:
 @pytest.mark.parametrize("kind", ["duckdb", "postgres", "generic-duckdb", "generic-postgres"])
 def test_a_window_write_replaces_exactly_that_window(managers, kind: str) -> None:  # noqa: F811
     import pandas as pd
-    from dbt_braid.assets import Relation
-    from dbt_braid.partitions.windows import covering
+    from dbt_braid.core.assets import Relation
+    from dbt_braid.core.windows import covering
     from test_table_io import asset
 
     manager, sql, database = managers(kind)
@@ -57,9 +57,9 @@ def test_an_input_is_read_for_one_window(managers, kind: str) -> None:  # noqa: 
     rows, as pandas or Arrow, read by the warehouse (not filtered in Python)."""
     import pandas as pd
     import pyarrow as pa
-    from dbt_braid.assets import Relation
-    from dbt_braid.partitions.frames import bounds
-    from dbt_braid.partitions.windows import covering
+    from dbt_braid.core.assets import Relation
+    from dbt_braid.core.windows import covering
+    from dbt_braid.io.window_frames import bounds
     from test_table_io import asset, ref
 
     manager, _, database = managers(kind)

@@ -17,10 +17,11 @@ import yaml
 from helpers import REPO, SOURCE_P_FROM_A, copy_integration_project
 
 sys.path.insert(0, str(REPO / "bench"))
-from dbt_braid import listing, session  # noqa: E402
+from dbt_braid.core.errors import BraidUserError  # noqa: E402
 from dbt_braid.dbtcore.project import DbtOptions  # noqa: E402
-from dbt_braid.errors import BraidUserError  # noqa: E402
-from dbt_braid.selection import SelectionRequest  # noqa: E402
+from dbt_braid.run import session  # noqa: E402
+from dbt_braid.selection.select import SelectionRequest  # noqa: E402
+from dbt_braid.view import listing  # noqa: E402
 from generate import write_project  # noqa: E402
 
 

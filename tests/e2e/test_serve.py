@@ -522,7 +522,7 @@ def test_pruning_keeps_the_configured_count_and_every_run_in_progress(tmp_path: 
     record, its process alive) stays however old, while a run that crashed (no end, its
     process gone) is pruned like any other; a bad runs.keep is one line naming the key."""
     from dbt_braid.builtins import progress
-    from dbt_braid.errors import BraidUserError
+    from dbt_braid.core.errors import BraidUserError
     from dbt_braid.schedules import config
 
     folder = tmp_path / "target" / "braid" / "runs"

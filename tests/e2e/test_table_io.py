@@ -23,12 +23,12 @@ from typing import Any
 import pandas as pd
 import pyarrow as pa
 import pytest
-from dbt_braid.assets import PythonAsset, Relation
+from dbt_braid.core.assets import PythonAsset, Relation
+from dbt_braid.core.loader import FunctionRef
 from dbt_braid.io.base import IOEnv, StoredRef, collect_io_managers
 from dbt_braid.io.duckdb_table import DuckDBTableIO
 from dbt_braid.io.generic_table import GenericTableIO
 from dbt_braid.io.postgres_table import PostgresTableIO
-from dbt_braid.loader import FunctionRef
 from dbt_braid.plugin_host import get_plugin_manager
 
 AWKWARD = [
@@ -220,7 +220,7 @@ def test_postgres_write_killed_mid_copy_keeps_old_table(managers, tmp_path: Path
         sys.path.insert(0, {str(Path(__file__).parent)!r})
         from test_table_io import asset
         from dbt.adapters.postgres.connections import PostgresCredentials
-        from dbt_braid.assets import Relation
+        from dbt_braid.core.assets import Relation
         from dbt_braid.io.base import IOEnv
         from dbt_braid.io.postgres_table import PostgresTableIO
         import dbt_braid.io.postgres_table as pt

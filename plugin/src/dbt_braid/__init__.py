@@ -1,7 +1,7 @@
 """braid: Python assets declared in dbt YAML, run together with dbt in one command."""
 
+from dbt_braid.core.markers import hookimpl
 from dbt_braid.execution.context import AssetContext, RunFlags
-from dbt_braid.hookspecs import hookimpl
 
 __version__ = "0.1.0"
 

@@ -20,18 +20,17 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-import pluggy
+from dbt_braid.core.markers import hookimpl, hookspec
 
 if TYPE_CHECKING:
     import networkx as nx
 
-    from dbt_braid.assets import PythonAsset
+    from dbt_braid.core.assets import PythonAsset
+    from dbt_braid.core.results import NodeResult, RunReport
     from dbt_braid.dbtcore.project import DbtProject
-    from dbt_braid.execution.results import NodeResult, RunReport
     from dbt_braid.planning.batches import Plan
 
-hookspec = pluggy.HookspecMarker("braid")
-hookimpl = pluggy.HookimplMarker("braid")
+__all__ = ["hookimpl", "hookspec"]
 
 
 @hookspec

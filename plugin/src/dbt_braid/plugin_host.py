@@ -27,7 +27,7 @@ from typing import Any
 import pluggy
 
 from dbt_braid import console, hookspecs
-from dbt_braid.errors import BraidUserError
+from dbt_braid.core.errors import BraidUserError
 
 DEFAULT_PLUGINS = (
     # the generic table IO first: a later registration of a name is tried before it

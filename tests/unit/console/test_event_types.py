@@ -15,9 +15,9 @@ def test_python_asset_events_use_what_this_dbt_accepts() -> None:
 
     from dbt.contracts.graph.nodes import NodeInfoMixin
     from dbt.events import core_types_pb2
-    from dbt_braid.assets import PythonAsset, Relation
+    from dbt_braid.core.assets import PythonAsset, Relation
+    from dbt_braid.core.loader import FunctionRef
     from dbt_braid.dbtcore import node_events
-    from dbt_braid.loader import FunctionRef
 
     @dataclass
     class Node(NodeInfoMixin):

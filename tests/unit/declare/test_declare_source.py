@@ -14,10 +14,10 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from dbt_braid.core.loader import AssetImportError
 from dbt_braid.declare.code_version import function_version, used_sources
 from dbt_braid.declare.functions import SourceCache, find_function
 from dbt_braid.declare.source import plain_function, read_module, signature
-from dbt_braid.loader import AssetImportError
 
 SIGNATURES = '''
 import typing

@@ -9,8 +9,8 @@ def test_frames_cross_as_arrow_and_come_back_as_they_left() -> None:
     import pandas as pd
     import polars as pl
     import pyarrow as pa
+    from dbt_braid.core.loader import FunctionRef
     from dbt_braid.execution.compute import ComputeTask, Packed, pack, run_task, unpack
-    from dbt_braid.loader import FunctionRef
 
     frame = pd.DataFrame({"d": pd.to_datetime(["2026-01-01", "2026-01-02"]), "x": [1.5, None],
                           "s": ["a", "b"], "i": [1, 2]})

@@ -8,10 +8,10 @@ import ast
 from datetime import datetime, timezone
 
 import networkx as nx
+from dbt_braid.core.windows import PartitionSpec
 from dbt_braid.declare.code_version import vars_read, with_vars
 from dbt_braid.history.status import node_statuses
 from dbt_braid.history.window_status import due, due_windows
-from dbt_braid.partitions.windows import PartitionSpec
 from graphs import add_dbt, add_py
 
 NOW = datetime(2026, 1, 5, 12, tzinfo=timezone.utc)

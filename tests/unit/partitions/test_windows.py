@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 import pytest
-from dbt_braid.partitions.windows import covering, floor, planned, step
+from dbt_braid.core.windows import covering, floor, planned, step
 
 
 def at(text: str) -> datetime:
@@ -67,8 +67,8 @@ def test_event_time_start_and_end_choose_the_windows() -> None:
 
 def test_window_rows_are_checked_before_anything_is_written() -> None:
     import pandas as pd
-    from dbt_braid.partitions.frames import window_rows
-    from dbt_braid.partitions.windows import covering
+    from dbt_braid.core.windows import covering
+    from dbt_braid.io.window_frames import window_rows
 
     (hour,) = covering(at("2026-01-01 05:00"), at("2026-01-01 06:00"), "hour")
     frame = pd.DataFrame({"at": pd.to_datetime(["2026-01-01 05:10", "2026-01-01 05:59"],

@@ -512,7 +512,7 @@ def test_retry_plans_exactly_what_failed_or_was_skipped(tmp_path_factory, scenar
     skipped nodes, in an order that respects every dependency."""
     import json
 
-    from dbt_braid.retry import last_run
+    from dbt_braid.run.retry import last_run
 
     types, edges, insertion, chosen, runnable = scenario
     g, ids = build(types, edges, insertion)

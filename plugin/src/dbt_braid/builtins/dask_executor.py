@@ -35,9 +35,9 @@ from concurrent.futures import Executor, Future
 from typing import Any
 
 from dbt_braid import console
-from dbt_braid.errors import BraidUserError
+from dbt_braid.core.errors import BraidUserError
+from dbt_braid.core.markers import hookimpl
 from dbt_braid.execution.compute import hide_main, show_main, warm
-from dbt_braid.hookspecs import hookimpl
 
 NAME = "dask"
 

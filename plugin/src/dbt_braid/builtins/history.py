@@ -12,12 +12,12 @@ from importlib.metadata import version
 from typing import Any
 
 from dbt_braid import __version__, console
+from dbt_braid.core.markers import hookimpl
+from dbt_braid.core.results import NodeResult, RunReport
 from dbt_braid.dbtcore.project import DbtProject
 from dbt_braid.execution.python_runner import now_iso
-from dbt_braid.execution.results import NodeResult, RunReport
 from dbt_braid.history import records, store
 from dbt_braid.history.journal import Journal
-from dbt_braid.hookspecs import hookimpl
 
 #: dbt's own commands that braid records (``braid seed``...): in a project without braid's
 #: package there is nowhere to record them, and plain dbt would print nothing about it

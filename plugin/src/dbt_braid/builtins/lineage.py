@@ -4,9 +4,9 @@
 from __future__ import annotations
 
 from dbt_braid.builtins.artifacts import write_json
+from dbt_braid.core.markers import hookimpl
+from dbt_braid.core.results import RunReport
 from dbt_braid.emit.lineage import lineage_payload
-from dbt_braid.execution.results import RunReport
-from dbt_braid.hookspecs import hookimpl
 
 
 @hookimpl

@@ -13,10 +13,10 @@ from __future__ import annotations
 
 from dbt_braid import console
 from dbt_braid.builtins import openlineage_live as live_stream
+from dbt_braid.core.markers import hookimpl
+from dbt_braid.core.results import RunReport
 from dbt_braid.dbtcore.project import DbtProject
 from dbt_braid.emit.openlineage import configured, run_events
-from dbt_braid.execution.results import RunReport
-from dbt_braid.hookspecs import hookimpl
 
 
 @hookimpl

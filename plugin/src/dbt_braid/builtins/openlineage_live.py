@@ -18,11 +18,11 @@ from typing import Any
 import networkx as nx
 
 from dbt_braid import console
-from dbt_braid.assets import PythonAsset
+from dbt_braid.core.assets import PythonAsset
+from dbt_braid.core.markers import hookimpl
+from dbt_braid.core.results import NodeResult, RunReport
 from dbt_braid.dbtcore.project import DbtProject
 from dbt_braid.emit import openlineage as ol
-from dbt_braid.execution.results import NodeResult, RunReport
-from dbt_braid.hookspecs import hookimpl
 from dbt_braid.planning.batches import Plan
 
 

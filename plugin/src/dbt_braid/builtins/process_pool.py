@@ -23,8 +23,8 @@ from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
+from dbt_braid.core.markers import hookimpl
 from dbt_braid.execution.compute import main_not_rerun, warm
-from dbt_braid.hookspecs import hookimpl
 
 NAME = "processes"
 

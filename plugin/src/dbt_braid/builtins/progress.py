@@ -18,11 +18,11 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from dbt_braid.assets import PythonAsset
+from dbt_braid.core.assets import PythonAsset
+from dbt_braid.core.markers import hookimpl
+from dbt_braid.core.results import NodeResult, RunReport
 from dbt_braid.dbtcore.project import DbtProject
 from dbt_braid.emit.progress import in_progress, progress_path
-from dbt_braid.execution.results import NodeResult, RunReport
-from dbt_braid.hookspecs import hookimpl
 from dbt_braid.planning.batches import Plan
 
 #: runs whose progress files are kept (with braid serve's console logs beside them) unless
@@ -80,7 +80,7 @@ def _prune(folder: Path, keep: int = KEEP) -> None:
 def keep_count(project_root: Path) -> int:
     """braid.yml's ``runs: {keep: N}``, else KEEP. braid.yml was checked as the run began
     (its executor setting); a file that has become unreadable since leaves the default."""
-    from dbt_braid.errors import BraidUserError
+    from dbt_braid.core.errors import BraidUserError
     from dbt_braid.schedules.config import read
 
     try:

@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from dbt_braid.builtins.artifacts import write_json
-from dbt_braid.execution.results import NodeResult, RunReport
-from dbt_braid.hookspecs import hookimpl
+from dbt_braid.core.markers import hookimpl
+from dbt_braid.core.results import NodeResult, RunReport
 
 FIELDS = (
     "unique_id",
@@ -53,7 +53,7 @@ def _result(result: NodeResult) -> dict[str, Any]:
 
 
 def _span(key: str | None) -> list[str]:
-    from dbt_braid.partitions.windows import window_of_key
+    from dbt_braid.core.windows import window_of_key
 
     window = window_of_key(str(key))
     return [window.start.isoformat(), window.end.isoformat()]

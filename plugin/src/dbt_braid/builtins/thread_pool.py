@@ -10,8 +10,8 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+from dbt_braid.core.markers import hookimpl
 from dbt_braid.execution.executors import DEFAULT_EXECUTOR
-from dbt_braid.hookspecs import hookimpl
 
 
 @hookimpl

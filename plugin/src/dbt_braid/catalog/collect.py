@@ -23,9 +23,10 @@ from dbt_braid import console
 from dbt_braid.catalog.model import catalog_data
 from dbt_braid.declare.source import source_text
 from dbt_braid.emit.lineage import SKIPPED_TYPES
+from dbt_braid.history import queries
 from dbt_braid.history.status import NodeStatus
-from dbt_braid.io.base import Queries, supports
-from dbt_braid.session import Loaded, close_io, open_io
+from dbt_braid.io.base import Queries, opened, supports
+from dbt_braid.run.session import Loaded
 
 
 def _owner(value: Any) -> dict[str, Any] | None:
@@ -168,22 +169,17 @@ def _declaration(resource: Any, asset: Any) -> str:
 
 def collect(loaded: Loaded) -> dict[str, Any]:
     """The catalog's data for this project and target."""
-    from dbt_braid import session
-
-    io = open_io(loaded)
-    try:
+    with opened(loaded.io_registry, loaded.project.io_env()) as io:
         nodes = node_details(loaded, io.get("table"))
-    finally:
-        close_io(io)
     statuses = None
     strips = None
     history: list[dict[str, Any]] = []
     runs: list[dict[str, Any]] = []
     if "braid" in loaded.project.package_roots():
         try:
-            history = session.read_history(loaded)
-            runs = session.read_runs(loaded)
-            found = session.statuses(loaded, history)
+            history = queries.read_history(loaded.project, loaded.io_registry)
+            runs = queries.read_runs(loaded.project, loaded.io_registry)
+            found = queries.statuses(loaded.project, loaded.graph, loaded.assets, history)
             statuses = {u: s.to_dict() for u, s in found.items()}
             strips = window_strips(found, ids_of(nodes))
         except Exception as exc:  # a catalog without history is still a catalog
@@ -219,7 +215,7 @@ def window_strips(statuses: Mapping[str, NodeStatus], ids: set[str]
 def _schedules(loaded: Loaded, runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """braid.yml's schedules with their next and last runs (none when braid.yml has none;
     a braid.yml with problems is reported by the commands that use it, not here)."""
-    from dbt_braid.errors import BraidUserError
+    from dbt_braid.core.errors import BraidUserError
     from dbt_braid.schedules import clock, config, seen
     from dbt_braid.schedules.status import schedule_rows
 

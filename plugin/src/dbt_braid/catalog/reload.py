@@ -17,8 +17,8 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
-from dbt_braid.loader import ASSETS_DIR
-from dbt_braid.session import Loaded
+from dbt_braid.core.loader import ASSETS_DIR
+from dbt_braid.run.session import Loaded
 
 #: files of the project's root read for themselves
 TOP_FILES = ("dbt_project.yml", "braid.yml", "selectors.yml", "packages.yml",

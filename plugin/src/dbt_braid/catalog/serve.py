@@ -34,7 +34,7 @@ from urllib.parse import unquote, urlsplit
 from dbt_braid import console
 from dbt_braid.catalog import page
 from dbt_braid.catalog.launcher import BadRequest, Launched, Launcher, run_argv
-from dbt_braid.retry import LastRun
+from dbt_braid.run.retry import LastRun
 
 #: what ``braid retry`` says (and exits 0) when the last run left nothing to retry
 NOTHING_TO_RETRY = "Nothing to retry: the last run had no failed or skipped nodes"

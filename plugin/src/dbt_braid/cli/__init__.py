@@ -31,7 +31,7 @@ from dbt_braid.cli.commands import (
     cmd_test,
     passthrough,
 )
-from dbt_braid.errors import BraidUserError
+from dbt_braid.core.errors import BraidUserError
 from dbt_braid.execution.signals import Terminated, exit_code, raise_terminated
 
 USAGE = f"""braid {__version__}: dbt with Python assets.

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from dbt_braid import console, listing
+from dbt_braid import console
 from dbt_braid.cli.flags import (
     Parser,
     add_project_flags,
@@ -20,11 +20,13 @@ from dbt_braid.cli.flags import (
     use_dbt_flags,
     warn_error_applies,
 )
+from dbt_braid.core.errors import BraidUserError
+from dbt_braid.dbtcore import loggers
 from dbt_braid.dbtcore.project import DbtOptions
-from dbt_braid.errors import BraidUserError
 from dbt_braid.execution.executors import warm_up
-from dbt_braid.execution.run import execute
-from dbt_braid.selection import SelectionRequest
+from dbt_braid.run.execute import execute
+from dbt_braid.selection.select import SelectionRequest
+from dbt_braid.view import listing
 
 
 def _report_unmatched(unmatched: Sequence[str], dbt_flags: Sequence[str] = ()) -> None:
@@ -41,7 +43,7 @@ def _report_unmatched(unmatched: Sequence[str], dbt_flags: Sequence[str] = ()) -
 
 
 def cmd_run(command: str, argv: Sequence[str], schedule: str | None = None) -> int:
-    from dbt_braid import session
+    from dbt_braid.run import session
 
     options, request = run_request(command, argv)
     request.schedule = schedule
@@ -50,9 +52,8 @@ def cmd_run(command: str, argv: Sequence[str], schedule: str | None = None) -> i
     loaded = session.load(options, command)
     if command == "test":
         _check_python_names(loaded, request.selection)
-    console.use_dbt_events(command, argv)
+    loggers.use_dbt_events(command, argv)
     plan, unmatched = session.plan_run(loaded, request)
-    console.debug(f"braid plan:\n{plan.describe()}")
     _report_unmatched(unmatched, options.extra)
     if not plan.order:
         console.say("Nothing to do. Try checking your model configs and model specification args")
@@ -63,7 +64,7 @@ def cmd_run(command: str, argv: Sequence[str], schedule: str | None = None) -> i
 
 def cmd_retry(argv: Sequence[str]) -> int:
     """Run again exactly what failed or was skipped in the last run, with its flags."""
-    from dbt_braid import retry, session
+    from dbt_braid.run import retry, session
 
     where = Parser(prog="braid retry", description="Run again what failed or was skipped.")
     # as dbt retry: where the project is, and the flags a retry may change; the rest (the
@@ -93,7 +94,7 @@ def cmd_retry(argv: Sequence[str]) -> int:
         return 0
     warm_up(request, options.project_dir)
     loaded = session.load(options, command)
-    console.use_dbt_events(command, old_argv)
+    loggers.use_dbt_events(command, old_argv)
     plan = retry.plan_retry(loaded, last, command)
     session.check_shared_tables(loaded, plan, request)
     if not plan.order:
@@ -113,8 +114,9 @@ def cmd_lineage(argv: Sequence[str]) -> int:
     OpenLineage static lineage (one JobEvent per node that builds something)."""
     import json
 
-    from dbt_braid import lineage_views, session
     from dbt_braid.emit.lineage import lineage_payload
+    from dbt_braid.run import session
+    from dbt_braid.view import lineage as lineage_views
 
     parser = Parser(
         prog="braid lineage", description="Write the graph of dbt nodes and Python assets."
@@ -181,9 +183,9 @@ def restrict_catalog(data: dict, kept: set[str]) -> dict:
 def cmd_catalog(argv: Sequence[str]) -> int:
     """``braid catalog``: one offline page of every node (graph, a page per node with its
     history, plots, columns and code) and the recent runs on a timeline."""
-    from dbt_braid import session
     from dbt_braid.catalog import page
     from dbt_braid.catalog.collect import collect
+    from dbt_braid.run import session
 
     parser = Parser(prog="braid catalog", description="Write the asset catalog, one HTML file.")
     parser.add_argument("-o", "--output", help="file to write; default target/braid/catalog.html")
@@ -202,8 +204,8 @@ def cmd_catalog(argv: Sequence[str]) -> int:
 
 def cmd_history(command: str, argv: Sequence[str]) -> int:
     """``braid history`` (materializations, newest first) and ``braid status`` (freshness)."""
-    from dbt_braid import session
-    from dbt_braid.history import views
+    from dbt_braid.history import queries, views
+    from dbt_braid.run import session
 
     parser = Parser(prog=f"braid {command}", description=views.DESCRIPTIONS[command])
     parser.add_argument("-s", "--select", nargs="+", action="extend", default=[])
@@ -225,12 +227,12 @@ def cmd_history(command: str, argv: Sequence[str]) -> int:
         selection = SelectionRequest(args.select, args.exclude, args.selector)
         chosen, unmatched = session.select_nodes(loaded, selection)
         _report_unmatched(unmatched, args.dbt_flags)
-    rows = session.read_history(loaded)
-    runs = session.read_runs(loaded)
+    rows = queries.read_history(loaded.project, loaded.io_registry)
+    runs = queries.read_runs(loaded.project, loaded.io_registry)
     if command == "history":
         lines = views.history_lines(rows, chosen, args.limit, args.output, runs)
     else:
-        found = session.statuses(loaded, rows)
+        found = queries.statuses(loaded.project, loaded.graph, loaded.assets, rows)
         lines = views.status_lines(loaded.graph, found, chosen, args.output, runs)
     for line in lines:
         print(line)
@@ -238,11 +240,11 @@ def cmd_history(command: str, argv: Sequence[str]) -> int:
 
 
 def cmd_ls(argv: Sequence[str]) -> int:
-    from dbt_braid import session
+    from dbt_braid.run import session
 
     args, options, selection = options_and_selection("ls", argv)
     loaded = session.load(options, "ls")
-    console.use_dbt_events("list", argv)  # -q, --no-use-colors, --log-format... as dbt ls
+    loggers.use_dbt_events("list", argv)  # -q, --no-use-colors, --log-format... as dbt ls
     selected, unmatched = session.select_nodes(loaded, selection)
     graph = loaded.graph
     wanted = set(selection.resource_types)
@@ -260,7 +262,7 @@ def cmd_ls(argv: Sequence[str]) -> int:
 
 
 def summarize(report: object) -> int:
-    from dbt_braid.execution.results import RunReport
+    from dbt_braid.core.results import RunReport
 
     assert isinstance(report, RunReport)
     # dbt's summary for the whole run is printed already (console.stream)
@@ -290,7 +292,7 @@ def cmd_docs_generate(argv: Sequence[str]) -> int:
     carries the Python assets' edges (dbt docs shows an unbroken lineage)."""
     from dbt.cli.main import dbtRunner
 
-    from dbt_braid import session
+    from dbt_braid.run import session
 
     loaded = session.load(_project_options("docs", argv), "ls")
     result = dbtRunner(manifest=loaded.project.manifest).invoke(["docs", "generate", *argv])

@@ -13,11 +13,11 @@ import functools
 from collections.abc import Sequence
 from typing import Any
 
-from dbt_braid import listing
+from dbt_braid.core.errors import BraidUserError
 from dbt_braid.dbtcore.project import DbtOptions
-from dbt_braid.errors import BraidUserError
-from dbt_braid.graph import TEST_TYPES
-from dbt_braid.selection import SelectionRequest
+from dbt_braid.graph.unified import TEST_TYPES
+from dbt_braid.selection.select import SelectionRequest
+from dbt_braid.view import listing
 
 DESCRIPTIONS = {
     "run": "Run dbt models and Python assets together, in dependency order.",
@@ -131,10 +131,10 @@ def command_first(argv: Sequence[str]) -> list[str]:
 def use_dbt_flags(args: argparse.Namespace) -> None:
     """braid's lines from here on follow dbt's global flags among ``args`` (``-q``, colours,
     ``--log-format``, ``--log-path``...), as ``dbt ls`` would log with them."""
-    from dbt_braid import console
+    from dbt_braid.dbtcore import loggers
 
     where = getattr(args, "project_dir", None)  # dbt.log goes to the project's logs/
-    console.use_dbt_events("list", [*getattr(args, "dbt_flags", []),
+    loggers.use_dbt_events("list", [*getattr(args, "dbt_flags", []),
                                     *(["--project-dir", where] if where else [])])
 
 
@@ -226,7 +226,7 @@ def _add_run_flags(p: Parser, command: str) -> None:
 
 
 def _moment(text: str) -> Any:
-    from dbt_braid.partitions.windows import parse_moment
+    from dbt_braid.core.windows import parse_moment
 
     try:
         return parse_moment(text)
@@ -307,10 +307,10 @@ def options_and_selection(
 
 
 def run_request(command: str, argv: Sequence[str]) -> tuple[DbtOptions, Any]:
-    from dbt_braid import session
+    from dbt_braid.run.request import RunRequest
 
     args, options, selection = options_and_selection(command, argv)
-    request = session.RunRequest(
+    request = RunRequest(
         command=command,
         selection=selection,
         threads=args.threads,

@@ -11,7 +11,7 @@ from typing import Any
 
 from dbt_braid import console
 from dbt_braid.cli.flags import Parser, add_project_flags, project_options, use_dbt_flags
-from dbt_braid.errors import BraidUserError
+from dbt_braid.core.errors import BraidUserError
 from dbt_braid.schedules.status import due, schedule_rows
 
 #: the flags that say which project, profile and target; a due run keeps them
@@ -40,7 +40,8 @@ def _where(prog: str, argv: Sequence[str], parser: Any = None) -> tuple[Any, lis
 
 def _load(args: Any, history: bool = True) -> tuple[Any, list[Any], list[dict[str, Any]]]:
     """The project, its schedules (or every problem, exit 2) and its recorded runs."""
-    from dbt_braid import session
+    from dbt_braid.history import queries
+    from dbt_braid.run import session
     from dbt_braid.schedules import config
 
     loaded = session.load(project_options(args), "ls")
@@ -49,7 +50,7 @@ def _load(args: Any, history: bool = True) -> tuple[Any, list[Any], list[dict[st
     schedules = config.load(loaded.project.project_root, list(selectors))
     runs: list[dict[str, Any]] = []
     if history and schedules and "braid" in loaded.project.package_roots():
-        runs = session.read_runs(loaded)
+        runs = queries.read_runs(loaded.project, loaded.io_registry)
     return loaded, schedules, runs
 
 
@@ -147,8 +148,8 @@ OVERDUE = "(overdue)"
 def _overdue_selection(loaded: Any) -> list[str]:
     """The overdue nodes and what upstream of them is stale, as a selection; the second
     criterion only when it matches something (dbt would warn that it matches nothing)."""
-    from dbt_braid import session
-    from dbt_braid.selection import SelectionRequest
+    from dbt_braid.run import session
+    from dbt_braid.selection.select import SelectionRequest
 
     upstream = "+status:overdue,status:stale"
     chosen, _ = session.select_nodes(loaded, SelectionRequest([upstream]))
@@ -158,9 +159,9 @@ def _overdue_selection(loaded: Any) -> list[str]:
 def _dry_run(loaded: Any, found: Sequence[Any], late: Sequence[str],
              overdue_select: Sequence[str]) -> int:
     """What ``braid run --due`` would run now, and nothing run (exit 0)."""
-    from dbt_braid import session
     from dbt_braid.planning.batches import make_plan
-    from dbt_braid.selection import SelectionRequest
+    from dbt_braid.run import session
+    from dbt_braid.selection.select import SelectionRequest
 
     for s in found:
         request = SelectionRequest(list(s.select), list(s.exclude), s.selector)
@@ -182,11 +183,15 @@ def _count(names: Sequence[str]) -> str:
 
 def _overdue(loaded: Any) -> list[str]:
     """Names of the nodes overdue by their freshness policies (none without history)."""
-    from dbt_braid import session
+    from dbt_braid.history import queries
 
-    if "braid" not in loaded.project.package_roots() or not session.policies(loaded):
+    project = loaded.project
+    if "braid" not in project.package_roots() or not queries.policies(
+            project, loaded.graph, loaded.assets):
         return []
-    return sorted(s.name for s in session.statuses(loaded).values() if s.overdue)
+    rows = queries.read_history(project, loaded.io_registry)
+    found = queries.statuses(project, loaded.graph, loaded.assets, rows)
+    return sorted(s.name for s in found.values() if s.overdue)
 
 
 def cmd_export(argv: Sequence[str]) -> int:

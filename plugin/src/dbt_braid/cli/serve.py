@@ -9,16 +9,16 @@ from pathlib import Path
 
 from dbt_braid import console
 from dbt_braid.cli.flags import Parser, add_project_flags, project_options, use_dbt_flags
-from dbt_braid.errors import BraidUserError
+from dbt_braid.core.errors import BraidUserError
 
 
 def cmd_serve(argv: Sequence[str]) -> int:
-    from dbt_braid import retry, session
     from dbt_braid.catalog.collect import collect
     from dbt_braid.catalog.launcher import Launcher
     from dbt_braid.catalog.reload import Reloading
     from dbt_braid.catalog.serve import Catalog, Server, new_token, run_ended, tick
     from dbt_braid.execution.run_lock import holder_of
+    from dbt_braid.run import retry, session
 
     parser = Parser(prog="braid serve", description="Serve the catalog live, with actions.")
     parser.add_argument("--host", default="127.0.0.1",

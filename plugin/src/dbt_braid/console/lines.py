@@ -1,8 +1,9 @@
 """braid's own lines, through dbt's event system once a run has set it up.
 
 A ``braid run``/``build`` sets up dbt's loggers with the user's own flags
-(:func:`use_dbt_events`): braid's lines and every log record an asset writes (``context.log``
-or the standard ``logging`` module) then become dbt ``Note`` events, so they reach the
+(:func:`dbt_braid.dbtcore.loggers.use_dbt_events`, then :func:`adopt_dbt_flags`): braid's
+lines and every log record an asset writes (``context.log`` or the standard ``logging``
+module) then become dbt ``Note`` events, so they reach the
 console and ``logs/dbt.log`` with dbt's timestamps, follow ``--log-format json`` /
 ``--log-format-file``, ``--quiet``, ``--debug``, ``--no-use-colors`` and ``--log-path``, as
 dbt's own lines do. braid's bookkeeping invocations (parse, history) reconfigure dbt's
@@ -15,7 +16,7 @@ from __future__ import annotations
 import logging
 import sys
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import datetime
@@ -93,24 +94,11 @@ def _fire(message: str, level: int) -> None:
         fire_event(Note(msg=line), level=kind)
 
 
-def use_dbt_events(command: str, argv: Sequence[str]) -> None:
-    """Route braid's lines and assets' log records through dbt's loggers, configured from
-    the user's flags for ``command`` exactly as dbt would configure them."""
-    from dbt.cli.flags import Flags
-    from dbt.cli.main import cli
-
-    from dbt_braid.dbtcore.project import flags_for
-
-    dbt_command = cli.commands[command]
-    # only the flags that shape logging: the rest may hold braid's own values
-    # (--exclude-resource-type python) that dbt's parser would refuse
-    kept = flags_for(command, argv, only=_LOGGING_OPTIONS)
-    try:
-        parent = cli.make_context("dbt", [command], resilient_parsing=True)
-        context = dbt_command.make_context(command, kept, parent=parent)
-        _FLAGS[:] = [Flags(context)]
-    except Exception:  # logging is a side channel: keep braid's plain lines
-        return
+def adopt_dbt_flags(flags: Any) -> None:
+    """From here on, braid's lines and assets' log records go through dbt's loggers,
+    configured from ``flags`` (dbt's ``Flags`` for the user's command, made by
+    :func:`dbt_braid.dbtcore.loggers.use_dbt_events`)."""
+    _FLAGS[:] = [flags]
     restore_dbt_events()
     root = logging.getLogger()
     if any(isinstance(h, _AssetRecords) for h in root.handlers):
@@ -126,14 +114,6 @@ def use_dbt_events(command: str, argv: Sequence[str]) -> None:
     wanted = logging.DEBUG if getattr(_FLAGS[0], "DEBUG", False) else logging.INFO
     if root.level > wanted or root.level == logging.NOTSET:
         root.setLevel(wanted)
-
-
-#: dbt's options that decide where and how lines are logged (without a leading ``no-``)
-_LOGGING_OPTIONS = frozenset({
-    "log-format", "log-format-file", "log-level", "log-level-file", "quiet", "q", "debug",
-    "d", "use-colors", "use-colors-file", "printer-width", "log-path", "project-dir",
-    "log-cache-events", "show-resource-report",
-})
 
 
 def restore_dbt_events() -> None:

@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from dbt_braid.assets import PythonAsset
+from dbt_braid.core.assets import PythonAsset
 from dbt_braid.dbtcore.versions import braid_meta
 
 BRAID = "braid"

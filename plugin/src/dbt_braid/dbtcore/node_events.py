@@ -23,7 +23,7 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from dbt_braid.assets import PythonAsset
+    from dbt_braid.core.assets import PythonAsset
 
 #: how a Python asset is named in the lines ("START python asset p")
 DESCRIBED_AS = "python asset"

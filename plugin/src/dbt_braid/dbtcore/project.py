@@ -19,9 +19,10 @@ import yaml
 from dbt.cli.main import dbtRunner, dbtRunnerResult
 
 from dbt_braid import console
+from dbt_braid.core.errors import BraidUserError
 from dbt_braid.dbtcore.patches import HookPlan, StreamState, exact_selection, hooks, stream
 from dbt_braid.dbtcore.versions import GRAPH_COLLECTIONS, graph_collection
-from dbt_braid.errors import BraidUserError
+from dbt_braid.io.base import IOEnv
 
 
 def flags_for(
@@ -181,7 +182,7 @@ class DbtProject:
     def relation_sql(self, kind: str, name: str) -> str | None:
         """``ref`` (a model, seed or snapshot by name) or ``source`` (``src.table``): its
         relation quoted as the target's adapter quotes it; None when there is none."""
-        from dbt_braid.assets import Relation
+        from dbt_braid.core.assets import Relation
         from dbt_braid.io import adapter_sql
 
         found: Any = None
@@ -244,6 +245,11 @@ class DbtProject:
         for name, project in self.config.load_dependencies().items():
             roots.setdefault(name, Path(project.project_root))
         return roots
+
+    def io_env(self, run_id: str = "") -> IOEnv:
+        """What this target's IO managers may know (io.base.opened builds them from it)."""
+        credentials = self.config.credentials
+        return IOEnv(self.project_root, self.target(), credentials.type, credentials, run_id)
 
     def target(self) -> dict[str, Any]:
         creds = self.config.credentials

@@ -20,8 +20,8 @@ from typing import Any
 
 import yaml
 
-from dbt_braid.assets import PythonAsset, Relation
-from dbt_braid.errors import BraidUserError, Problem
+from dbt_braid.core.assets import PythonAsset, Relation
+from dbt_braid.core.errors import BraidUserError, Problem
 
 
 def _default_profile(config: Any) -> Any:

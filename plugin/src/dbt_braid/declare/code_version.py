@@ -26,7 +26,7 @@ from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from dbt_braid.assets import PythonAsset
+from dbt_braid.core.assets import PythonAsset
 from dbt_braid.declare.source import ModuleSource, source_text
 
 

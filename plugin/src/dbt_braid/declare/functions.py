@@ -2,8 +2,8 @@
 
 From the source when it can say (a plain top-level ``def``: the common case), so that
 ``braid ls``, ``status``, ``lineage`` and validation import nothing; by importing the module
-otherwise, as a run would (the messages are :mod:`dbt_braid.loader`'s either way). The
-:class:`~dbt_braid.loader.FunctionRef` returned imports on first use.
+otherwise, as a run would (the messages are :mod:`dbt_braid.core.loader`'s either way). The
+:class:`~dbt_braid.core.loader.FunctionRef` returned imports on first use.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from dbt_braid.core.loader import FunctionRef, module_file, syntax_error
 from dbt_braid.declare.code_version import (
     function_vars,
     function_version,
@@ -22,7 +23,6 @@ from dbt_braid.declare.code_version import (
     module_version,
 )
 from dbt_braid.declare.source import ModuleSource, plain_function, read_module, signature
-from dbt_braid.loader import FunctionRef, module_file, syntax_error
 
 
 @dataclass(frozen=True)
@@ -70,7 +70,7 @@ def find_function(
     params: Mapping[str, Any],
     cache: SourceCache,
 ) -> FoundFunction:
-    """Raises :class:`~dbt_braid.loader.AssetImportError` with the message for the user."""
+    """Raises :class:`~dbt_braid.core.loader.AssetImportError` with the message for the user."""
     where = module_file(root, module)
     try:
         source = cache.module(where)

@@ -9,8 +9,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from dbt_braid.assets import python_unique_id
-from dbt_braid.declarations import Declaration
+from dbt_braid.core.assets import python_unique_id
+from dbt_braid.declare.declarations import Declaration
 
 #: The dbt resource types a Python asset may depend on by name.
 DEPENDABLE_TYPES = ("model", "seed", "snapshot")

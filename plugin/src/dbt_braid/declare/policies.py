@@ -9,8 +9,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from dbt_braid.assets import RetryPolicy
-from dbt_braid.partitions.windows import PartitionSpec, parse_moment
+from dbt_braid.core.assets import RetryPolicy
+from dbt_braid.core.windows import PartitionSpec, parse_moment
 
 UNITS = {"s": 1.0, "m": 60.0, "h": 3600.0}
 

@@ -4,7 +4,7 @@ Every problem is collected before anything is raised, so a user fixes a broken p
 one pass: schema errors, unknown or ambiguous names, missing modules and functions,
 parameters that match nothing, name clashes, and dependency cycles (:mod:`.cycles`, from
 the inputs that resolved and dbt's own dependencies; the unified graph is checked again later,
-:func:`dbt_braid.graph.check_acyclic`, for build's test edges).
+:func:`dbt_braid.graph.unified.check_acyclic`, for build's test edges).
 """
 
 from __future__ import annotations
@@ -15,16 +15,16 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from dbt_braid.assets import PythonAsset, python_unique_id, safe_name
-from dbt_braid.declarations import Declaration
+from dbt_braid.core.assets import PythonAsset, python_unique_id, safe_name
+from dbt_braid.core.errors import BraidUserError, Problem
+from dbt_braid.core.loader import ASSETS_DIR, AssetImportError
 from dbt_braid.declare.cycles import describe, find_cycles
+from dbt_braid.declare.declarations import Declaration
 from dbt_braid.declare.functions import SourceCache, find_function
 from dbt_braid.declare.names import DEPENDABLE_TYPES, Names, ProjectIndex
 from dbt_braid.declare.policies import partitions_of, retries_of, timeout_of
 from dbt_braid.declare.schema_checks import schema_problems
 from dbt_braid.declare.signature_checks import CONTEXT, WINDOW_ARGS, signature_problems
-from dbt_braid.errors import BraidUserError, Problem
-from dbt_braid.loader import ASSETS_DIR, AssetImportError
 
 DEFAULT_IO = {"source": "table", "exposure": "pickle"}
 

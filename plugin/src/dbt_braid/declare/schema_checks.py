@@ -15,8 +15,8 @@ from typing import Any
 
 import jsonschema
 
-from dbt_braid.declarations import Declaration
-from dbt_braid.errors import Problem
+from dbt_braid.core.errors import Problem
+from dbt_braid.declare.declarations import Declaration
 
 
 @cache

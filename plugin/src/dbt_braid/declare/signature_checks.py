@@ -11,8 +11,8 @@ import inspect
 from collections.abc import Mapping
 from typing import Any
 
-from dbt_braid.declarations import Declaration
-from dbt_braid.errors import Problem
+from dbt_braid.core.errors import Problem
+from dbt_braid.declare.declarations import Declaration
 
 #: the parameter name that receives the run context instead of a dependency or param
 CONTEXT = "context"

@@ -21,8 +21,8 @@ from typing import Any
 import networkx as nx
 
 from dbt_braid import __version__
+from dbt_braid.core.results import NodeResult, RunReport
 from dbt_braid.dbtcore.project import DbtProject
-from dbt_braid.execution.results import NodeResult, RunReport
 
 PRODUCER = f"urn:braid:dbt-braid:{__version__}"
 RAN = frozenset({"success", "error", "fail", "pass", "warn", "partial success"})

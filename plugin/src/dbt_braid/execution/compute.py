@@ -4,7 +4,7 @@ With ``--executor processes`` or ``dask`` the driver (the ``braid`` process) sti
 input and stores every result: DuckDB allows one writing process, the warehouse credentials
 stay in one place, and a window's write stays one transaction. Only the call crosses to a
 worker, as a :class:`ComputeTask` that pickles: the function by reference (its module is
-imported in the worker, :class:`~dbt_braid.loader.FunctionRef`), the inputs and the result
+imported in the worker, :class:`~dbt_braid.core.loader.FunctionRef`), the inputs and the result
 as Arrow IPC bytes where they are frames (pandas, polars, Arrow), anything else as pickle.
 
 In the worker :func:`run_task` calls the function under the same timeout as a thread would,
@@ -29,8 +29,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+from dbt_braid.core.loader import FunctionRef
 from dbt_braid.execution.timeouts import TimedOut, within
-from dbt_braid.loader import FunctionRef
 
 #: log records at this level and above come back from a worker (the driver's console
 #: decides what it shows, as for an asset running in a thread)

@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from dbt_braid.core.windows import Window
 from dbt_braid.io.base import Queries
-from dbt_braid.partitions.windows import Window
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ from typing import Any
 
 import networkx as nx
 
-from dbt_braid.execution.results import NodeResult
+from dbt_braid.core.results import NodeResult
 
 
 def _utc(moment: datetime) -> datetime:

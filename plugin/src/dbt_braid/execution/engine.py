@@ -24,9 +24,9 @@ from typing import Any
 
 import networkx as nx
 
-from dbt_braid.assets import PythonAsset
+from dbt_braid.core.assets import PythonAsset
+from dbt_braid.core.results import BROKE, FAILED, NodeResult
 from dbt_braid.execution.python_runner import PythonRunner, now_iso
-from dbt_braid.execution.results import BROKE, FAILED, NodeResult
 from dbt_braid.planning.batches import Plan
 
 #: (batch index, unique_ids, notify(unique_id, status)) -> per-node results; engine thread only

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from dbt_braid.errors import BraidUserError
+from dbt_braid.core.errors import BraidUserError
 
 DEFAULT_EXECUTOR = "threads"
 

@@ -17,18 +17,18 @@ from pathlib import Path
 from typing import Any
 
 from dbt_braid import console
-from dbt_braid.assets import PythonAsset, Relation
+from dbt_braid.core.assets import PythonAsset, Relation
+from dbt_braid.core.results import NodeResult
+from dbt_braid.core.windows import Window
 from dbt_braid.declare.policies import shown
 from dbt_braid.execution.compute import user_traceback
 from dbt_braid.execution.context import AssetContext
 from dbt_braid.execution.remote import RemoteCalls, RemoteFailure, WorkerLost
-from dbt_braid.execution.results import NodeResult
 from dbt_braid.execution.timeouts import TimedOut, is_transient, within
+from dbt_braid.execution.window_runner import run_windows, summary
+from dbt_braid.execution.window_store import store_window
 from dbt_braid.io.base import ArrowQueries, IOManager, Queries, StoredRef, WindowReads, supports
 from dbt_braid.io.frames import columns_of
-from dbt_braid.partitions.runner import run_windows, summary
-from dbt_braid.partitions.store import store_window
-from dbt_braid.partitions.windows import Window
 
 #: (asset, window, its index from 1, how many) as a window starts; the result as it ends
 WindowStarted = Callable[[PythonAsset, Window, int, int], None]

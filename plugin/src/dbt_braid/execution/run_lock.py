@@ -31,7 +31,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from dbt_braid.errors import BraidUserError
+from dbt_braid.core.errors import BraidUserError
 
 #: the first key of braid's PostgreSQL advisory locks ("brd" in ASCII), the second being
 #: the project and target's hash, so braid's locks keep clear of other applications' keys

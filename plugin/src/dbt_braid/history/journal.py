@@ -20,8 +20,8 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from dbt_braid import console
+from dbt_braid.core.results import NodeResult
 from dbt_braid.dbtcore.project import DbtProject
-from dbt_braid.execution.results import NodeResult
 from dbt_braid.history import store
 from dbt_braid.history.records import NodeRows, attempts_of, sql_time
 from dbt_braid.io.base import Queries, Transactional, supports

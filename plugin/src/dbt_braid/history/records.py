@@ -15,7 +15,7 @@ from typing import Any
 
 import networkx as nx
 
-from dbt_braid.execution.results import NodeResult
+from dbt_braid.core.results import NodeResult
 
 #: resource types that leave something behind, so have a version and a freshness
 MATERIALIZING = frozenset({"model", "seed", "snapshot", "python"})

@@ -17,6 +17,7 @@ from typing import Any
 
 import networkx as nx
 
+from dbt_braid.core.windows import PartitionSpec
 from dbt_braid.history.overdue import Policy, overdue
 from dbt_braid.history.records import SUCCESS, has_version, materializing_parents, when
 from dbt_braid.history.window_status import (
@@ -26,7 +27,6 @@ from dbt_braid.history.window_status import (
     summary,
     window_freshness,
 )
-from dbt_braid.partitions.windows import PartitionSpec
 
 FAILED = frozenset({"error", "fail"})
 #: what braid run does not build itself, so may have been built unrecorded

@@ -39,7 +39,7 @@ def history_schema(project: DbtProject) -> tuple[str | None, str]:
 
 def quoted(project: DbtProject, table: str) -> str:
     """The history table as SQL, quoted by the target's adapter."""
-    from dbt_braid.assets import Relation
+    from dbt_braid.core.assets import Relation
     from dbt_braid.io import adapter_sql
 
     database, schema = history_schema(project)

@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
+from dbt_braid.core.windows import PartitionSpec, Window, covering, floor, step
 from dbt_braid.history.records import SUCCESS, when
-from dbt_braid.partitions.windows import PartitionSpec, Window, covering, floor, step
 
 IGNORED = frozenset({"skipped", "no-op", "retried"})
 #: a window's states: ``done`` (fresh), ``stale``, ``failed``, ``missing``

@@ -14,7 +14,7 @@ import decimal
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
-from dbt_braid.assets import Relation
+from dbt_braid.core.assets import Relation
 
 if TYPE_CHECKING:
     import pyarrow as pa

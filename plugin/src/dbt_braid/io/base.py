@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol, TypeGuard, TypeVar, runtime_checkable
 
-from dbt_braid.assets import PythonAsset, Relation
+from dbt_braid.core.assets import PythonAsset, Relation
 
 T = TypeVar("T")
 
@@ -190,6 +191,19 @@ class IORegistry:
                     managers[name] = manager
                     break
         return managers
+
+
+@contextmanager
+def opened(registry: IORegistry, env: IOEnv) -> Iterator[dict[str, IOManager]]:
+    """A command's IO managers, one per name, each closed when the block ends (however it
+    ends): the one place braid opens and closes them."""
+    managers = registry.build(env)
+    try:
+        yield managers
+    finally:
+        for manager in managers.values():
+            if supports(manager, Closable):
+                manager.close()
 
 
 def collect_io_managers(pm: Any) -> IORegistry:

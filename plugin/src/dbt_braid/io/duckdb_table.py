@@ -18,8 +18,8 @@ from typing import Any
 
 import duckdb
 
-from dbt_braid.assets import PythonAsset, Relation
-from dbt_braid.hookspecs import hookimpl
+from dbt_braid.core.assets import PythonAsset, Relation
+from dbt_braid.core.markers import hookimpl
 from dbt_braid.io import adapter_sql
 from dbt_braid.io.base import IOEnv, StoredRef, not_built
 from dbt_braid.io.frames import to_arrow, wants
@@ -84,7 +84,7 @@ class DuckDBTableIO:
     def load_window(self, ref: StoredRef, annotation: Any, column: str, low: Any,
                     high: Any) -> Any:
         """The rows of ``ref`` whose ``column`` lies in ``[low, high)`` (an input's window)."""
-        from dbt_braid.partitions.frames import window_where
+        from dbt_braid.io.window_frames import window_where
 
         name = adapter_sql.quote(adapter_sql.adapter_class("duckdb"), column)
         return self._select(ref, annotation, f" where {window_where(name, low, high)}")
@@ -137,7 +137,7 @@ class DuckDBTableIO:
         """Replace exactly the ``window`` of ``column`` with the returned rows, in one
         transaction (the window's old rows deleted, the new ones inserted); the first write
         creates the table. Rows outside the window are refused before anything is written."""
-        from dbt_braid.partitions.frames import window_rows
+        from dbt_braid.io.window_frames import window_rows
 
         if asset.relation is None:
             raise ValueError(f"{asset.unique_id} is not a source table; it has no relation")

@@ -25,8 +25,8 @@ import uuid
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from dbt_braid.assets import PythonAsset, Relation
-from dbt_braid.hookspecs import hookimpl
+from dbt_braid.core.assets import PythonAsset, Relation
+from dbt_braid.core.markers import hookimpl
 from dbt_braid.io import adapter_sql
 from dbt_braid.io.base import IOEnv, StoredRef, is_missing_relation, not_built
 from dbt_braid.io.frames import to_arrow, wants
@@ -121,7 +121,7 @@ class GenericTableIO:
     def load_window(self, ref: StoredRef, annotation: Any, column: str, low: Any,
                     high: Any) -> Any:
         """The rows of ``ref`` whose ``column`` lies in ``[low, high)`` (an input's window)."""
-        from dbt_braid.partitions.frames import window_where
+        from dbt_braid.io.window_frames import window_where
 
         where = window_where(adapter_sql.quote(self.adapter, column), low, high)
         return self._load(ref, annotation, f" where {where}")
@@ -215,7 +215,7 @@ class GenericTableIO:
         ones inserted, in one transaction (where the warehouse's DDL is transactional, the
         first write's ``create table`` is part of it). Rows outside the window are refused
         before anything is written."""
-        from dbt_braid.partitions.frames import window_rows
+        from dbt_braid.io.window_frames import window_rows
 
         if asset.relation is None:
             raise ValueError(f"{asset.unique_id} is not a source table; it has no relation")

@@ -14,8 +14,8 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from dbt_braid.assets import PythonAsset, safe_name
-from dbt_braid.hookspecs import hookimpl
+from dbt_braid.core.assets import PythonAsset, safe_name
+from dbt_braid.core.markers import hookimpl
 from dbt_braid.io.base import IOEnv, StoredRef
 
 STORE_ENV = "BRAID_STORE_DIR"

@@ -21,8 +21,8 @@ import functools
 import io
 from typing import TYPE_CHECKING, Any
 
-from dbt_braid.assets import PythonAsset, Relation
-from dbt_braid.hookspecs import hookimpl
+from dbt_braid.core.assets import PythonAsset, Relation
+from dbt_braid.core.markers import hookimpl
 from dbt_braid.io import adapter_sql
 from dbt_braid.io.base import IOEnv, StoredRef, not_built
 from dbt_braid.io.frames import to_arrow, wants
@@ -105,7 +105,7 @@ class PostgresTableIO(GenericTableIO):
     def load_window(self, ref: StoredRef, annotation: Any, column: str, low: Any,
                     high: Any) -> Any:
         """The rows of ``ref`` whose ``column`` lies in ``[low, high)`` (an input's window)."""
-        from dbt_braid.partitions.frames import window_where
+        from dbt_braid.io.window_frames import window_where
 
         where = window_where(adapter_sql.quote(self.adapter, column), low, high)
         return self._load(ref, annotation, where)
@@ -189,7 +189,7 @@ class PostgresTableIO(GenericTableIO):
         """Replace exactly the ``window`` of ``column``: the window's rows deleted and the new
         ones copied in, one transaction; the first write creates the table. Rows outside the
         window are refused before anything is written."""
-        from dbt_braid.partitions.frames import window_rows
+        from dbt_braid.io.window_frames import window_rows
 
         if asset.relation is None:
             raise ValueError(f"{asset.unique_id} is not a source table; it has no relation")

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 
 import networkx as nx
 
-from dbt_braid.graph import PYTHON
+from dbt_braid.graph.unified import PYTHON
 
 
 @dataclass(frozen=True)

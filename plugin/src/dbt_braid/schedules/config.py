@@ -22,7 +22,7 @@ import jsonschema
 import yaml
 from croniter import croniter
 
-from dbt_braid.errors import BraidUserError, Problem
+from dbt_braid.core.errors import BraidUserError, Problem
 
 FILE = "braid.yml"
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from dbt_braid.core.windows import Window
 from dbt_braid.history.windows import done_windows
-from dbt_braid.partitions.plan import plan_windows
-from dbt_braid.partitions.windows import Window
 from dbt_braid.planning.batches import Plan
+from dbt_braid.planning.windows import plan_windows
 
 
 def planned_windows(loaded: Any, plan: Plan, request: Any, warehouse: Any

@@ -11,9 +11,9 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 
-from dbt_braid.assets import PythonAsset
-from dbt_braid.execution.results import NodeResult
-from dbt_braid.partitions.windows import Window
+from dbt_braid.core.assets import PythonAsset
+from dbt_braid.core.results import NodeResult
+from dbt_braid.core.windows import Window
 
 
 def run_windows(asset: PythonAsset, windows: Sequence[Window],

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from dbt_braid.assets import PythonAsset
+from dbt_braid.core.assets import PythonAsset
+from dbt_braid.core.windows import Window
 from dbt_braid.io.base import StoredRef, WindowReads, supports
 from dbt_braid.io.frames import columns_of
-from dbt_braid.partitions.frames import window_rows
-from dbt_braid.partitions.windows import Window
+from dbt_braid.io.window_frames import window_rows
 
 
 def store_window(manager: Any, asset: PythonAsset, value: Any, window: Window,

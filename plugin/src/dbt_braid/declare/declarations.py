@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from dbt_braid.assets import Relation
+from dbt_braid.core.assets import Relation
 from dbt_braid.dbtcore.versions import braid_meta
 
 META_KEY = "braid"

@@ -2,37 +2,37 @@
 
 The order matters for the promise "nothing runs before declarations are validated":
 parsing, resolution, the cycle check, planning and the plan's checks all finish before the
-first node runs. :mod:`dbt_braid.execution.run` then executes the plan.
+first node runs. :mod:`dbt_braid.run.execute` then prepares and executes the plan. What
+the session asks of history (a ``status:`` selection) is :mod:`dbt_braid.history.queries`.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from dataclasses import dataclass
 from typing import Any
 
 import networkx as nx
 
-from dbt_braid.assets import PythonAsset
+from dbt_braid.core.assets import PythonAsset
+from dbt_braid.core.errors import BraidUserError
 from dbt_braid.dbtcore.code_versions import stamp_code_versions
 from dbt_braid.dbtcore.patches import python_edges
 from dbt_braid.dbtcore.project import DbtOptions, DbtProject
 from dbt_braid.dbtcore.targets import check_target_owns_tables
-from dbt_braid.declarations import misplaced_declarations, read_declarations
 from dbt_braid.declare.code_version import asset_with_vars
+from dbt_braid.declare.declarations import misplaced_declarations, read_declarations
 from dbt_braid.declare.names import DEPENDABLE_TYPES, DbtName, ProjectIndex
 from dbt_braid.declare.resolve import import_problems, resolve_assets
-from dbt_braid.errors import BraidUserError
-from dbt_braid.graph import UnifiedGraph, build_graph, check_acyclic
-from dbt_braid.history import store as history_store
-from dbt_braid.history.overdue import Policy, policy_of
-from dbt_braid.history.status import NodeStatus, node_statuses
-from dbt_braid.io.base import Closable, IOEnv, collect_io_managers, supports
+from dbt_braid.graph.unified import UnifiedGraph, build_graph, check_acyclic
+from dbt_braid.history import queries
+from dbt_braid.history.status import NodeStatus
+from dbt_braid.io.base import collect_io_managers
 from dbt_braid.planning.batches import Plan, make_plan
 from dbt_braid.plugin_host import get_plugin_manager
-from dbt_braid.selection import (
+from dbt_braid.run.request import RunRequest, dbt_flags, wants_empty
+from dbt_braid.selection.select import (
     SelectionRequest,
     previous_state,
     select,
@@ -44,7 +44,7 @@ from dbt_braid.selection import (
 def runnable_types(command: str, resource_types: Sequence[str] = ()) -> frozenset[str]:
     """The dbt resource types a braid command runs, as the dbt command of that name does
     (``seed``, ``snapshot`` and ``test`` run no Python asset: :data:`RUNS_PYTHON`)."""
-    from dbt_braid.graph import TEST_TYPES
+    from dbt_braid.graph.unified import TEST_TYPES
 
     if command == "build":
         from dbt.task.build import BuildTask
@@ -146,133 +146,6 @@ def check_imports(loaded: Loaded, plan: Plan) -> None:
         raise BraidUserError(sorted(set(problems)))
 
 
-@dataclass
-class RunRequest:
-    command: str = "run"
-    selection: SelectionRequest = field(default_factory=SelectionRequest)
-    threads: int | None = None
-    full_refresh: bool = False
-    fail_fast: bool = False
-    #: the flags as given after the command, recorded so ``braid retry`` can repeat them
-    argv: list[str] = field(default_factory=list)
-    #: what the run is called in results and history when not the command (``retry``)
-    label: str | None = None
-    #: the registered executor that runs the Python assets (``--executor``; None: braid.yml's
-    #: ``executor``, else ``threads``)
-    executor: str | None = None
-    #: settings for the executor from flags (``--dask-address``), over braid.yml's
-    executor_options: dict[str, Any] = field(default_factory=dict)
-    #: write source tables the profile's default target also resolves to (dbtcore.targets)
-    allow_shared_tables: bool = False
-    #: for ``braid retry``: the run_id of the run it retries (history links the two)
-    retry_of: str | None = None
-    #: for ``braid run --due``: the braid.yml schedule this run is (history records it)
-    schedule: str | None = None
-    #: dbt's ``--event-time-start``/``--event-time-end`` (aware), for microbatch models and
-    #: partitioned assets alike
-    event_time_start: datetime | None = None
-    event_time_end: datetime | None = None
-    #: for ``braid retry``: exactly these windows (keys) of these partitioned assets
-    windows: dict[str, list[str]] | None = None
-
-
-def dbt_flags(request: RunRequest) -> list[str]:
-    """The run flags braid forwards to each dbt invocation."""
-    flags = ["--full-refresh"] if request.full_refresh else []
-    if request.fail_fast:
-        flags.append("--fail-fast")
-    for flag, moment in (("--event-time-start", request.event_time_start),
-                         ("--event-time-end", request.event_time_end)):
-        if moment is not None:  # dbt reads a naive value as UTC
-            flags += [flag, moment.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S")]
-    return flags
-
-
-def open_io(loaded: Loaded, run_id: str = "") -> dict[str, Any]:
-    """This run's IO managers, one per name (close them when done)."""
-    project = loaded.project
-    credentials = project.config.credentials
-    env = IOEnv(project.project_root, project.target(), credentials.type, credentials, run_id)
-    return loaded.io_registry.build(env)
-
-
-def close_io(io: dict[str, Any]) -> None:
-    for manager in io.values():
-        if supports(manager, Closable):
-            manager.close()
-
-
-def read_history(loaded: Loaded) -> list[dict[str, Any]]:
-    """Every node materialization recorded for this project's target, oldest first."""
-    io = open_io(loaded)
-    try:
-        return history_store.read(loaded.project, io.get("table"))
-    finally:
-        close_io(io)
-
-
-def read_runs(loaded: Loaded) -> list[dict[str, Any]]:
-    """The runs recorded for this target; one still ``running`` while nobody holds the
-    target's run lock was killed, and reads as ``abandoned``."""
-    from dbt_braid.execution.run_lock import is_free
-
-    io = open_io(loaded)
-    try:
-        runs = history_store.read(loaded.project, io.get("table"), history_store.RUNS)
-    finally:
-        close_io(io)
-    if any(r.get("status") == "running" for r in runs) and is_free(loaded.project):
-        for run in runs:
-            if run.get("status") == "running":
-                run["status"] = "abandoned"
-    return runs
-
-
-def policies(loaded: Loaded) -> dict[str, list[Policy]]:
-    """Each node's freshness policies, where dbt keeps them: a model's
-    ``freshness.build_after``, a Python asset's source table's ``warn_after``/``error_after``
-    and its own ``meta.braid.freshness.build_after``."""
-    manifest = loaded.project.manifest
-    found: dict[str, list[Policy]] = {}
-    for uid, data in loaded.graph.nodes(data=True):
-        policy: list[Policy | None] = []
-        if data["resource_type"] == "model" and uid in manifest.nodes:
-            fresh = getattr(manifest.nodes[uid].config, "freshness", None)
-            policy.append(policy_of("build_after", getattr(fresh, "build_after", None)))
-        asset = loaded.assets.get(uid)
-        if asset is not None:
-            source = manifest.sources.get(asset.declared_by)
-            fresh = getattr(source, "freshness", None)
-            for setting in ("warn_after", "error_after"):
-                policy.append(policy_of(setting, getattr(fresh, setting, None)))
-            policy.append(policy_of("build_after", asset.freshness.get("build_after")))
-        kept = [p for p in policy if p is not None]
-        if kept:
-            found[uid] = kept
-    return found
-
-
-def statuses(loaded: Loaded, rows: list[dict[str, Any]] | None = None) -> dict[str, NodeStatus]:
-    """Fresh or stale, and why, for every materializing node (a partitioned asset's by its
-    windows); overdue, and which policy it breaks, where one applies (at the schedules'
-    clock, ``BRAID_NOW`` included)."""
-    import dataclasses
-
-    from dbt_braid.history.windows import last_run_status
-    from dbt_braid.schedules.clock import now
-
-    rows = read_history(loaded) if rows is None else rows
-    partitioned = {uid: a.partitions for uid, a in loaded.assets.items()
-                   if a.partitions is not None}
-    found = node_statuses(loaded.graph, rows, policies=policies(loaded), now=now(),
-                          partitions=partitioned)
-    for uid in partitioned:
-        last = last_run_status(uid, rows) if uid in found else None
-        if last:  # the run's result over its windows, as run_results said it
-            found[uid] = dataclasses.replace(found[uid], last_status=last)
-    return found
-
-
 def select_nodes(loaded: Loaded, selection: SelectionRequest,
                  judged: dict[str, NodeStatus] | None = None) -> tuple[set[str], list[str]]:
     """The braid unique_ids a selection picks, and the criteria that matched nothing; a
@@ -282,7 +155,8 @@ def select_nodes(loaded: Loaded, selection: SelectionRequest,
     state = previous_state(selection, project.project_root, project.target_dir)
     states = None
     if wants_status(selection):
-        found = statuses(loaded)
+        found = queries.statuses(project, loaded.graph, loaded.assets,
+                                 queries.read_history(project, loaded.io_registry))
         if judged is not None:
             judged.update(found)
         # "stale" or "fresh", and "overdue" beside it for status:overdue
@@ -324,18 +198,6 @@ def stale_windows(plan: Plan, request: RunRequest, judged: dict[str, NodeStatus]
     if judged and request.windows is None and not request.full_refresh \
             and request.event_time_start is None and request.event_time_end is None:
         request.windows = due_windows((s.unique_id for s in plan.python), judged) or None
-
-
-def flag_on(flags: Sequence[str], name: str) -> bool:
-    """Whether dbt's boolean ``--name`` is on among ``flags`` (the last of ``--name`` and
-    ``--no-name`` wins)."""
-    chosen = [f for f in flags if f in (f"--{name}", f"--no-{name}")]
-    return bool(chosen) and chosen[-1] == f"--{name}"
-
-
-def wants_empty(project: DbtProject) -> bool:
-    """dbt's ``--empty`` among the flags braid passes to dbt."""
-    return flag_on(project.options.extra, "empty")
 
 
 def empty_columns(loaded: Loaded, plan: Plan) -> dict[str, list[tuple[str, str]]] | None:

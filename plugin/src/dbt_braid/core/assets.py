@@ -10,8 +10,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from dbt_braid.loader import FunctionRef
-from dbt_braid.partitions.windows import PartitionSpec
+from dbt_braid.core.loader import FunctionRef
+from dbt_braid.core.windows import PartitionSpec
 
 Kind = Literal["source", "exposure"]
 

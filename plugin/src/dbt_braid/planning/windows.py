@@ -11,8 +11,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from dbt_braid.assets import PythonAsset
-from dbt_braid.partitions.windows import Window
+from dbt_braid.core.assets import PythonAsset
+from dbt_braid.core.windows import Window
 
 
 def plan_windows(assets: Iterable[PythonAsset], done: Mapping[str, str], now: datetime, *,

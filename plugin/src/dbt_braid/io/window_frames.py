@@ -9,8 +9,8 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
+from dbt_braid.core.windows import Window
 from dbt_braid.io.frames import to_arrow
-from dbt_braid.partitions.windows import Window
 
 if TYPE_CHECKING:
     import pyarrow as pa

@@ -33,11 +33,11 @@ from dbt.graph.selector_methods import MethodName, QualifiedNameSelectorMethod
 from dbt.graph.selector_spec import SelectionCriteria, SelectionSpec
 from dbt_common.events.contextvars import task_contextvars
 
-from dbt_braid.assets import PythonAsset
+from dbt_braid.core.assets import PythonAsset
+from dbt_braid.core.errors import BraidUserError
 from dbt_braid.dbtcore.code_versions import code_changed
 from dbt_braid.dbtcore.versions import node_selector_kwargs
-from dbt_braid.errors import BraidUserError
-from dbt_braid.graph import UnifiedGraph
+from dbt_braid.graph.unified import UnifiedGraph
 
 PYTHON_TYPE = "python"
 #: the state: values under which a Python asset whose code changed counts as modified

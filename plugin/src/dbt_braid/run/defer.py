@@ -9,11 +9,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from dbt_braid.assets import Relation
-from dbt_braid.errors import BraidUserError
+from dbt_braid.core.assets import Relation
+from dbt_braid.core.errors import BraidUserError
 from dbt_braid.io.base import StoredRef
 from dbt_braid.planning.batches import Plan
-from dbt_braid.session import Loaded, flag_on
+from dbt_braid.run.request import flag_on
+from dbt_braid.run.session import Loaded
 
 
 def deferred_inputs(

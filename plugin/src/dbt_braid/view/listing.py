@@ -13,14 +13,14 @@ from typing import Any
 
 import networkx as nx
 
-from dbt_braid.assets import PythonAsset
+from dbt_braid.core.assets import PythonAsset
 from dbt_braid.dbtcore.versions import (
     GRAPH_COLLECTIONS,
     graph_collection,
     ls_default_keys,
     ls_json,
 )
-from dbt_braid.graph import PYTHON
+from dbt_braid.graph.unified import PYTHON
 
 OUTPUTS = ("selector", "name", "json", "path")
 #: the keys of a Python asset's line in `ls --output json` (dbt's own defaults; dbt nodes use

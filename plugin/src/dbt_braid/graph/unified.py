@@ -15,9 +15,9 @@ from typing import Any
 
 import networkx as nx
 
-from dbt_braid.assets import PythonAsset
+from dbt_braid.core.assets import PythonAsset
+from dbt_braid.core.errors import BraidUserError, Problem
 from dbt_braid.dbtcore.versions import GRAPH_COLLECTIONS, graph_collection
-from dbt_braid.errors import BraidUserError, Problem
 
 #: Graph node kinds: who runs it.
 DBT = "dbt"

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import yaml
 
-from dbt_braid.errors import BraidUserError
+from dbt_braid.core.errors import BraidUserError
 from dbt_braid.planning.batches import Plan, make_plan
 
 AGAIN = frozenset({"error", "fail", "skipped", "partial success"})
@@ -55,7 +55,7 @@ def last_run(project_dir: Path) -> LastRun:
 
 
 def plan_retry(loaded: object, last: LastRun, command: str) -> Plan:
-    from dbt_braid.session import RUNS_PYTHON, Loaded, runnable_types
+    from dbt_braid.run.session import RUNS_PYTHON, Loaded, runnable_types
 
     assert isinstance(loaded, Loaded)
     present = {u for u in last.again if u in loaded.graph}

@@ -28,9 +28,9 @@ from dbt_braid.dbtcore import node_events
 from dbt_braid.dbtcore.patches import StreamState
 
 if TYPE_CHECKING:
-    from dbt_braid.assets import PythonAsset
-    from dbt_braid.execution.results import NodeResult
-    from dbt_braid.partitions.windows import Window
+    from dbt_braid.core.assets import PythonAsset
+    from dbt_braid.core.results import NodeResult
+    from dbt_braid.core.windows import Window
 
 #: seconds a Python asset runs before (and between) its "still running" lines (a
 #: partitioned asset's say how many of its windows are done)

@@ -1,0 +1,1 @@
+"""The unified graph of dbt nodes and Python assets (:mod:`.unified`)."""

@@ -1,0 +1,1 @@
+"""dbt's selection syntax over the unified graph (:mod:`.select`)."""
