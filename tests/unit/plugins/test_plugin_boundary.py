@@ -3,7 +3,7 @@
 Built-in plugins import the core, never the other way: no module outside ``builtins/``
 imports ``dbt_braid.builtins`` (what both need lives in a core module: ``emit.lineage``,
 ``emit.openlineage``, ``emit.progress``), and no built-in plugin (``builtins/*`` and the
-IO managers, as ``plugin_host.DEFAULT_PLUGINS`` lists them) imports ``cli`` or ``session``.
+IO managers, as ``plugin_host.DEFAULT_PLUGINS`` lists them) imports ``cli`` or ``run.session``.
 Imports inside functions count. The built-in IO managers' optional methods have the
 signatures of ``io/base.py``'s protocols, which docs/plugins.md documents.
 """

@@ -11,10 +11,10 @@ imports that close it, and checks that the contract names every part. Functions 
 from __future__ import annotations
 
 import ast
-import tomllib
 from collections import defaultdict
 
 import networkx as nx
+import tomllib
 from helpers import REPO
 from source_reading import PACKAGE, SOURCES, imports, module_name
 

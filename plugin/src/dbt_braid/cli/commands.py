@@ -265,7 +265,7 @@ def summarize(report: object) -> int:
     from dbt_braid.core.results import RunReport
 
     assert isinstance(report, RunReport)
-    # dbt's summary for the whole run is printed already (console.stream)
+    # dbt's summary for the whole run is printed already (execution.stream)
     console.debug(f"braid: results in {report.target_dir / 'run_results.json'}, lineage in "
                   f"{report.target_dir / 'lineage.json'}; {report.invocations} dbt invocations")
     if report.interrupted:

@@ -3,7 +3,7 @@
 Tests and hook operations are left out: they check or act on data, they do not make it.
 Everything else the manifest knows (models, seeds, snapshots, sources, exposures) and every
 Python asset is a node. The built-in plugin writes it after each run
-(``builtins.lineage``); ``braid lineage`` prints it (``lineage_views``) and the catalog
+(``builtins.lineage``); ``braid lineage`` prints it (``view.lineage``) and the catalog
 leaves out the same nodes, so the three cannot disagree.
 """
 

@@ -324,7 +324,7 @@ class PythonRunner:
 
     def _store_window(self, asset: PythonAsset, value: Any, window: Window, first: bool
                       ) -> int | None:
-        """One window's write (partitions.store); each asset's windows one at a time."""
+        """One window's write (execution.window_store); each asset's windows one at a time."""
         with self._window_writes.setdefault(asset.unique_id, threading.Lock()):
             return store_window(self.io[asset.io], asset, value, window,
                                 rebuild=first and asset.unique_id in self.rebuild)

@@ -21,9 +21,11 @@ def planned_windows(loaded: Any, plan: Plan, request: Any, warehouse: Any
                    if loaded.assets[s.unique_id].partitions is not None]
     if not partitioned:
         return {}
-    plain = (request.event_time_start is None and not request.full_refresh)
-    done = done_windows(loaded.project, warehouse,
-                        [a.unique_id for a in partitioned]) if plain else {}
+    named = request.windows or {}
+    # history's latest window matters only to a plain run's assets whose windows no one named
+    unnamed = [a.unique_id for a in partitioned if a.unique_id not in named]
+    plain = request.event_time_start is None and not request.full_refresh
+    done = done_windows(loaded.project, warehouse, unnamed) if plain and unnamed else {}
     return plan_windows(partitioned, done, now(), event_start=request.event_time_start,
                         event_end=request.event_time_end, full_refresh=request.full_refresh,
                         only=request.windows)
