@@ -19,7 +19,7 @@ cd "$REPO"
 ruff check plugin tests python_assets integration_tests bench examples
 mypy --config-file plugin/pyproject.toml plugin/src/dbt_braid
 # the layers of ARCHITECTURE.md, as plugin/pyproject.toml's import-linter contracts
-lint-imports --config plugin/pyproject.toml
+lint-imports plugin/pyproject.toml
 # the older releases' venvs are made while the main pass runs (pip waits on the network)
 if [ "${BRAID_OLDER_DBT:-1}" = 1 ]; then
   (for minor in 11 10; do

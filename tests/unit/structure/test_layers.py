@@ -14,9 +14,13 @@ import ast
 from collections import defaultdict
 
 import networkx as nx
-import tomllib
 from helpers import REPO
 from source_reading import PACKAGE, SOURCES, imports, module_name
+
+try:
+    import tomllib
+except ModuleNotFoundError:  # Python 3.10: import-linter brings tomli
+    import tomli as tomllib
 
 MAX_FUNCTION = 80
 MAX_MODULE = 400
