@@ -216,6 +216,9 @@ def test_a_long_first_run_prints_one_asset_not_each_window(project: Project) -> 
     assert debugged.returncode == 0, debugged.stdout + debugged.stderr
     assert "Batch 2 of 2 START batch 2026-01-02 of python asset daily" in debugged.stdout
     assert "Batch 2 of 2 OK created batch 2026-01-02 of python asset daily" in debugged.stdout
+    # the plan --debug prints holds the windows that ran
+    assert re.search(r"windows python\.\w+\.daily: 2 \(2026-01-01\.\.2026-01-02\)",
+                     debugged.stdout), debugged.stdout
 
 
 def test_backfill_three_days_then_rerun_one_with_dbt_microbatch(project: Project) -> None:

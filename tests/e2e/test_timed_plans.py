@@ -44,6 +44,18 @@ def _times(project: Project) -> tuple[dict[str, dict], int]:
     return found, data["invocations"]
 
 
+def _debug_plan(stdout: str) -> list[str]:
+    """The lines of ``--debug``'s ``braid plan:`` block, without their timestamps."""
+    lines = [line.split("  ", 1)[-1].strip() for line in stdout.splitlines()]
+    start = lines.index("braid plan:") + 1
+    found = []
+    for line in lines[start:]:
+        if not (line.startswith(("dbt[", "python  ", "windows "))):
+            break
+        found.append(line)
+    return found
+
+
 def _moment(text: str) -> float:
     return datetime.fromisoformat(text).timestamp()
 
@@ -67,6 +79,10 @@ def test_history_splits_the_batch_a_loader_would_hold_back(make_project) -> None
            "nodes need none of the Python assets it waits for (python.proj.loader" \
            in second.stdout, second.stdout
     assert "braid: dbt batch 2 of 2 (1 nodes): waits for python.proj.loader" in second.stdout
+    # the plan --debug prints is the one that ran: history's split included
+    assert _debug_plan(second.stdout) == ["python  python.proj.loader",
+                                          "dbt[0]  model.proj.slow",
+                                          "dbt[1]  model.proj.m1"], second.stdout
     # slow ran while the loader did; m1 after both
     assert _moment(found["slow"]["started_at"]) < _moment(found["loader"]["completed_at"])
     assert _moment(found["m1"]["started_at"]) >= _moment(found["loader"]["completed_at"])
