@@ -116,3 +116,22 @@ class Names:
     def arg_name(self, unique_id: str) -> str:
         """The keyword argument a dependency arrives as: its name (a source's table name)."""
         return unique_id.rsplit(".", 1)[-1]
+
+
+def display_file(decl: Declaration, index: ProjectIndex) -> str:
+    """The declaring YAML file, relative to the root project for packages too."""
+    return display_file_of(decl.package_name, decl.yaml_file, index)
+
+
+def display_file_of(package_name: str, yaml_file: str, index: ProjectIndex) -> str:
+    """A file of a package as the user sees it: relative to the root project."""
+    if package_name == index.root_project:
+        return yaml_file
+    root = index.package_roots.get(package_name)
+    project = index.package_roots.get(index.root_project)
+    if root is None or project is None:
+        return f"{package_name}/{yaml_file}"
+    try:
+        return str((root / yaml_file).relative_to(project))
+    except ValueError:
+        return str(root / yaml_file)

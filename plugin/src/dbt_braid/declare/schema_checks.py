@@ -87,90 +87,57 @@ def _plain(meta: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def schema_problems(decl: Declaration, file: str) -> list[Problem]:
+    """One problem per key of ``meta.braid`` that the schema refuses."""
     if not isinstance(decl.meta, Mapping):
-        write = (
-            f"braid: {{python: {decl.meta}}}"
-            if isinstance(decl.meta, str)
-            else ("braid: {python: module.function}")
-        )
-        return [
-            Problem(
-                file,
-                decl.label,
-                "meta.braid",
-                f"must be a mapping with at least python: module.function, got {_got(decl.meta)}; "
-                f"write {write}",
-            )
-        ]
-    allowed = sorted(meta_schema()["properties"])
-    validator = _validator()
+        write = (f"braid: {{python: {decl.meta}}}" if isinstance(decl.meta, str)
+                 else "braid: {python: module.function}")
+        return [Problem(file, decl.label, "meta.braid",
+                        "must be a mapping with at least python: module.function, got "
+                        f"{_got(decl.meta)}; write {write}")]
     problems = []
-    for err in sorted(validator.iter_errors(_plain(decl.meta)), key=lambda e: list(e.path)):
-        path = [str(p) for p in err.path]
-        key = ".".join(["meta.braid", *path])
-        # in the mapping form of depends_on, a bad argument name or value sits inside the oneOf
-        sub = [
-            e
-            for e in err.context or ()
-            if isinstance(err.instance, Mapping)
-            and (e.validator == "pattern" or (e.validator == "type" and e.path))
-        ]
-        if err.validator == "additionalProperties":
-            for extra in sorted(set(decl.meta) - set(allowed)):
-                close = difflib.get_close_matches(extra, allowed, n=1)
-                hint = f"did you mean {close[0]!r}?" if close else f"allowed: {', '.join(allowed)}"
-                problems.append(
-                    Problem(file, decl.label, f"meta.braid.{extra}", f"unknown key; {hint}")
-                )
-        elif err.validator == "required":
-            problems.append(
-                Problem(
-                    file,
-                    decl.label,
-                    "meta.braid.python",
-                    "missing; add python: module.function (dbt keeps only one braid: block "
-                    "when both meta: and config: meta: have one, so put all keys in one)",
-                )
-            )
-        elif err.validator == "pattern" and path == ["python"]:
-            problems.append(
-                Problem(
-                    file,
-                    decl.label,
-                    key,
-                    f"{err.instance!r} is not module.function; write e.g. python: forecast.train",
-                )
-            )
-        elif err.validator == "pattern" or (sub and sub[0].validator == "pattern"):
-            # propertyNames: an argument name that Python cannot take
-            name = (sub[0] if sub else err).instance
-            problems.append(
-                Problem(
-                    file,
-                    decl.label,
-                    f"{key}.{name}",
-                    f"{name!r} is not a valid Python argument name; {_ARGUMENT_HINT}",
-                )
-            )
-        elif sub:
-            where = ".".join([key, *(str(p) for p in sub[0].path)])
-            problems.append(
-                Problem(
-                    file,
-                    decl.label,
-                    where,
-                    f"must be a name (a string), got {_got(sub[0].instance)}",
-                )
-            )
-        elif path and path[0] in _SHAPES:
-            problems.append(
-                Problem(
-                    file,
-                    decl.label,
-                    f"meta.braid.{path[0]}",
-                    f"must be {_SHAPES[path[0]]}; got {_got(err.instance)}",
-                )
-            )
-        else:
-            problems.append(Problem(file, decl.label, key, f"{err.message}"))
+    for err in sorted(_validator().iter_errors(_plain(decl.meta)), key=lambda e: list(e.path)):
+        problems.extend(_error_problems(err, decl, file))
     return problems
+
+
+def _error_problems(err: jsonschema.ValidationError, decl: Declaration,
+                    file: str) -> list[Problem]:
+    """What one schema error means for the user, keyed by the ``meta.braid`` key it is on."""
+    path = [str(p) for p in err.path]
+    key = ".".join(["meta.braid", *path])
+    # in the mapping form of depends_on, a bad argument name or value sits inside the oneOf
+    sub = [
+        e
+        for e in err.context or ()
+        if isinstance(err.instance, Mapping)
+        and (e.validator == "pattern" or (e.validator == "type" and e.path))
+    ]
+    if err.validator == "additionalProperties":
+        allowed = sorted(meta_schema()["properties"])
+        problems = []
+        for extra in sorted(set(decl.meta) - set(allowed)):
+            close = difflib.get_close_matches(extra, allowed, n=1)
+            hint = f"did you mean {close[0]!r}?" if close else f"allowed: {', '.join(allowed)}"
+            problems.append(
+                Problem(file, decl.label, f"meta.braid.{extra}", f"unknown key; {hint}"))
+        return problems
+    if err.validator == "required":
+        return [Problem(file, decl.label, "meta.braid.python",
+                        "missing; add python: module.function (dbt keeps only one braid: block "
+                        "when both meta: and config: meta: have one, so put all keys in one)")]
+    if err.validator == "pattern" and path == ["python"]:
+        return [Problem(file, decl.label, key, f"{err.instance!r} is not module.function; "
+                        "write e.g. python: forecast.train")]
+    if err.validator == "pattern" or (sub and sub[0].validator == "pattern"):
+        # propertyNames: an argument name that Python cannot take
+        name = (sub[0] if sub else err).instance
+        return [Problem(file, decl.label, f"{key}.{name}",
+                        f"{name!r} is not a valid Python argument name; {_ARGUMENT_HINT}")]
+    if sub:
+        where = ".".join([key, *(str(p) for p in sub[0].path)])
+        return [Problem(file, decl.label, where,
+                        f"must be a name (a string), got {_got(sub[0].instance)}")]
+    if path and path[0] in _SHAPES:
+        return [Problem(file, decl.label, f"meta.braid.{path[0]}",
+                        f"must be {_SHAPES[path[0]]}; got {_got(err.instance)}")]
+    return [Problem(file, decl.label, key, f"{err.message}")]

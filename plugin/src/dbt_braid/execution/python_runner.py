@@ -6,10 +6,8 @@ import asyncio
 import functools
 import inspect
 import logging
-import os
 import threading
 import time
-import traceback
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime, timezone
@@ -21,10 +19,10 @@ from dbt_braid.core.assets import PythonAsset, Relation
 from dbt_braid.core.results import NodeResult
 from dbt_braid.core.windows import Window
 from dbt_braid.declare.policies import shown
-from dbt_braid.execution.compute import user_traceback
 from dbt_braid.execution.context import AssetContext
-from dbt_braid.execution.remote import RemoteCalls, RemoteFailure, WorkerLost
-from dbt_braid.execution.timeouts import TimedOut, is_transient, within
+from dbt_braid.execution.failures import RunStopped, record_failure
+from dbt_braid.execution.remote import RemoteCalls
+from dbt_braid.execution.timeouts import Deadline, within
 from dbt_braid.execution.window_runner import run_windows, summary
 from dbt_braid.execution.window_store import store_window
 from dbt_braid.io.base import ArrowQueries, IOManager, Queries, StoredRef, WindowReads, supports
@@ -37,10 +35,6 @@ WindowFinished = Callable[[PythonAsset, NodeResult, int, int], None]
 
 def now_iso() -> str:
     return datetime.now(timezone.utc).isoformat()
-
-
-class RunStopped(Exception):
-    """An asset finished after its run was stopped: its result is not stored."""
 
 
 class PythonRunner:
@@ -243,33 +237,11 @@ class PythonRunner:
             function = asset.function
             stage = "loading inputs"
             deadline = within(asset.timeout)
-            kwargs: dict[str, Any] = {
-                arg: deadline.run(functools.partial(self._load, asset, arg, uid, window))
-                for arg, uid in asset.inputs.items()
-            }
-            kwargs.update(asset.params)
-            if window is not None:
-                takes = inspect.signature(function).parameters
-                kwargs.update({name: getattr(window, name) for name in ("start", "end")
-                               if name in takes})
-            context: AssetContext | None = None
-            if asset.wants_context:
-                kwargs["context"] = context = AssetContext(
-                    name=asset.name,
-                    unique_id=asset.unique_id,
-                    run_id=self.run_id,
-                    log=logging.getLogger(f"braid.asset.{asset.name}"),
-                    params=dict(asset.params),
-                    target=dict(self.target),
-                    project_dir=self.project_dir,
-                    _warehouse=self.warehouse,
-                    partition=window,
-                    **self.context_extras(asset),
-                )
+            kwargs, context = self._arguments(asset, function, deadline, window)
             self.before(asset)
             stage = "running"
-            call = function
             if self.remote is None:
+                call = function
                 value = deadline.run(lambda: self._call(asset, call, kwargs))
                 metadata = context._metadata if context is not None else {}
             else:
@@ -278,49 +250,56 @@ class PythonRunner:
                 value, metadata = self.remote.call(asset, kwargs, deadline, key)
             if context is not None:
                 result.metadata = dict(metadata)
-            # the write is not timed: once it starts it finishes (one transaction), so
-            # what the records say is what the warehouse holds
             stage = f"storing the result ({asset.io})"
-            with self._storing(asset.unique_id):
-                result.rows_written = (self.io[asset.io].store(asset, value) if window is None
-                                       else self._store_window(asset, value, window, first))
-            result.columns = columns_of(value)
-            where = asset.relation or f"the {asset.io} store"
-            if result.rows_written is not None:
-                result.message = f"wrote {result.rows_written} rows to {where}"
-            else:
-                result.message = "OK" if value is None else f"stored in {where}"
+            self._store(asset, value, window, first, result)
         except BaseException as exc:  # SystemExit from user code too: it is their error
-            result.status = "error"
-            one_line = " ".join(f"{type(exc).__name__}: {exc}".split())
-            if isinstance(exc, TimedOut):
-                result.message = str(exc)
-                retryable = True
-            elif isinstance(exc, RemoteFailure):  # the user's own error, in a worker
-                result.message = exc.message
-                result.traceback = exc.traceback
-                retryable = True
-            elif isinstance(exc, WorkerLost) and self.stopping:
-                # the run was stopped and its workers ended: as a thread's call, skipped
-                result.status = "skipped"
-                result.message = "skipped: the run was stopped while it ran"
-            elif isinstance(exc, WorkerLost):
-                result.message = str(exc)
-                retryable = True
-            elif stage == "running" and function is not None:
-                # the user's own code: show them their traceback
-                result.message = one_line
-                result.traceback = user_traceback(exc, function)
-                retryable = not isinstance(exc, (KeyboardInterrupt, RunStopped))
-            else:
-                # loading or storing: one line says what is wrong (BRAID_DEBUG=1 for more)
-                result.message = f"{stage}: {one_line}"
-                retryable = is_transient(exc)
-                if os.environ.get("BRAID_DEBUG"):
-                    result.traceback = "".join(traceback.format_exception(exc))
+            retryable = record_failure(result, exc, stage, function, self.stopping)
         result.execution_time = time.perf_counter() - t0
         result.completed_at = now_iso()
         return result, retryable
+
+    def _arguments(self, asset: PythonAsset, function: Callable[..., Any], deadline: Deadline,
+                   window: Window | None) -> tuple[dict[str, Any], AssetContext | None]:
+        """The function's keyword arguments: inputs loaded (within the timeout), params, the
+        window's ``start``/``end`` it asks for, and the context if it takes one."""
+        kwargs: dict[str, Any] = {
+            arg: deadline.run(functools.partial(self._load, asset, arg, uid, window))
+            for arg, uid in asset.inputs.items()
+        }
+        kwargs.update(asset.params)
+        if window is not None:
+            takes = inspect.signature(function).parameters
+            kwargs.update({name: getattr(window, name) for name in ("start", "end")
+                           if name in takes})
+        context: AssetContext | None = None
+        if asset.wants_context:
+            kwargs["context"] = context = AssetContext(
+                name=asset.name,
+                unique_id=asset.unique_id,
+                run_id=self.run_id,
+                log=logging.getLogger(f"braid.asset.{asset.name}"),
+                params=dict(asset.params),
+                target=dict(self.target),
+                project_dir=self.project_dir,
+                _warehouse=self.warehouse,
+                partition=window,
+                **self.context_extras(asset),
+            )
+        return kwargs, context
+
+    def _store(self, asset: PythonAsset, value: Any, window: Window | None, first: bool,
+               result: NodeResult) -> None:
+        """Write the value and say so on the result. The write is not timed: once it starts
+        it finishes (one transaction), so what the records say is what the warehouse holds."""
+        with self._storing(asset.unique_id):
+            result.rows_written = (self.io[asset.io].store(asset, value) if window is None
+                                   else self._store_window(asset, value, window, first))
+        result.columns = columns_of(value)
+        where = asset.relation or f"the {asset.io} store"
+        if result.rows_written is not None:
+            result.message = f"wrote {result.rows_written} rows to {where}"
+        else:
+            result.message = "OK" if value is None else f"stored in {where}"
 
     def _store_window(self, asset: PythonAsset, value: Any, window: Window, first: bool
                       ) -> int | None:

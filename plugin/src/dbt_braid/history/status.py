@@ -82,61 +82,58 @@ def node_statuses(
         last = attempts[-1] if attempts else None
         successes = [r for r in attempts if r.get("status") in SUCCESS]
         good = successes[-1] if successes else None
-        state, reason = "fresh", "up to date"
         if uid in (partitions or {}):
             assert partitions is not None
             windows[uid] = _windows(graph, uid, partitions[uid], by_node, statuses, windows, at)
         if good is None and not by_node.get(uid) and data["resource_type"] in UNTRACKED:
             # loaded by a plain `dbt seed`/`dbt snapshot` without the on-run-end recorder:
             # braid cannot tell, and says so rather than calling everything downstream stale
-            state, reason = (
-                "unknown",
-                (
-                    "no materialization recorded (braid build records it, or add the "
-                    "on-run-end hook braid.record_dbt_results)"
-                ),
-            )
-        elif good is None:
-            state, reason = "stale", "never materialized"
-            if last is not None:
-                reason += f" (last attempt {last.get('status')}: {last.get('message') or ''})"
-        elif uid in windows and not (
-                last is not None and last.get("status") in FAILED and not last.get("partition_key")
-                and when(last) > when(good)):
-            reason = node_reason(windows[uid])
-            state, reason = ("stale", reason) if reason else ("fresh", "up to date")
-        elif last is not None and last.get("status") in FAILED and when(last) > when(good):
-            state, reason = "stale", f"last attempt failed: {last.get('message') or last['status']}"
-        elif data.get("checksum") and good.get("code_version") != data.get("checksum"):
-            state, reason = "stale", f"its {_what(data)} changed since it was last materialized"
+            state, reason = ("unknown", "no materialization recorded (braid build records it, "
+                             "or add the on-run-end hook braid.record_dbt_results)")
         else:
-            for parent in materializing_parents(graph, uid):
-                upstream = [r for r in by_node.get(parent, []) if r.get("status") in SUCCESS]
-                if upstream and when(upstream[-1]) > when(good):
-                    state = "stale"
-                    reason = f"upstream {graph.nodes[parent]['name']} was materialized after it"
-                    break
-                if parent in statuses and statuses[parent].state == "stale":
-                    state, reason = "stale", f"upstream {graph.nodes[parent]['name']} is stale"
-                    break
+            state, reason = _judged(graph, uid, last, good, by_node, statuses, windows.get(uid))
         late = None
         if policies and policies.get(uid):
             late = overdue(policies[uid], str(good.get("completed_at")) if good else None, at)
         statuses[uid] = NodeStatus(
-            uid,
-            data["name"],
-            data["resource_type"],
-            when(last) if last else None,
-            last.get("status") if last else None,
-            state,
-            reason,
-            late,
-            summary(windows[uid]) if uid in windows else None,
-            tuple(windows.get(uid, ())),
+            uid, data["name"], data["resource_type"], when(last) if last else None,
+            last.get("status") if last else None, state, reason, late,
+            summary(windows[uid]) if uid in windows else None, tuple(windows.get(uid, ())),
         )
     if wanted is not None:
         return {u: s for u, s in statuses.items() if u in wanted}
     return statuses
+
+
+def _judged(graph: nx.DiGraph, uid: str, last: Mapping[str, Any] | None,
+            good: Mapping[str, Any] | None, by_node: Mapping[str, list[Mapping[str, Any]]],
+            statuses: Mapping[str, NodeStatus],
+            windows: list[WindowState] | None) -> tuple[str, str]:
+    """(state, reason) of a recorded node from its last attempt and last success, the first
+    reason that applies (the module's docstring lists them in order)."""
+    data = graph.nodes[uid]
+    failed_last = (last is not None and good is not None and last.get("status") in FAILED
+                   and when(last) > when(good))
+    if good is None:
+        reason = "never materialized"
+        if last is not None:
+            reason += f" (last attempt {last.get('status')}: {last.get('message') or ''})"
+        return "stale", reason
+    if windows is not None and not (failed_last and last is not None
+                                    and not last.get("partition_key")):
+        reason = node_reason(windows)
+        return ("stale", reason) if reason else ("fresh", "up to date")
+    if failed_last and last is not None:
+        return "stale", f"last attempt failed: {last.get('message') or last['status']}"
+    if data.get("checksum") and good.get("code_version") != data.get("checksum"):
+        return "stale", f"its {_what(data)} changed since it was last materialized"
+    for parent in materializing_parents(graph, uid):
+        upstream = [r for r in by_node.get(parent, []) if r.get("status") in SUCCESS]
+        if upstream and when(upstream[-1]) > when(good):
+            return "stale", f"upstream {graph.nodes[parent]['name']} was materialized after it"
+        if parent in statuses and statuses[parent].state == "stale":
+            return "stale", f"upstream {graph.nodes[parent]['name']} is stale"
+    return "fresh", "up to date"
 
 
 def _what(data: Mapping[str, Any]) -> str:
