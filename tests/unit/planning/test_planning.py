@@ -17,7 +17,8 @@ from collections.abc import Collection, Iterable
 import networkx as nx
 import pytest
 from dbt_braid.planning.batches import Plan, batch_lower_bound, make_plan
-from dbt_braid.planning.timing import refine, simulate
+from dbt_braid.planning.rules import batch_may_start, python_may_start
+from dbt_braid.planning.timing import estimate, refine, simulate
 from graphs import add_dbt, add_py
 from hypothesis import HealthCheck, given, settings, target
 from hypothesis import strategies as st
@@ -711,3 +712,40 @@ def test_generated_timed_plans_stay_valid_and_never_estimate_longer(scenario, se
     check_plan(g, set(g), runnable, timed.plan, minimal=False)
     assert simulate(timed.plan, durations, cost) <= simulate(fewest, durations, cost) + 1e-9
     assert len(timed.reasons) == len(timed.plan.batches)
+
+
+@SETTINGS
+@given(scenarios(min_nodes=2, resource_types=["model", "python", "seed", "test"]),
+       st.lists(st.floats(min_value=0.0, max_value=10.0), min_size=12, max_size=12),
+       st.floats(min_value=0.0, max_value=2.0))
+def test_the_estimate_starts_each_node_when_the_engines_rules_first_allow(scenario, seconds,
+                                                                          cost) -> None:
+    """``estimate`` and the engine share planning.rules: at each start the estimate gives,
+    the rule allows it given what has ended by then, and not a moment sooner."""
+    types, edges, insertion, chosen, runnable = scenario
+    g, ids = build(types, edges, insertion)
+    plan = make_plan(g, {ids[i] for i in chosen}, runnable)
+    durations = {uid: seconds[i] for i, uid in enumerate(ids)}
+    timed = refine(plan, durations, cost).plan
+    for planned in (plan, timed):
+        spans = estimate(planned, durations, cost)
+        assert set(spans.nodes) == set(planned.order)
+
+        def ended_by(moment: float) -> set[str]:
+            return {u for u, (_, end) in spans.nodes.items() if end <= moment + 1e-9}
+
+        for step in planned.python:
+            start = spans.nodes[step.unique_id][0]
+            assert python_may_start(step, ended_by(start))
+            assert start == pytest.approx(max([spans.nodes[n][1] for n in step.needs] + [0.0]))
+        previous_end = 0.0
+        for batch, start in zip(planned.batches, spans.batches, strict=True):
+            assert batch_may_start(batch, ended_by(start))
+            earliest = max([previous_end] + [spans.nodes[p][1] for p in batch.needs_python])
+            assert start == pytest.approx(earliest)
+            for uid in batch.nodes:
+                begin, end = spans.nodes[uid]
+                assert begin >= start + cost - 1e-9
+                assert all(spans.nodes[n][1] <= begin + 1e-9 for n in planned.needs.get(uid, ()))
+                assert end == pytest.approx(begin + durations[uid])
+            previous_end = max([start + cost] + [spans.nodes[u][1] for u in batch.nodes])

@@ -5,7 +5,8 @@ assets run in the run's executor (a thread pool of ``threads`` workers unless a 
 says otherwise) and start as soon as everything they need has finished: dbt's per-node
 ``NodeFinished`` events count, so an asset does not wait for the rest of a batch it does
 not read from. A batch starts once the Python assets upstream of it
-are done. A failure skips what is downstream of it; independent branches go on unless
+are done (these rules are :mod:`dbt_braid.planning.rules`, which the timing estimate uses
+too). A failure skips what is downstream of it; independent branches go on unless
 ``fail_fast``. Ctrl-C stops scheduling: what has not started is skipped and the run ends
 with the results it has.
 
@@ -28,6 +29,7 @@ from dbt_braid.core.assets import PythonAsset
 from dbt_braid.core.results import BROKE, FAILED, NodeResult
 from dbt_braid.execution.python_runner import PythonRunner, now_iso
 from dbt_braid.planning.batches import Plan
+from dbt_braid.planning.rules import batch_may_start, python_may_start
 
 #: (batch index, unique_ids, notify(unique_id, status)) -> per-node results; engine thread only
 DbtBatchRunner = Callable[[int, list[str], Callable[[str, str], None]], list[NodeResult]]
@@ -111,7 +113,7 @@ class Engine:
         while progress:
             progress = False
             for uid, step in list(self.pending_python.items()):
-                if not all(n in self.finished for n in step.needs):
+                if not python_may_start(step, self.finished):
                     continue
                 del self.pending_python[uid]
                 progress = True
@@ -163,9 +165,6 @@ class Engine:
                     self.stopped = "skipped: --fail-fast stopped the run"
                 self._schedule()
 
-    def _all_finished(self, uids: frozenset[str]) -> bool:
-        return all(u in self.finished for u in uids)
-
     def _wait_for(self, ready: Callable[[], bool]) -> None:
         with self.cond:
             while not ready():
@@ -180,7 +179,7 @@ class Engine:
                 self._schedule()
             self._drain()
             for batch in self.plan.batches:
-                self._wait_for(partial(self._all_finished, batch.needs_python))
+                self._wait_for(partial(batch_may_start, batch, self.finished))
                 with self.cond:
                     to_run = []
                     for uid in batch.nodes:

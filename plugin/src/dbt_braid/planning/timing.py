@@ -20,6 +20,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
 from dbt_braid.planning.batches import DbtBatch, Plan
+from dbt_braid.planning.rules import python_may_start
 
 #: seconds one more in-process dbt invocation costs: a fixed part and a part per node of
 #: the manifest, fitted to bench/bench_batches.py (one model run again in a parsed project:
@@ -47,40 +48,66 @@ class Timed:
     fewest: float | None = None
 
 
-def simulate(plan: Plan, durations: Mapping[str, float], batch_cost: float = BATCH_COST
-             ) -> float:
-    """Estimated seconds from the run's start to its last node's end, under the engine's
-    rules (enough dbt threads and Python workers assumed)."""
+@dataclass(frozen=True)
+class Estimate:
+    """When each node of a plan would run, by :mod:`dbt_braid.planning.rules`."""
+
+    #: unique_id -> (start, end), seconds from the run's start
+    nodes: Mapping[str, tuple[float, float]]
+    #: each batch's start: its invocation (``batch_cost``) begins then
+    batches: tuple[float, ...]
+
+    @property
+    def makespan(self) -> float:
+        return max((end for _, end in self.nodes.values()), default=0.0)
+
+
+def estimate(plan: Plan, durations: Mapping[str, float], batch_cost: float = BATCH_COST
+             ) -> Estimate:
+    """Each node's estimated start and end under the engine's rules
+    (:mod:`dbt_braid.planning.rules`; enough dbt threads and Python workers assumed)."""
+    spans: dict[str, tuple[float, float]] = {}
     finish: dict[str, float] = {}
     in_batch: dict[str, int] = {uid: b.index for b in plan.batches for uid in b.nodes}
     batch_end = 0.0
+    starts: list[float] = []
     pending_python = {s.unique_id: s for s in plan.python}
+
+    def run(uid: str, begin: float) -> None:
+        finish[uid] = begin + durations[uid]
+        spans[uid] = (begin, finish[uid])
 
     def start_python() -> None:
         moved = True
         while moved:
             moved = False
             for uid, step in list(pending_python.items()):
-                if all(n in finish for n in step.needs):
-                    begin = max([finish[n] for n in step.needs] + [0.0])
-                    finish[uid] = begin + durations[uid]
+                if python_may_start(step, finish):
+                    run(uid, max([finish[n] for n in step.needs] + [0.0]))
                     del pending_python[uid]
                     moved = True
 
     start_python()
     for batch in plan.batches:
         start_python()
+        # the rules' batch_may_start: the batch before it has ended, and what it reads
         start = max([batch_end] + [finish[p] for p in batch.needs_python if p in finish])
+        starts.append(start)
         ready = start + batch_cost
         for uid in plan.order:
-            if in_batch.get(uid) != batch.index:
-                continue
-            begin = max([ready] + [finish[n] for n in plan.needs.get(uid, ()) if n in finish])
-            finish[uid] = begin + durations[uid]
+            if in_batch.get(uid) == batch.index:
+                run(uid, max([ready] + [finish[n] for n in plan.needs.get(uid, ())
+                                        if n in finish]))
         batch_end = max([ready] + [finish[u] for u in batch.nodes])
         start_python()
     start_python()
-    return max(finish.values(), default=0.0)
+    return Estimate(spans, tuple(starts))
+
+
+def simulate(plan: Plan, durations: Mapping[str, float], batch_cost: float = BATCH_COST
+             ) -> float:
+    """Estimated seconds from the run's start to its last node's end (:func:`estimate`)."""
+    return estimate(plan, durations, batch_cost).makespan
 
 
 def _python_up(plan: Plan) -> dict[str, frozenset[str]]:
