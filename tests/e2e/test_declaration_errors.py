@@ -740,22 +740,25 @@ def test_name_clashes(make_project) -> None:
     assert len(problem_lines(result)) == 3, result.stderr
 
 
+TWO_PACKAGES_EACH_WITH_M = {
+    **MODEL,
+    "packages.yml": "packages:\n  - local: pkg\n",
+    "pkg/dbt_project.yml": 'name: pkg\nversion: "1.0"\nconfig-version: 2\n',
+    "pkg/models/m.sql": "{{ config(alias='pkg_m') }}\nselect 2 as id\n",
+    "python_assets/assets.py": "def predict(m):\n    return m\n",
+    "models/sources.yml": """
+        version: 2
+        sources:
+          - name: fc
+            tables:
+              - name: pred
+                config: {meta: {braid: {python: assets.predict, depends_on: [m]}}}
+        """,
+}
+
+
 def test_ambiguous_name_across_packages(make_project) -> None:
-    project = make_project({
-        **MODEL,
-        "packages.yml": "packages:\n  - local: pkg\n",
-        "pkg/dbt_project.yml": 'name: pkg\nversion: "1.0"\nconfig-version: 2\n',
-        "pkg/models/m.sql": "{{ config(alias='pkg_m') }}\nselect 2 as id\n",
-        "python_assets/assets.py": "def predict(m):\n    return m\n",
-        "models/sources.yml": """
-            version: 2
-            sources:
-              - name: fc
-                tables:
-                  - name: pred
-                    config: {meta: {braid: {python: assets.predict, depends_on: [m]}}}
-            """,
-    })
+    project = make_project(TWO_PACKAGES_EACH_WITH_M)
     deps = project.braid("deps")
     assert deps.returncode == 0, deps.stdout + deps.stderr
     result = project.braid("run")
@@ -766,32 +769,35 @@ def test_ambiguous_name_across_packages(make_project) -> None:
     assert len(problem_lines(result)) == 1, result.stderr
 
 
+CYCLES_THROUGH_DBT_AND_PYTHON = {
+    "models/m.sql": "select * from {{ source('fc', 'pred') }}\n",
+    "python_assets/assets.py": (
+        "def predict(m):\n    return m\n\n\n"
+        "def first(second):\n    return second\n\n\n"
+        "def second(first):\n    return first\n"
+    ),
+    "models/sources.yml": """
+        version: 2
+        sources:
+          - name: fc
+            tables:
+              - name: pred
+                config: {meta: {braid: {python: assets.predict, depends_on: [m]}}}
+        exposures:
+          - name: first
+            type: ml
+            owner: {name: Data Science}
+            config: {meta: {braid: {python: assets.first, depends_on: [second]}}}
+          - name: second
+            type: ml
+            owner: {name: Data Science}
+            config: {meta: {braid: {python: assets.second, depends_on: [first]}}}
+        """,
+}
+
+
 def test_cycles_through_dbt_and_python(make_project) -> None:
-    project = make_project({
-        "models/m.sql": "select * from {{ source('fc', 'pred') }}\n",
-        "python_assets/assets.py": (
-            "def predict(m):\n    return m\n\n\n"
-            "def first(second):\n    return second\n\n\n"
-            "def second(first):\n    return first\n"
-        ),
-        "models/sources.yml": """
-            version: 2
-            sources:
-              - name: fc
-                tables:
-                  - name: pred
-                    config: {meta: {braid: {python: assets.predict, depends_on: [m]}}}
-            exposures:
-              - name: first
-                type: ml
-                owner: {name: Data Science}
-                config: {meta: {braid: {python: assets.first, depends_on: [second]}}}
-              - name: second
-                type: ml
-                owner: {name: Data Science}
-                config: {meta: {braid: {python: assets.second, depends_on: [first]}}}
-            """,
-    })
+    project = make_project(CYCLES_THROUGH_DBT_AND_PYTHON)
     result = project.braid("run")
     assert_rejected(project, result)
     yml = "models/sources.yml"
@@ -806,32 +812,35 @@ def test_cycles_through_dbt_and_python(make_project) -> None:
     assert len(problem_lines(result)) == 2, result.stderr
 
 
+PARAMS_INTO_KWARGS = {
+    **MODEL,
+    "python_assets/assets.py": '''
+        import pandas as pd
+
+
+        def predict(m, **kwargs):
+            return pd.DataFrame({"rows": [len(m)], "horizon": [kwargs["horizon"]],
+                                 "label": [kwargs["label"]]})
+        ''',
+    "models/sources.yml": """
+        version: 2
+        sources:
+          - name: fc
+            tables:
+              - name: pred
+                config:
+                  meta:
+                    braid:
+                      python: assets.predict
+                      depends_on: [m]
+                      params: {horizon: 3, label: weekly}
+        """,
+}
+
+
 def test_kwargs_accepts_extra_params(make_project) -> None:
     """Not an error: a function with **kwargs takes params it does not name."""
-    project = make_project({
-        **MODEL,
-        "python_assets/assets.py": '''
-            import pandas as pd
-
-
-            def predict(m, **kwargs):
-                return pd.DataFrame({"rows": [len(m)], "horizon": [kwargs["horizon"]],
-                                     "label": [kwargs["label"]]})
-            ''',
-        "models/sources.yml": """
-            version: 2
-            sources:
-              - name: fc
-                tables:
-                  - name: pred
-                    config:
-                      meta:
-                        braid:
-                          python: assets.predict
-                          depends_on: [m]
-                          params: {horizon: 3, label: weekly}
-            """,
-    })
+    project = make_project(PARAMS_INTO_KWARGS)
     result = project.braid("run")
     output = result.stdout + result.stderr
     assert result.returncode == 0, output

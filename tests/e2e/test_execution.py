@@ -276,20 +276,23 @@ def test_other_commands_pass_straight_to_dbt(make_project, command) -> None:
     assert "Running with dbt=" in done.stdout or command == ["parse"]
 
 
+BAD_MODEL_BEFORE_PYTHON = {
+    "models/bad.sql": "select * from no_such_table",
+    "models/after_bad.sql": "select * from {{ source('py', 'q') }}",
+    "models/sources.yml": """
+        version: 2
+        sources:
+          - name: py
+            tables:
+              - name: q
+                config: {meta: {braid: {python: q.make, depends_on: [bad]}}}
+        """,
+    "python_assets/q.py": "def make(bad):\n    return bad\n",
+}
+
+
 def test_dbt_error_in_a_batch_is_exit_1_and_skips_downstream(make_project) -> None:
-    project = make_project({
-        "models/bad.sql": "select * from no_such_table",
-        "models/after_bad.sql": "select * from {{ source('py', 'q') }}",
-        "models/sources.yml": """
-            version: 2
-            sources:
-              - name: py
-                tables:
-                  - name: q
-                    config: {meta: {braid: {python: q.make, depends_on: [bad]}}}
-            """,
-        "python_assets/q.py": "def make(bad):\n    return bad\n",
-    })
+    project = make_project(BAD_MODEL_BEFORE_PYTHON)
     done = project.braid("run")
     assert done.returncode == 1
     r = results(project)

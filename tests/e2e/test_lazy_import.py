@@ -97,20 +97,23 @@ def test_commands_that_run_no_python_import_none(make_project, tmp_path) -> None
     assert project.sql("select count(*) from py.marked") == before
 
 
+READY_MADE_LOADER = {
+    **BRAID_PACKAGE,
+    "models/sources.yml": """
+        version: 2
+        sources:
+          - name: files
+            tables:
+              - name: rates
+                config: {meta: {braid: {python: braid.loaders.load_file,
+                                        params: {path: data/rates.csv, sep: ","}}}}
+        """,
+}
+
+
 def test_ready_made_assets_are_not_imported_to_validate(make_project) -> None:
     """The package's ``braid.loaders.load_file`` goes through the same path: read, not run."""
-    project = make_project({
-        **BRAID_PACKAGE,
-        "models/sources.yml": """
-            version: 2
-            sources:
-              - name: files
-                tables:
-                  - name: rates
-                    config: {meta: {braid: {python: braid.loaders.load_file,
-                                            params: {path: data/rates.csv, sep: ","}}}}
-            """,
-    })
+    project = make_project(READY_MADE_LOADER)
     _ok(project.braid("deps"))
     loaded = session.load(
         DbtOptions(project_dir=str(project.root), profiles_dir=str(project.root)), "ls")
@@ -194,28 +197,31 @@ def test_names_the_source_cannot_explain_are_imported(make_project) -> None:
             "forms.fit() has no parameter 'round'") in bad.stderr
 
 
+SYNTAX_ERROR_BESIDE_A_FINE_MODULE = {
+    "models/m.sql": "select 1 as id",
+    "models/sources.yml": """
+        version: 2
+        exposures:
+          - name: e
+            type: ml
+            owner: {name: me}
+            config: {meta: {braid: {python: other.f, depends_on: [m]}}}
+          - name: ok
+            type: ml
+            owner: {name: me}
+            config: {meta: {braid: {python: fine.g, depends_on: [m]}}}
+        """,
+    "python_assets/other.py": "def f(m:\n    return m\n",
+    "python_assets/fine.py": (
+        "import os\nfrom pathlib import Path\n"
+        "Path(os.environ['BRAID_TEST_MARKER']).write_text('imported')\n\n"
+        "def g(m):\n    return m\n"),
+}
+
+
 def test_syntax_error_found_without_importing(make_project, tmp_path) -> None:
     marker: Path = tmp_path / "imported.txt"
-    project = make_project({
-        "models/m.sql": "select 1 as id",
-        "models/sources.yml": """
-            version: 2
-            exposures:
-              - name: e
-                type: ml
-                owner: {name: me}
-                config: {meta: {braid: {python: other.f, depends_on: [m]}}}
-              - name: ok
-                type: ml
-                owner: {name: me}
-                config: {meta: {braid: {python: fine.g, depends_on: [m]}}}
-            """,
-        "python_assets/other.py": "def f(m:\n    return m\n",
-        "python_assets/fine.py": (
-            "import os\nfrom pathlib import Path\n"
-            "Path(os.environ['BRAID_TEST_MARKER']).write_text('imported')\n\n"
-            "def g(m):\n    return m\n"),
-    })
+    project = make_project(SYNTAX_ERROR_BESIDE_A_FINE_MODULE)
     done = project.braid("ls", env={"BRAID_TEST_MARKER": str(marker)})
     assert done.returncode == 2
     assert "exposure e: meta.braid.python: syntax error in" in done.stderr

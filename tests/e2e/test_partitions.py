@@ -377,32 +377,35 @@ def test_windows_on_postgresql(make_project, pg_server, pg_database) -> None:
     assert rows("select count(*), count(distinct order_date) from py.daily") == [(5, 5)]
 
 
+ROLLUP_BY_WINDOW = {
+    "models/more.yml": """
+        version: 2
+        sources:
+          - name: py2
+            schema: py2
+            tables:
+              - name: rollup
+                config:
+                  meta:
+                    braid:
+                      python: more.rollup
+                      depends_on: [daily]
+                      partitions: {event_time: day, batch_size: day, begin: 2026-01-02}
+        """,
+    "python_assets/more.py": """
+        import pandas as pd
+
+
+        def rollup(daily, context):
+            context.add_metadata(days=sorted(str(d)[:10] for d in daily["order_date"]))
+            return pd.DataFrame({"day": [context.partition.start.date()],
+                                 "total": [int(daily["total"].sum())]})
+        """,
+}
+
+
 def test_a_partitioned_asset_reads_another_by_window(project: Project) -> None:
-    project.write({
-        "models/more.yml": """
-            version: 2
-            sources:
-              - name: py2
-                schema: py2
-                tables:
-                  - name: rollup
-                    config:
-                      meta:
-                        braid:
-                          python: more.rollup
-                          depends_on: [daily]
-                          partitions: {event_time: day, batch_size: day, begin: 2026-01-02}
-            """,
-        "python_assets/more.py": """
-            import pandas as pd
-
-
-            def rollup(daily, context):
-                context.add_metadata(days=sorted(str(d)[:10] for d in daily["order_date"]))
-                return pd.DataFrame({"day": [context.partition.start.date()],
-                                     "total": [int(daily["total"].sum())]})
-            """,
-    })
+    project.write(ROLLUP_BY_WINDOW)
     listed = project.braid("ls", "-s", "python:rollup", "--output", "json")
     assert listed.returncode == 0, listed.stdout + listed.stderr
     done, results = run(project, "run", "-s", "+python:rollup", "--event-time-start",

@@ -731,7 +731,7 @@ def test_the_estimate_starts_each_node_when_the_engines_rules_first_allow(scenar
         spans = estimate(planned, durations, cost)
         assert set(spans.nodes) == set(planned.order)
 
-        def ended_by(moment: float) -> set[str]:
+        def ended_by(moment: float, spans=spans) -> set[str]:
             return {u for u, (_, end) in spans.nodes.items() if end <= moment + 1e-9}
 
         for step in planned.python:
