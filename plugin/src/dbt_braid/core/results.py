@@ -11,7 +11,7 @@ import networkx as nx
 #: statuses that stop what is downstream (dbt's too: a microbatch model's "partial success"
 #: skips its dependents and fails the run)
 FAILED = frozenset({"error", "fail", "skipped", "partial success"})
-#: a node's own failure (not a skip): the run exits 1, --fail-fast stops
+#: a node's own failure (not a skip): --fail-fast stops
 BROKE = frozenset({"error", "fail", "partial success"})
 
 
@@ -65,4 +65,9 @@ class RunReport:
 
     @property
     def success(self) -> bool:
-        return not any(r.status in BROKE for r in self.results)
+        """dbt's rule (``interpret_results``): any error, failure or skip fails the run,
+        an exposure's skip aside. A skip has a cause that failed too, except when that
+        cause is an ephemeral model that did not compile: dbt keeps no result of its own
+        for it, and its skipped dependents fail the run."""
+        return not any(r.status in FAILED and r.resource_type != "exposure"
+                       for r in self.results)

@@ -18,8 +18,9 @@ PYTHON_ASSET = "python asset"
 
 
 def fire_header(manifest: Any, credentials_type: str, threads: int, target: str,
-                n_python: int, total: int) -> None:
-    """dbt's header, once: version, adapter, what the project holds, concurrency."""
+                n_python: int, total: int, warnings: Sequence[tuple[Any, Any]] = ()) -> None:
+    """dbt's header, once: version, adapter, the parse's ``warnings`` (each event, level),
+    what the project holds, concurrency."""
     from dbt.events.types import ConcurrencyLine, FoundStats, MainReportVersion
     from dbt.version import installed
     from dbt_common.events.format import pluralize
@@ -28,6 +29,8 @@ def fire_header(manifest: Any, credentials_type: str, threads: int, target: str,
 
     fire_event(MainReportVersion(version=str(installed), log_version=LOG_VERSION))
     _fire_adapter_registered(credentials_type)
+    for event, level in warnings:
+        fire_event(event, level=level)
     stats = _stats(manifest)
     line = ", ".join(pluralize(n, kind).replace("_", " ") for kind, n in stats.items() if n)
     if n_python:
@@ -108,7 +111,7 @@ def fire_summary(dbt_results: Iterable[Any], braid_results: Sequence[Shown], ela
                  interrupted: bool, between: Sequence[Callable[[], None]] = ()) -> None:
     """dbt's end of run, once for the whole braid run: "Finished running ...", what a
     command prints next (``between``: ``dbt seed --show``'s tables), the "Completed with N
-    errors" block (failures of both kinds) and ``Done. PASS=..``."""
+    errors" block (failures of both kinds), ``Done. PASS=..`` and dbt's deprecation summary."""
     from dbt import utils
     from dbt.adapters.events.types import FinishedRunningStats
     from dbt.task.printer import get_counts, print_run_end_messages
@@ -126,3 +129,7 @@ def fire_summary(dbt_results: Iterable[Any], braid_results: Sequence[Shown], ela
     for show in between:
         show()
     print_run_end_messages(results, keyboard_interrupt=interrupted)
+    # what each dbt command prints last; a braid run's invocations left it for here
+    from dbt.deprecations import show_deprecations_summary
+
+    show_deprecations_summary()

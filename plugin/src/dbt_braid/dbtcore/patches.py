@@ -15,12 +15,18 @@ every manifest dbt writes in a braid process.
   once after the last, with the results of the whole run (dbt's ``results`` context).
   :func:`hooks` says, per invocation, which hook types run and which earlier results
   ``on-run-end`` also sees; ``nodes=False`` runs the hooks and no node (the last planned
-  batch was skipped entirely, yet the run's ``on-run-end`` is still due).
+  batch was skipped entirely, yet the run's ``on-run-end`` is still due). Its ``selected``
+  is what dbt's ``selected_resources`` holds in every invocation of the run: the whole
+  run's dbt selection, as one ``dbt build`` would have it (hooks read it, and
+  ``--favor-state`` defers only what it does not hold).
 * **One console stream.** While an invocation runs under :func:`stream`, dbt numbers its
   nodes from the run's one counter (``k of N`` over dbt nodes and Python assets together),
   and its header (version, adapter, "Found ...", concurrency) and end-of-run lines
   ("Finished running", "Completed ...", ``Done.``) become debug lines: braid prints them once
-  for the whole run (:mod:`.events`). Debug lines still reach ``logs/dbt.log``.
+  for the whole run (:mod:`.events`). Debug lines still reach ``logs/dbt.log``. The
+  invocation is kept on dbt's task too, for the runners dbt makes on its pool threads
+  (``dbt build`` makes a model's and its unit tests' there), where the context variable is
+  not set. dbt's deprecation summary waits for the run's end, after ``Done.``.
 """
 
 from __future__ import annotations
@@ -44,6 +50,8 @@ class HookPlan:
     earlier: Sequence[Any] = field(default_factory=tuple)
     #: False: run the hooks, execute no node
     nodes: bool = True
+    #: dbt's ``selected_resources`` in this invocation (None: the invocation's own)
+    selected: frozenset[str] | None = None
 
 
 _HOOKS: ContextVar[HookPlan | None] = ContextVar("braid_hook_plan", default=None)
@@ -96,6 +104,9 @@ class _Invocation:
 
 
 _STREAM: ContextVar[_Invocation | None] = ContextVar("braid_console_stream", default=None)
+#: while braid parses (quietly): dbt's warnings, (event, level), to show after the header
+_PARSE_WARNINGS: ContextVar[list[tuple[Any, Any]] | None] = ContextVar(
+    "braid_parse_warnings", default=None)
 #: declaring source/exposure -> the dbt nodes a Python asset reads (for parent_map/child_map)
 _PYTHON_EDGES: dict[str, tuple[str, ...]] = {}
 _installed = False
@@ -146,10 +157,21 @@ def _install() -> None:
     execute_nodes = GraphRunnableTask.execute_nodes
 
     def maybe_execute_nodes(self: Any) -> Any:
+        # on dbt's main thread: the runners its pool threads make read the stream here
+        self._braid_invocation = _STREAM.get()
         plan = _HOOKS.get()
         if plan is not None and not plan.nodes:
             return []
         return execute_nodes(self)
+
+    import dbt.selected_resources as chosen
+
+    set_selected = chosen.set_selected_resources
+
+    def whole_run_selected(selected_resources: set[Any]) -> None:
+        plan = _HOOKS.get()
+        set_selected(set(plan.selected) if plan is not None and plan.selected is not None
+                     else selected_resources)
 
     from dbt.contracts.graph.manifest import Manifest
 
@@ -172,6 +194,7 @@ def _install() -> None:
     RunTask.get_hooks_by_type = planned_hooks  # type: ignore[method-assign]
     RunTask.after_run = after_whole_run  # type: ignore[method-assign]
     GraphRunnableTask.execute_nodes = maybe_execute_nodes  # type: ignore[method-assign]
+    chosen.set_selected_resources = whole_run_selected
     _installed = True
 
 
@@ -185,7 +208,7 @@ def _install_stream() -> None:
 
     def numbered_runner(self: Any, node: Any) -> Any:
         runner = get_runner(self, node)
-        invocation = _STREAM.get()
+        invocation = _STREAM.get() or getattr(self, "_braid_invocation", None)
         if invocation is not None and not node.is_ephemeral_model:
             runner.node_index = invocation.stream_state.next_index()
             runner.num_nodes = invocation.stream_state.total
@@ -194,6 +217,10 @@ def _install_stream() -> None:
     fire_event = EventManager.fire_event
 
     def fire_or_quiet(self: Any, e: Any, level: Any = None, *args: Any, **kwargs: Any) -> Any:
+        kept = _PARSE_WARNINGS.get()
+        if (kept is not None and (level or e.level_tag()) == EventLevel.WARN
+                and type(e).__name__ != "DeprecationsSummary"):  # the run's end shows it
+            kept.append((e, level))
         invocation = _STREAM.get()
         if invocation is not None and invocation.quiets(e):
             level = EventLevel.DEBUG
@@ -217,6 +244,7 @@ def _install_stream() -> None:
             if name in vars(cls):
                 setattr(cls, name, quieted(vars(cls)[name]))
     _install_seed_end(quieted)
+    _install_deprecations_summary()
     GraphRunnableTask.get_runner = numbered_runner  # type: ignore[method-assign]
     EventManager.fire_event = fire_or_quiet  # type: ignore[method-assign]
 
@@ -243,6 +271,20 @@ def _install_seed_end(quieted: Callable[..., Any]) -> None:
     SeedTask.task_end_messages = seed_end_messages  # type: ignore[method-assign]
 
 
+def _install_deprecations_summary() -> None:
+    """dbt prints its deprecation summary as each command ends; a braid run prints it once,
+    after its own end (:func:`.events.fire_summary`), with every invocation's counted."""
+    import dbt.cli.requires as requires
+
+    summary = requires.show_deprecations_summary
+
+    def summary_unless_in_a_run() -> None:
+        if _STREAM.get() is None:
+            summary()
+
+    requires.show_deprecations_summary = summary_unless_in_a_run
+
+
 @contextmanager
 def stream(stream_state: StreamState | None) -> Iterator[None]:
     """While active (on this thread), dbt's invocation is part of one braid console stream."""
@@ -252,6 +294,20 @@ def stream(stream_state: StreamState | None) -> Iterator[None]:
         yield
     finally:
         _STREAM.reset(token)
+
+
+@contextmanager
+def parse_warnings() -> Iterator[list[tuple[Any, Any]]]:
+    """While active (on this thread), dbt's warnings are kept as they fire: braid parses
+    with ``--quiet``, before its header, and shows them where dbt does, after the header's
+    adapter line (:func:`.events.fire_header`)."""
+    _install()
+    kept: list[tuple[Any, Any]] = []
+    token = _PARSE_WARNINGS.set(kept)
+    try:
+        yield kept
+    finally:
+        _PARSE_WARNINGS.reset(token)
 
 
 @contextmanager

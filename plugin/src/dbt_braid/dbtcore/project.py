@@ -20,7 +20,14 @@ from dbt.cli.main import dbtRunner, dbtRunnerResult
 
 from dbt_braid import console
 from dbt_braid.core.errors import BraidUserError
-from dbt_braid.dbtcore.patches import HookPlan, StreamState, exact_selection, hooks, stream
+from dbt_braid.dbtcore.patches import (
+    HookPlan,
+    StreamState,
+    exact_selection,
+    hooks,
+    parse_warnings,
+    stream,
+)
 from dbt_braid.dbtcore.versions import GRAPH_COLLECTIONS, graph_collection
 from dbt_braid.io.base import IOEnv
 
@@ -115,14 +122,18 @@ class DbtProject:
     config: Any = None
     invocations: int = 0
     run_id: str | None = None
+    #: dbt's warnings while parsing (event, level): a run's header shows them, as dbt does
+    parse_warnings: Sequence[tuple[Any, Any]] = ()
 
     def parse(self) -> Any:
         """Parse once. Writes no target/manifest.json: each dbt invocation of a run writes
         it, with the Python assets' code versions stamped in (dbtcore.code_versions)."""
-        result = dbtRunner().invoke(
-            ["parse", "--quiet", "--no-write-json", *self.options.common_args(),
-             *flags_for("parse", self.options.extra)]
-        )
+        with parse_warnings() as kept:
+            result = dbtRunner().invoke(
+                ["parse", "--quiet", "--no-write-json", *self.options.common_args(),
+                 *flags_for("parse", self.options.extra)]
+            )
+        self.parse_warnings = tuple(kept)
         if not result.success or result.result is None:
             raise BraidUserError(f"dbt could not parse the project: {result.exception}")
         self.manifest = result.result

@@ -5,7 +5,11 @@ dbt's ``NodeStart``/``NodeFinished`` events reach the ``before_dbt_node``/``afte
 hooks and tell the engine which nodes are done (so a Python asset may start mid-batch).
 The project's hooks run once per braid run: ``on-run-start`` in the first invocation,
 ``on-run-end`` in the last planned batch with every batch's results before it
-(:class:`~dbt_braid.dbtcore.patches.HookPlan`).
+(:class:`~dbt_braid.dbtcore.patches.HookPlan`); in every invocation, dbt's
+``selected_resources`` is the whole run's dbt selection. A selected ephemeral model goes
+into each invocation of nodes downstream of it: dbt compiles it there, and when that fails
+skips them as one ``dbt build`` would ("caused by compilation error in referenced ephemeral
+model").
 """
 
 from __future__ import annotations
@@ -13,12 +17,15 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
+import networkx as nx
+
 from dbt_braid import console
 from dbt_braid.core.results import NodeResult
 from dbt_braid.dbtcore.patches import HookPlan, StreamState
 from dbt_braid.dbtcore.project import DbtProject
 from dbt_braid.execution.dbt_results import batch_results, finished_event
 from dbt_braid.execution.signals import StopFlag
+from dbt_braid.planning.batches import Plan
 
 #: what the engine passes for each finished dbt node: (unique_id, dbt's node status)
 Notify = Callable[[str, Any], None]
@@ -29,7 +36,7 @@ class DbtBatches:
     invocation (:attr:`results`) for run_results.json, the summary and the on-run-end hooks."""
 
     def __init__(self, project: DbtProject, graph: Any, pm: Any, run_id: str, command: str,
-                 flags: Sequence[str], batches: int, stream_state: StreamState,
+                 flags: Sequence[str], plan: Plan, stream_state: StreamState,
                  stop: StopFlag) -> None:
         self.project = project
         self.graph = graph
@@ -37,8 +44,15 @@ class DbtBatches:
         self.run_id = run_id
         self.command = command
         self.flags = list(flags)
-        self.last_batch = batches - 1
-        self.batches = batches
+        self.last_batch = len(plan.batches) - 1
+        self.batches = len(plan.batches)
+        #: what one dbt command with the run's selection would select (dbt build keeps unit
+        #: tests out of it: they run with their model)
+        self.selected = frozenset(
+            uid for uid in (*plan.dbt_nodes, *plan.ephemeral)
+            if graph.nodes[uid].get("resource_type") != "unit_test")
+        #: each selected ephemeral model -> the nodes downstream of it
+        self.ephemeral = {uid: nx.descendants(graph, uid) for uid in plan.ephemeral}
         self.stream_state = stream_state
         self.stop = stop
         #: dbt's result of each invocation that reported results, in order
@@ -56,9 +70,12 @@ class DbtBatches:
             start=not self.results,
             end=index == self.last_batch,
             earlier=tuple(r for batch in self.results for r in batch.results),
+            selected=self.selected,
         )
-        result = project.invoke(self.command, nodes, self.flags, [self._events(notify)],
-                                hook_plan, self.stream_state)
+        wanted = set(nodes)
+        compiled = [e for e, below in self.ephemeral.items() if not wanted.isdisjoint(below)]
+        result = project.invoke(self.command, [*nodes, *sorted(compiled)], self.flags,
+                                [self._events(notify)], hook_plan, self.stream_state)
         if getattr(result.result, "results", None) is not None:
             self.results.append(result.result)
         if isinstance(result.exception, KeyboardInterrupt) or self.stop.is_set():
@@ -106,7 +123,8 @@ class DbtBatches:
                          if not r.node.unique_id.startswith("operation."))
         earlier = tuple(r for batch in done for r in batch.results)
         result = project.invoke(self.command, [some_node], self.flags, (),
-                                HookPlan(start=False, end=True, earlier=earlier, nodes=False),
+                                HookPlan(start=False, end=True, earlier=earlier, nodes=False,
+                                         selected=self.selected),
                                 self.stream_state)
         if getattr(result.result, "results", None) is not None:
             done.append(result.result)

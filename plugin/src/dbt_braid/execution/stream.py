@@ -89,7 +89,8 @@ class RunStream:
         from dbt_braid.dbtcore.events import fire_header
 
         fire_header(project.manifest, project.config.credentials.type, threads,
-                    project.config.target_name, n_python, self.total)
+                    project.config.target_name, n_python, self.total,
+                    getattr(project, "parse_warnings", ()))
 
     # ----- Python assets -----
     def python_started(self, uid: str, name: str) -> None:

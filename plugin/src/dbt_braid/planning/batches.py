@@ -51,6 +51,10 @@ class Plan:
     order: tuple[str, ...]
     #: planned node -> the planned nodes it waits for (nearest, through unplanned ones)
     needs: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    #: the selected ephemeral models: never planned (dbt compiles them into their
+    #: children), yet part of dbt's selection, so each goes into the invocations of its
+    #: children (a failure to compile skips them, as dbt does) and into selected_resources
+    ephemeral: frozenset[str] = frozenset()
 
     @property
     def dbt_nodes(self) -> tuple[str, ...]:
@@ -112,7 +116,7 @@ def make_plan(
     """Plan the selected nodes that can run: Python assets (unless ``include_python`` is
     false) and dbt nodes of ``runnable_types``."""
     nodes = graph.nodes
-    planned = {
+    runs = {
         u
         for u in selected
         if u in graph
@@ -120,9 +124,10 @@ def make_plan(
             (nodes[u]["kind"] == PYTHON and include_python)
             or nodes[u]["resource_type"] in runnable_types
         )
-        # dbt compiles an ephemeral model into its children; it never runs on its own
-        and nodes[u].get("materialized") != "ephemeral"
     }
+    # dbt compiles an ephemeral model into its children; it never runs on its own
+    ephemeral = frozenset(u for u in runs if nodes[u].get("materialized") == "ephemeral")
+    planned = runs - ephemeral
     topo = list(nx.topological_sort(graph))
     needs = nearest_needs(graph, planned, topo)
     batch_of: dict[str, int] = {}
@@ -163,7 +168,8 @@ def make_plan(
         DbtBatch(k, tuple(members[k]), frozenset(ancestors_python[k])) for k in range(count)
     )
     steps = tuple(PythonStep(u, stage_of[u], needs[u]) for u in order if u in stage_of)
-    return Plan(batches=batches, python=steps, order=tuple(order), needs=needs)
+    return Plan(batches=batches, python=steps, order=tuple(order), needs=needs,
+                ephemeral=ephemeral)
 
 
 def _defer_behind_python(

@@ -67,7 +67,7 @@ def _run(loaded: Loaded, prepared: Prepared, request: RunRequest, report: RunRep
     try:
         python = _python_runner(loaded, prepared, request, report.run_id, io, pm, stream)
         dbt = DbtBatches(project, graph, pm, report.run_id, request.command,
-                         dbt_flags(request), len(plan.batches), stream.stream_state, stop)
+                         dbt_flags(request), plan, stream.stream_state, stop)
         engine = _engine(loaded, prepared, request, python, dbt, stream, pm)
         pm.hook.start_run(run_id=report.run_id, command=request.label or request.command,
                           plan=plan, project=project, graph=graph, report=report,
