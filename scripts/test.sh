@@ -37,8 +37,8 @@ pytest -q -p no:cacheprovider -n "${BRAID_TEST_WORKERS:-auto}" --dist loadscope 
 # asset's window rerun with dbt's microbatch model in the same run; run results and dbt retry
 # on them; the console stream's header, numbering, failure list and JSON events; the
 # selector, parsing and meta, build's test edges, plugin hooks around dbt nodes, freshness
-# policies), on DuckDB (PostgreSQL IO is braid's own code, tested above).
-# BRAID_OLDER_DBT=0 skips them.
+# policies; dbt build and braid build side by side), on DuckDB (PostgreSQL IO is braid's own
+# code, tested above). BRAID_OLDER_DBT=0 skips them.
 IT=tests/e2e/test_integration_project.py
 DBT_FACING=(tests/e2e/test_dbt_versions.py tests/unit/dbtcore/test_supported_releases.py
   "$IT::test_seed_scenario_runs_in_two_dbt_invocations[duckdb]"
@@ -55,7 +55,9 @@ DBT_FACING=(tests/e2e/test_dbt_versions.py tests/unit/dbtcore/test_supported_rel
   tests/e2e/test_build.py::test_build_selection_with_indirect_tests
   tests/e2e/test_declaration_errors.py::test_all_problems_reported_together_one_line_each
   tests/e2e/test_plugin_hooks.py::test_hook_after_dbt_node
-  tests/e2e/test_schedules.py::test_freshness_policies_make_assets_overdue_and_due)
+  tests/e2e/test_schedules.py::test_freshness_policies_make_assets_overdue_and_due
+  tests/e2e/test_drop_in.py::test_build_split_by_a_python_asset_reads_as_dbt_build
+  tests/e2e/test_drop_in.py::test_the_integration_project_builds_as_dbt_builds_it)
 if [ "${BRAID_OLDER_DBT:-1}" = 1 ]; then
   wait "$venvs" || { cat "$REPO/.venvs-older.log"; exit 1; }
   cat "$REPO/.venvs-older.log"

@@ -27,11 +27,14 @@ STAMP = re.compile(r"^\d\d:\d\d:\d\d\s{1,2}")
 NUMBERED = re.compile(r"^(\d+) of (\d+) (.*)$")
 PYTHON_COUNT = re.compile(r", \d+ python assets?")
 
-#: lines only braid prints, and why
+#: lines only braid prints, and why (and each Python asset's own log lines, ``name: ...``)
 BRAID_ONLY = {
     "python asset": "a Python asset's own START/OK/ERROR/SKIP lines: dbt does not run them",
     "braid: ": "braid's own notes (history, plugins), printed as braid, not as dbt",
 }
+#: an exposure that declares a Python asset runs as that asset: dbt 1.12's NO-OP line and
+#: result for the exposure are the asset's line and result under braid
+REPLACED = "exposure"
 #: lines only dbt prints, and why
 DBT_ONLY = {
     "partial pars": "dbt's parse notes: braid parses once, before the run, without them "
@@ -113,10 +116,12 @@ def normalised(line: str) -> str:
     if match:
         line = match[3]
     line = re.sub(r"\bin \d+(\.\d+)?s\b", "in Ts", line)
-    line = re.sub(r" \.{2,} ", " ... ", line)
+    line = re.sub(r" \.+ ", " ... ", line)
     if line.startswith(("Found ", "Finished running ")):
         line = PYTHON_COUNT.sub("", line)
         line = re.sub(r" in \d+ hours.*$", "", line)
+    if line.startswith("Finished running "):  # replaced exposures: compared by run_results
+        line = re.sub(r"\d+ exposures?, ", "", line)
     return line
 
 
@@ -128,7 +133,8 @@ def _done_counts(lines: Sequence[str]) -> Counter[str]:
 
 
 #: a Python asset's status -> the word dbt's ``Done.`` line counts it under
-DONE_WORD = {"success": "PASS", "error": "ERROR", "skipped": "SKIP", "fail": "ERROR"}
+DONE_WORD = {"success": "PASS", "error": "ERROR", "skipped": "SKIP", "fail": "ERROR",
+             "no-op": "NO-OP"}
 
 
 @dataclass
@@ -141,7 +147,35 @@ class Comparison:
         return not self.differences
 
 
+def _replaced(dbt: Side, braid: Side) -> Side:
+    """dbt's side less the exposures that declare braid's Python assets (:data:`REPLACED`):
+    their results, their lines, their numbers and their ``Done.`` counts."""
+    names = {uid.split(".", 2)[2] for uid in braid.python}
+    gone = {uid: status for uid, (status, _) in dbt.results.items()
+            if uid.startswith(f"{REPLACED}.") and uid.split(".", 2)[2] in names}
+    if not gone:
+        return dbt
+    shown = {f"{REPLACED} {uid.split('.', 2)[2]} " for uid in gone}
+    lines = []
+    for line in dbt.lines:
+        match = NUMBERED.match(line)
+        if match and any(mark in line for mark in shown):
+            continue
+        if match and "hook: " not in line:
+            line = f"{match[1]} of {int(match[2]) - len(gone)} {match[3]}"
+        if line.startswith("Done. "):
+            counts = _done_counts([line])
+            for status in gone.values():
+                counts[DONE_WORD.get(status, status.upper())] -= 1
+                counts["TOTAL"] -= 1
+            line = "Done. " + " ".join(f"{k}={v}" for k, v in counts.items())
+        lines.append(line)
+    results = {uid: r for uid, r in dbt.results.items() if uid not in gone}
+    return Side(dbt.returncode, lines, results)
+
+
 def compare(dbt: Side, braid: Side) -> Comparison:
+    dbt = _replaced(dbt, braid)
     found: list[str] = []
     if dbt.returncode != braid.returncode:
         found.append(f"exit code: dbt {dbt.returncode}, braid {braid.returncode}")
@@ -176,12 +210,14 @@ def _numbering(dbt: Side, braid: Side) -> list[str]:
 def _lines(dbt: Side, braid: Side) -> list[str]:
     """The console as multisets of normalised lines (threads print in any order), less the
     differences braid must have; ``Done.`` counts less the Python assets'."""
-    def kept(side: Side, only: dict[str, str]) -> Counter[str]:
-        shown = (normalised(line) for line in side.lines if not line.startswith("Done. "))
+    def kept(side: Side, only: Sequence[str], logs: Sequence[str] = ()) -> Counter[str]:
+        shown = (normalised(line) for line in side.lines
+                 if not line.startswith(("Done. ", *logs)))
         return Counter(line for line in shown if not any(mark in line for mark in only))
 
     found = []
-    ours, theirs = kept(braid, BRAID_ONLY), kept(dbt, DBT_ONLY)
+    asset_logs = [f"{uid.split('.', 2)[2]}: " for uid in braid.python]
+    ours, theirs = kept(braid, list(BRAID_ONLY), asset_logs), kept(dbt, list(DBT_ONLY))
     for line in sorted((ours - theirs).elements()):
         found.append(f"console: only braid prints {line!r}")
     for line in sorted((theirs - ours).elements()):

@@ -6,7 +6,7 @@ must differ and why)."""
 from __future__ import annotations
 
 import pytest
-from helpers import Project, template_project
+from helpers import Project, copy_integration_project, template_project
 from side_by_side import compare, run_both
 
 #: what the project's hooks see: logged as HOOK lines, compared side by side
@@ -134,3 +134,34 @@ def test_build_split_by_a_python_asset_reads_as_dbt_build(drop_in, tmp_path) -> 
     done = next(i for i, line in enumerate(braid.lines) if line.startswith("Done. "))
     summaries = [i for i, line in enumerate(braid.lines) if "DeprecationsSummary" in line]
     assert all(i > done for i in summaries) and len(summaries) <= 1
+
+
+def test_build_with_an_exclusion_reads_as_dbt_build(drop_in, tmp_path) -> None:
+    """The same selection on both sides: hooks see the same selected_resources."""
+    dbt, braid = run_both(drop_in, tmp_path, "build", "--exclude", "uses_ok", "e_bad+")
+    comparison = compare(dbt, braid)
+    assert comparison, "\n".join(comparison.differences)
+    assert "model.proj.uses_ok" not in braid.results
+    assert braid.results["model.proj.c"][0] == "success"
+
+
+@pytest.fixture(scope="module")
+def integration(tmp_path_factory) -> Project:
+    """A copy of the integration project, built once by braid (dbt reads the Python
+    assets' tables as sources)."""
+    root = tmp_path_factory.mktemp("integration") / "it"
+    copy_integration_project(root)
+    project = Project(root, env={"BRAID_TEST_DB": str(root / "warehouse.duckdb"),
+                                 "BRAID_STORE_DIR": str(root / ".braid" / "store")})
+    for args in (("deps",), ("build",)):
+        done = project.braid(*args)
+        assert done.returncode == 0, done.stdout + done.stderr
+    return project
+
+
+def test_the_integration_project_builds_as_dbt_builds_it(integration, tmp_path) -> None:
+    dbt, braid = run_both(integration, tmp_path, "build")
+    print("\n".join(["--- dbt", *dbt.lines, "--- braid", *braid.lines]))
+    assert len(braid.python) >= 3
+    comparison = compare(dbt, braid)
+    assert comparison, "\n".join(comparison.differences)

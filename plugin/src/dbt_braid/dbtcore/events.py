@@ -25,9 +25,14 @@ def fire_header(manifest: Any, credentials_type: str, threads: int, target: str,
     from dbt.version import installed
     from dbt_common.events.format import pluralize
     from dbt_common.events.functions import LOG_VERSION, fire_event
-    from dbt_common.events.types import Formatting
+    from dbt_common.events.types import Formatting, Note
 
     fire_event(MainReportVersion(version=str(installed), log_version=LOG_VERSION))
+    from dbt_braid.dbtcore.patches import old_release_note
+
+    note = old_release_note()
+    if note:
+        fire_event(Note(msg=note))
     _fire_adapter_registered(credentials_type)
     for event, level in warnings:
         fire_event(event, level=level)

@@ -78,6 +78,16 @@ class StreamState:
     end_messages: list[Callable[[], None]] = field(default_factory=list)
 
 
+def old_release_note() -> str | None:
+    """What dbt prints under "Running with dbt=" in every invocation on a release it no
+    longer patches (1.10): printed once per braid run too (:func:`.events.fire_header`)."""
+    try:
+        from dbt.deprecated_version import INFO_MSG, is_deprecated_version
+    except ImportError:  # a release without the notice
+        return None
+    return INFO_MSG if is_deprecated_version() else None
+
+
 class _Invocation:
     """One dbt invocation inside a braid run's console stream."""
 
@@ -93,6 +103,8 @@ class _Invocation:
             return True
         if self.phase == "body":
             return False
+        if name == "Note" and getattr(event, "msg", None) == old_release_note():
+            return True
         if name == "ConcurrencyLine":
             self.phase = "after-concurrency"
             return True
