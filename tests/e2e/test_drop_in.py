@@ -15,6 +15,9 @@ REPORT_HOOK = """
       {% if execute %}
         {{ log("HOOK " ~ kind ~ " selected=" ~ (selected_resources | sort | join(",")),
                info=True) }}
+        {% if kind == 'end' and var('refuse_at_end', false) %}
+          {{ exceptions.raise_compiler_error("the end hook refuses this run") }}
+        {% endif %}
         {% if kind == 'end' %}
           {% set seen = [] %}
           {% for r in results %}{% do seen.append(r.node.unique_id ~ ":" ~ r.status) %}{% endfor %}
@@ -163,5 +166,15 @@ def test_the_integration_project_builds_as_dbt_builds_it(integration, tmp_path) 
     dbt, braid = run_both(integration, tmp_path, "build")
     print("\n".join(["--- dbt", *dbt.lines, "--- braid", *braid.lines]))
     assert len(braid.python) >= 3
+    comparison = compare(dbt, braid)
+    assert comparison, "\n".join(comparison.differences)
+
+
+def test_a_failing_end_hook_fails_the_run_as_in_dbt(drop_in, tmp_path) -> None:
+    """What a project's on-run-end decides (Tuva's error_empty_seeds, say) decides braid's
+    exit code as it decides dbt's."""
+    dbt, braid = run_both(drop_in, tmp_path, "build", "--exclude", "uses_ok", "e_bad+",
+                          "--vars", "{refuse_at_end: true}")
+    assert dbt.returncode == 2  # dbt: a failing hook ends the command with an error
     comparison = compare(dbt, braid)
     assert comparison, "\n".join(comparison.differences)

@@ -276,6 +276,8 @@ def summarize(report: object) -> int:
         sys.stdout.flush()
         sys.stderr.flush()
         os._exit(143 if report.stopped_by == "SIGTERM" else 130)
+    if report.hook_error is not None:
+        return 2  # dbt's exit code for an error outside the nodes (a failing on-run-end)
     return 0 if report.success else 1
 
 

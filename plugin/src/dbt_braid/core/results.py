@@ -62,6 +62,8 @@ class RunReport:
     #: what stopped an interrupted run: "Ctrl-C" or "SIGTERM"
     stopped_by: str | None = None
     args: dict[str, Any] = field(default_factory=dict)
+    #: the project's on-run-end failed: dbt's error, and the run exits 2 as dbt's does
+    hook_error: str | None = None
 
     @property
     def success(self) -> bool:
@@ -69,5 +71,5 @@ class RunReport:
         an exposure's skip aside. A skip has a cause that failed too, except when that
         cause is an ephemeral model that did not compile: dbt keeps no result of its own
         for it, and its skipped dependents fail the run."""
-        return not any(r.status in FAILED and r.resource_type != "exposure"
-                       for r in self.results)
+        return self.hook_error is None and not any(
+            r.status in FAILED and r.resource_type != "exposure" for r in self.results)

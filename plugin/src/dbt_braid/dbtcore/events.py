@@ -113,27 +113,38 @@ def shown(node: Any, status: str, message: str | None) -> Shown:
 
 
 def fire_summary(dbt_results: Iterable[Any], braid_results: Sequence[Shown], elapsed: float,
-                 interrupted: bool, between: Sequence[Callable[[], None]] = ()) -> None:
+                 interrupted: bool, between: Sequence[Callable[[], None]] = (),
+                 end_failure: BaseException | None = None) -> None:
     """dbt's end of run, once for the whole braid run: "Finished running ...", what a
     command prints next (``between``: ``dbt seed --show``'s tables), the "Completed with N
-    errors" block (failures of both kinds), ``Done. PASS=..`` and dbt's deprecation summary."""
+    errors" block (failures of both kinds), ``Done. PASS=..`` and dbt's deprecation summary.
+    With ``end_failure`` (the project's on-run-end failed) as dbt prints that: the results
+    as after an interrupt, "Finished running", then dbt's error."""
     from dbt import utils
     from dbt.adapters.events.types import FinishedRunningStats
+    from dbt.events.types import MainEncounteredError
     from dbt.task.printer import get_counts, print_run_end_messages
     from dbt_common.events.functions import fire_event
     from dbt_common.events.types import Formatting
 
     results = [*dbt_results, *braid_results]
     nodes = [r.node for r in results if getattr(r, "node", None) is not None]
-    fire_event(Formatting(""))
-    fire_event(FinishedRunningStats(
+    finished = FinishedRunningStats(
         stat_line=get_counts(nodes),
         # dbt's annotation says int; dbt itself hands it the float of seconds, as here
         execution=utils.humanize_execution_time(elapsed),  # type: ignore[arg-type]
-        execution_time=elapsed))
-    for show in between:
-        show()
-    print_run_end_messages(results, keyboard_interrupt=interrupted)
+        execution_time=elapsed)
+    if end_failure is not None:
+        print_run_end_messages(results, keyboard_interrupt=True)
+        fire_event(Formatting(""))
+        fire_event(finished)
+        fire_event(MainEncounteredError(exc=str(end_failure)))
+    else:
+        fire_event(Formatting(""))
+        fire_event(finished)
+        for show in between:
+            show()
+        print_run_end_messages(results, keyboard_interrupt=interrupted)
     # what each dbt command prints last; a braid run's invocations left it for here
     from dbt.deprecations import show_deprecations_summary
 

@@ -31,10 +31,12 @@ every manifest dbt writes in a braid process.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from typing import Any
 
 _FORCED: ContextVar[frozenset[str] | None] = ContextVar("braid_forced_selection", default=None)
@@ -96,10 +98,13 @@ class _Invocation:
         #: "header" until the blank line after ConcurrencyLine, then "body"
         self.phase = "header"
         self.tail = False
+        #: on-run-end failed: dbt's report of it waits for the run's end
+        self.end_failed = False
 
     def quiets(self, event: Any) -> bool:
         name = type(event).__name__
-        if self.tail or (name in _INTERRUPT_ERRORS and self.stream_state.stopping()):
+        if self.tail or (name in _INTERRUPT_ERRORS
+                         and (self.stream_state.stopping() or self.end_failed)):
             return True
         if self.phase == "body":
             return False
@@ -137,9 +142,16 @@ def _install() -> None:
     global _installed
     if _installed:
         return
+    _install_selection()
+    _install_hooks()
+    _install_stream()
+    _installed = True
+
+
+def _install_selection() -> None:
+    """Exact selection, and the Python assets' edges in every manifest's maps."""
+    from dbt.contracts.graph.manifest import Manifest
     from dbt.graph.selector import NodeSelector
-    from dbt.task.run import RunTask
-    from dbt.task.runnable import GraphRunnableTask
 
     get_selected = NodeSelector.get_selected
 
@@ -148,6 +160,29 @@ def _install() -> None:
         if forced is None:
             return get_selected(self, spec, warn_on_no_nodes)
         return self.filter_selection({u for u in forced if u in self.graph})
+
+    build_maps = Manifest.build_parent_and_child_maps
+
+    def maps_with_python(self: Any) -> None:
+        build_maps(self)
+        for child, parents in _PYTHON_EDGES.items():
+            if child not in self.parent_map:
+                continue
+            known = self.parent_map[child]
+            for parent in parents:
+                if parent in self.child_map and parent not in known:
+                    known.append(parent)
+                    self.child_map[parent].append(child)
+
+    Manifest.build_parent_and_child_maps = maps_with_python  # type: ignore[method-assign]
+    NodeSelector.get_selected = exact_get_selected  # type: ignore[method-assign]
+
+
+def _install_hooks() -> None:
+    """The project's hooks once per run, with the whole run's results and selection."""
+    import dbt.selected_resources as chosen
+    from dbt.task.run import RunTask
+    from dbt.task.runnable import GraphRunnableTask
 
     get_hooks = RunTask.get_hooks_by_type
 
@@ -164,7 +199,18 @@ def _install() -> None:
         plan = _HOOKS.get()
         if plan is not None and plan.earlier:
             results = [*plan.earlier, *results]
-        return after_run(self, adapter, results)
+        try:
+            return after_run(self, adapter, results)
+        except BaseException as exc:
+            invocation = _STREAM.get()
+            if invocation is not None:
+                # on-run-end failed after every node ran (dbt exits 2): their results are
+                # kept on the error for the run's records, and the run's end says it once
+                invocation.end_failed = True
+                exc.braid_results = self.get_result(  # type: ignore[attr-defined]
+                    results=self.node_results, elapsed_time=time.time() - self.started_at,
+                    generated_at=datetime.now(timezone.utc).replace(tzinfo=None))
+            raise
 
     execute_nodes = GraphRunnableTask.execute_nodes
 
@@ -176,8 +222,6 @@ def _install() -> None:
             return []
         return execute_nodes(self)
 
-    import dbt.selected_resources as chosen
-
     set_selected = chosen.set_selected_resources
 
     def whole_run_selected(selected_resources: set[Any]) -> None:
@@ -185,29 +229,10 @@ def _install() -> None:
         set_selected(set(plan.selected) if plan is not None and plan.selected is not None
                      else selected_resources)
 
-    from dbt.contracts.graph.manifest import Manifest
-
-    build_maps = Manifest.build_parent_and_child_maps
-
-    def maps_with_python(self: Any) -> None:
-        build_maps(self)
-        for child, parents in _PYTHON_EDGES.items():
-            if child not in self.parent_map:
-                continue
-            known = self.parent_map[child]
-            for parent in parents:
-                if parent in self.child_map and parent not in known:
-                    known.append(parent)
-                    self.child_map[parent].append(child)
-
-    _install_stream()
-    Manifest.build_parent_and_child_maps = maps_with_python  # type: ignore[method-assign]
-    NodeSelector.get_selected = exact_get_selected  # type: ignore[method-assign]
     RunTask.get_hooks_by_type = planned_hooks  # type: ignore[method-assign]
     RunTask.after_run = after_whole_run  # type: ignore[method-assign]
     GraphRunnableTask.execute_nodes = maybe_execute_nodes  # type: ignore[method-assign]
     chosen.set_selected_resources = whole_run_selected
-    _installed = True
 
 
 def _install_stream() -> None:
@@ -255,6 +280,16 @@ def _install_stream() -> None:
         for name in ("print_results_line", "task_end_messages"):
             if name in vars(cls):
                 setattr(cls, name, quieted(vars(cls)[name]))
+    import dbt.task.run as run_module
+
+    run_end = run_module.print_run_end_messages
+
+    def run_end_once(*args: Any, **kwargs: Any) -> None:
+        # a failing on-run-end prints them from RunTask.after_run; the run's end does
+        if _STREAM.get() is None:
+            run_end(*args, **kwargs)
+
+    run_module.print_run_end_messages = run_end_once
     _install_seed_end(quieted)
     _install_deprecations_summary()
     GraphRunnableTask.get_runner = numbered_runner  # type: ignore[method-assign]

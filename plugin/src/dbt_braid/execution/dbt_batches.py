@@ -57,6 +57,8 @@ class DbtBatches:
         self.stop = stop
         #: dbt's result of each invocation that reported results, in order
         self.results: list[Any] = []
+        #: the project's on-run-end failed (after its invocation's nodes ran): dbt exits 2
+        self.end_failure: BaseException | None = None
 
     def __call__(self, index: int, nodes: list[str], notify: Notify) -> list[NodeResult]:
         project = self.project
@@ -76,6 +78,9 @@ class DbtBatches:
         compiled = [e for e, below in self.ephemeral.items() if not wanted.isdisjoint(below)]
         result = project.invoke(self.command, [*nodes, *sorted(compiled)], self.flags,
                                 [self._events(notify)], hook_plan, self.stream_state)
+        ended = getattr(result.exception, "braid_results", None)
+        if ended is not None and not isinstance(result.exception, KeyboardInterrupt):
+            self.end_failure, result.result = result.exception, ended
         if getattr(result.result, "results", None) is not None:
             self.results.append(result.result)
         if isinstance(result.exception, KeyboardInterrupt) or self.stop.is_set():
@@ -117,7 +122,7 @@ class DbtBatches:
             and "on-run-end" in (getattr(r.node, "tags", None) or [])
             for batch in done for r in batch.results
         )
-        if ran_end or not project.has_hooks("on-run-end"):
+        if ran_end or self.end_failure is not None or not project.has_hooks("on-run-end"):
             return
         some_node = next(r.node.unique_id for batch in done for r in batch.results
                          if not r.node.unique_id.startswith("operation."))

@@ -207,10 +207,11 @@ class RunStream:
         assets: Mapping[str, PythonAsset],
         elapsed: float,
         interrupted: bool,
+        end_failure: BaseException | None = None,
     ) -> None:
         """dbt's end-of-run summary over the whole run: dbt's own results of every batch
         (project hooks included, as dbt counts them), the Python assets' and the dbt nodes
-        braid skipped."""
+        braid skipped; with ``end_failure`` (on-run-end failed), in dbt's order for it."""
         from dbt_braid.dbtcore import events
 
         self._stop.set()
@@ -228,7 +229,7 @@ class RunStream:
             elif r.unique_id not in by_dbt and r.unique_id in manifest.nodes:
                 ours.append(events.shown(manifest.nodes[r.unique_id], r.status, None))
         events.fire_summary(reported, ours, elapsed, interrupted,
-                            self.stream_state.end_messages)
+                            self.stream_state.end_messages, end_failure)
 
 
 def _line(message: str, status: str, index: int | None, total: int,

@@ -30,7 +30,7 @@ def finish(loaded: Loaded, request: RunRequest, report: RunReport, results: list
     if dbt.results and not engine.interrupted:
         dbt.finish_hooks()
     stream.finish(results, dbt.results, project.manifest, loaded.assets,
-                  time.perf_counter() - started, engine.interrupted)
+                  time.perf_counter() - started, engine.interrupted, dbt.end_failure)
     write_dbt_run_results(project, request, dbt.results, results, time.perf_counter() - started)
     if project.invocations == 0:
         # each dbt invocation wrote target/manifest.json with the assets' code versions;
@@ -40,6 +40,7 @@ def finish(loaded: Loaded, request: RunRequest, report: RunReport, results: list
     report.elapsed = round(time.perf_counter() - started, 3)
     report.invocations = project.invocations
     report.interrupted = engine.interrupted
+    report.hook_error = str(dbt.end_failure) if dbt.end_failure is not None else None
     report.stopped_by = stop.name if engine.interrupted else None
     report.target_dir.mkdir(parents=True, exist_ok=True)  # every writer may rely on it
     pm.hook.write_artifacts(report=report)
