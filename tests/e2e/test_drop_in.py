@@ -22,6 +22,13 @@ REPORT_HOOK = """
           {% set seen = [] %}
           {% for r in results %}{% do seen.append(r.node.unique_id ~ ":" ~ r.status) %}{% endfor %}
           {{ log("HOOK end results=" ~ (seen | sort | join(",")), info=True) }}
+          {# as Tuva's log_warning_for_seeds: the seeds that loaded no rows #}
+          {% set empty = [] %}
+          {% for r in results if r.node.resource_type == 'seed'
+                              and (r.adapter_response or {}).get('rows_affected') == 0 %}
+            {% do empty.append(r.node.name) %}
+          {% endfor %}
+          {{ log("HOOK end empty seeds=" ~ (empty | sort | join(",")), info=True) }}
         {% endif %}
       {% endif %}
       select 1
@@ -127,6 +134,7 @@ def test_build_split_by_a_python_asset_reads_as_dbt_build(drop_in, tmp_path) -> 
     comparison = compare(dbt, braid)
     assert comparison, "\n".join(comparison.differences)
     # the four points, said outright (compare() would name them too)
+    assert "HOOK end empty seeds=empty_seed" in braid.hooks
     end = next(h for h in braid.hooks if h.startswith("HOOK end selected="))
     assert "model.proj.a," in end and "model.proj.c," in end and "model.proj.e_bad," in end
     assert braid.results["model.proj.uses_bad_1"] == (
