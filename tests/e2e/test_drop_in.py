@@ -62,6 +62,8 @@ DROP_IN = {
     "models/uses_bad_1.sql": "select * from {{ ref('e_bad') }}",
     "models/uses_bad_2.sql": "select * from {{ ref('e_bad') }}",
     "models/after_bad.sql": "select * from {{ ref('uses_bad_1') }}",
+    # downstream of the failed ephemeral model and of the Python asset: the second invocation
+    "models/late_bad.sql": "select * from {{ ref('uses_bad_2') }}, {{ source('py', 'p') }}",
     "models/daily.sql": """
         {{ config(materialized='incremental', incremental_strategy='microbatch',
                   event_time='day', begin='2025-01-01', batch_size='year') }}

@@ -16,15 +16,17 @@ from pathlib import Path
 from typing import Any
 
 
-def skipped_result(node: Any, message: str) -> Any:
-    """A dbt ``RunResult`` for a node braid skipped without invoking dbt."""
+def skipped_result(node: Any, message: str | None = None) -> Any:
+    """A dbt ``RunResult`` for a node braid skipped without invoking dbt, as dbt's own skip
+    of a node whose upstream failed: no message (the upstream's result says why), and a
+    worker's thread (dbt's on-run-end leaves out the ``main`` thread's results)."""
     from dbt.artifacts.schemas.results import RunStatus
     from dbt.contracts.results import RunResult
 
     return RunResult(
         status=RunStatus.Skipped,
         timing=[],
-        thread_id="main",
+        thread_id="braid",
         execution_time=0.0,
         adapter_response={},
         message=message,

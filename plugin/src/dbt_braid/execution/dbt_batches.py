@@ -53,6 +53,9 @@ class DbtBatches:
             if graph.nodes[uid].get("resource_type") != "unit_test")
         #: each selected ephemeral model -> the nodes downstream of it
         self.ephemeral = {uid: nx.descendants(graph, uid) for uid in plan.ephemeral}
+        self.planned = plan.dbt_nodes
+        #: the dbt nodes handed to dbt so far (the engine skips the others)
+        self.handed: set[str] = set()
         self.stream_state = stream_state
         self.stop = stop
         #: dbt's result of each invocation that reported results, in order
@@ -68,10 +71,12 @@ class DbtBatches:
         )
         self.pm.hook.before_dbt_batch(run_id=self.run_id, batch_index=index,
                                       unique_ids=list(nodes))
+        self.handed.update(nodes)
+        end = index == self.last_batch
         hook_plan = HookPlan(
             start=not self.results,
-            end=index == self.last_batch,
-            earlier=tuple(r for batch in self.results for r in batch.results),
+            end=end,
+            earlier=self._earlier(with_skips=end),
             selected=self.selected,
         )
         wanted = set(nodes)
@@ -90,6 +95,19 @@ class DbtBatches:
         found = batch_results(result, nodes, project.invocations - 1, self.graph)
         self.pm.hook.after_dbt_batch(run_id=self.run_id, batch_index=index, results=found)
         return found
+
+    def _earlier(self, with_skips: bool) -> tuple[Any, ...]:
+        """What on-run-end adds to its invocation's results: the earlier invocations', and
+        (for the run's last) a skip for each planned dbt node braid did not hand to dbt, as
+        dbt's own skips would be there."""
+        from dbt_braid.dbtcore.artifacts import skipped_result
+
+        found = [r for batch in self.results for r in batch.results]
+        if with_skips:
+            nodes = self.project.manifest.nodes
+            found += [skipped_result(nodes[uid]) for uid in self.planned
+                      if uid not in self.handed and uid in nodes]
+        return tuple(found)
 
     def _events(self, notify: Notify) -> Callable[[Any], None]:
         """dbt's event callback for one invocation: node starts and ends, to hooks and engine."""
@@ -126,7 +144,7 @@ class DbtBatches:
             return
         some_node = next(r.node.unique_id for batch in done for r in batch.results
                          if not r.node.unique_id.startswith("operation."))
-        earlier = tuple(r for batch in done for r in batch.results)
+        earlier = self._earlier(with_skips=True)
         result = project.invoke(self.command, [some_node], self.flags, (),
                                 HookPlan(start=False, end=True, earlier=earlier, nodes=False,
                                          selected=self.selected),

@@ -62,7 +62,7 @@ def write_dbt_run_results(
     reported = {r.node.unique_id for batch in batches for r in batch.results}
     manifest = project.manifest
     skipped = [
-        artifacts.skipped_result(manifest.nodes[r.unique_id], r.message or "skipped")
+        artifacts.skipped_result(manifest.nodes[r.unique_id])
         for r in results
         if r.resource_type != "python" and r.unique_id not in reported
         and r.unique_id in manifest.nodes
