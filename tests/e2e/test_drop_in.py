@@ -188,3 +188,12 @@ def test_a_failing_end_hook_fails_the_run_as_in_dbt(drop_in, tmp_path) -> None:
     assert dbt.returncode == 2  # dbt: a failing hook ends the command with an error
     comparison = compare(dbt, braid)
     assert comparison, "\n".join(comparison.differences)
+
+
+def test_run_reads_as_dbt_run(drop_in, tmp_path) -> None:
+    """``braid run`` where ``dbt run`` was: models only, the same hooks and lines."""
+    dbt, braid = run_both(drop_in, tmp_path, "run")
+    assert braid.python == {"python.proj.p": "success"}
+    comparison = compare(dbt, braid)
+    assert comparison, "\n".join(comparison.differences)
+    assert braid.results["model.proj.late_bad"][0] == "skipped"

@@ -41,6 +41,10 @@ class NodeResult:
     partition: str | None = None
     #: a partitioned asset's windows, each its own result (and history row)
     windows: list[NodeResult] = field(default_factory=list, repr=False)
+    #: dbt skipped this node because the ephemeral model of this unique_id did not compile:
+    #: a node downstream of both is dbt's to skip too, in its own invocation, with dbt's
+    #: message ("caused by compilation error in referenced ephemeral model")
+    skipped_for: str | None = field(default=None, repr=False)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timezone
 from typing import Any
 
 import networkx as nx
 
 from dbt_braid.core.results import NodeResult
+
+#: the end of dbt's message for a node skipped because an ephemeral model did not compile
+_EPHEMERAL_CAUSE = re.compile(r"caused by compilation error in referenced ephemeral model (\S+)$")
 
 
 def _utc(moment: datetime) -> datetime:
@@ -40,6 +44,7 @@ def batch_results(result: Any, nodes: list[str], index: int, graph: nx.DiGraph) 
         rows = adapter.get("rows_affected") if isinstance(adapter, dict) else None
         starts = [_utc(t.started_at) for t in (r.timing or []) if t.started_at]
         ends = [_utc(t.completed_at) for t in (r.timing or []) if t.completed_at]
+        cause = _EPHEMERAL_CAUSE.search(r.message or "")
         out.append(
             NodeResult(
                 uid,
@@ -52,6 +57,7 @@ def batch_results(result: Any, nodes: list[str], index: int, graph: nx.DiGraph) 
                 invocation=index,
                 started_at=min(starts).isoformat() if starts else None,
                 completed_at=max(ends).isoformat() if ends else None,
+                skipped_for=cause[1] if cause else None,
             )
         )
     return out

@@ -51,6 +51,7 @@ class Engine:
         on_finish: Callable[[NodeResult], None] = lambda r: None,
         on_skip: Callable[[NodeResult], None] = lambda r: None,
         executor: Callable[[int], Executor],
+        ephemeral_cause_holds: bool = False,
     ) -> None:
         self.plan = plan
         self.graph = graph
@@ -77,6 +78,9 @@ class Engine:
         #: makes the run's executor for Python assets from ``threads`` (register_executors)
         self.make_executor = executor
         self._pool: Executor | None = None
+        #: dbt skips every node downstream of an ephemeral model that did not compile for
+        #: that cause, unless (dbt build) a skip marks its own dependents again, plainly
+        self.ephemeral_cause_holds = ephemeral_cause_holds
 
     # ----- under self.cond -----
     def _later(self, fn: Callable[..., Any], *args: Any) -> None:
@@ -84,9 +88,17 @@ class Engine:
 
     def _blocked_by(self, uid: str) -> str | None:
         for need in sorted(self.plan.needs.get(uid, ())):
-            if self.finished.get(need) in FAILED:
+            if self.finished.get(need) in FAILED and not self._dbts_to_skip(uid, need):
                 return need
         return None
+
+    def _dbts_to_skip(self, uid: str, need: str) -> bool:
+        """A dbt node downstream of an ephemeral model that failed to compile goes to dbt,
+        which compiles that model with it and skips it with dbt's own reason."""
+        cause = getattr(self.results.get(need), "skipped_for", None)
+        return (self.ephemeral_cause_holds and cause is not None
+                and self.graph.nodes[uid]["kind"] != "python"
+                and cause in self.graph and nx.has_path(self.graph, cause, uid))
 
     def _record(self, result: NodeResult) -> None:
         self.results[result.unique_id] = result

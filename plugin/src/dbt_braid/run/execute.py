@@ -139,6 +139,7 @@ def _engine(loaded: Loaded, prepared: Prepared, request: RunRequest, python: Pyt
         on_start=lambda uid: stream.python_started(uid, graph.nodes[uid]["name"]),
         on_finish=stream.python_finished,
         on_skip=on_skip,
+        ephemeral_cause_holds=request.command != "build",
         # with no Python asset to run, the engine's pool stays empty
         executor=lambda n: (WithCompute(n, made) if remote is not None and made is not None
                             else made or ThreadPoolExecutor(max_workers=1)),
