@@ -204,6 +204,14 @@ def template_project(tmp_path_factory: pytest.TempPathFactory, files: Mapping[st
     return project
 
 
+def copy_to(template: Project, root: Path) -> Project:
+    """A copy of ``template`` at ``root`` with its own warehouse and store (its environment
+    its own, not the test's: for tests that hold more than one project)."""
+    shutil.copytree(template.root, root, symlinks=True, ignore=_NOT_COPIED)
+    return Project(root, env={"BRAID_TEST_DB": str(root / "warehouse.duckdb"),
+                              "BRAID_STORE_DIR": str(root / ".braid" / "store")})
+
+
 def copy_project(template: Project, make_project: Callable[..., Project]) -> Project:
     """A new project of the test (``make_project``'s, its environment set) holding all that
     ``template`` holds: files, dbt_packages/, target/, the DuckDB file, the store. dbt's

@@ -14,12 +14,13 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from helpers import copy_to
 
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 #: dbt's line prefix: the time, two spaces
@@ -43,24 +44,10 @@ DBT_ONLY = {
 }
 
 
-def two_copies(template: Any, tmp_path: Path) -> tuple[Any, Any]:
-    """Two projects holding what ``template`` holds, each with its own warehouse and store
-    (dbt's partial-parse file left behind: each side parses in full, as the template did)."""
-    from helpers import Project
-
-    copies = []
-    for side in ("dbt", "braid"):
-        root = tmp_path / side / template.root.name
-        shutil.copytree(template.root, root, symlinks=True,
-                        ignore=shutil.ignore_patterns("partial_parse.msgpack"))
-        copies.append(Project(root, env={"BRAID_TEST_DB": str(root / "warehouse.duckdb"),
-                                         "BRAID_STORE_DIR": str(root / ".braid" / "store")}))
-    return copies[0], copies[1]
-
-
 def run_both(template: Any, tmp_path: Path, command: str, *args: str) -> tuple[Side, Side]:
     """``dbt <command> args`` and ``braid <command> args``, each on its own copy."""
-    dbt_side, braid_side = two_copies(template, tmp_path)
+    dbt_side, braid_side = (copy_to(template, tmp_path / side / template.root.name)
+                            for side in ("dbt", "braid"))
     dbt = read_side(dbt_side.root, dbt_side.dbt(command, *args))
     braid = read_side(braid_side.root, braid_side.braid(command, *args))
     return dbt, braid
@@ -132,6 +119,14 @@ def _done_counts(lines: Sequence[str]) -> Counter[str]:
     return Counter()
 
 
+def _less(counts: Counter[str], statuses: Sequence[str]) -> Counter[str]:
+    """``Done.`` counts without the results of ``statuses``."""
+    for status in statuses:
+        counts[DONE_WORD.get(status, status.upper())] -= 1
+        counts["TOTAL"] -= 1
+    return counts
+
+
 #: a Python asset's status -> the word dbt's ``Done.`` line counts it under
 DONE_WORD = {"success": "PASS", "error": "ERROR", "skipped": "SKIP", "fail": "ERROR",
              "no-op": "NO-OP"}
@@ -164,10 +159,7 @@ def _replaced(dbt: Side, braid: Side) -> Side:
         if match and "hook: " not in line:
             line = f"{match[1]} of {int(match[2]) - len(gone)} {match[3]}"
         if line.startswith("Done. "):
-            counts = _done_counts([line])
-            for status in gone.values():
-                counts[DONE_WORD.get(status, status.upper())] -= 1
-                counts["TOTAL"] -= 1
+            counts = _less(_done_counts([line]), list(gone.values()))
             line = "Done. " + " ".join(f"{k}={v}" for k, v in counts.items())
         lines.append(line)
     results = {uid: r for uid, r in dbt.results.items() if uid not in gone}
@@ -222,10 +214,7 @@ def _lines(dbt: Side, braid: Side) -> list[str]:
         found.append(f"console: only braid prints {line!r}")
     for line in sorted((theirs - ours).elements()):
         found.append(f"console: only dbt prints {line!r}")
-    counts = _done_counts(braid.lines)
-    for status in braid.python.values():
-        counts[DONE_WORD.get(status, status.upper())] -= 1
-        counts["TOTAL"] -= 1
+    counts = _less(_done_counts(braid.lines), list(braid.python.values()))
     nonzero = {k: v for k, v in counts.items() if v}
     if nonzero != {k: v for k, v in _done_counts(dbt.lines).items() if v}:
         found.append(f"Done.: dbt {dict(_done_counts(dbt.lines))}, braid less its Python "

@@ -37,6 +37,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from functools import cache
 from typing import Any
 
 _FORCED: ContextVar[frozenset[str] | None] = ContextVar("braid_forced_selection", default=None)
@@ -80,6 +81,7 @@ class StreamState:
     end_messages: list[Callable[[], None]] = field(default_factory=list)
 
 
+@cache
 def old_release_note() -> str | None:
     """What dbt prints under "Running with dbt=" in every invocation on a release it no
     longer patches (1.10): printed once per braid run too (:func:`.events.fire_header`)."""
